@@ -1,0 +1,42 @@
+/*
+ * cli.h - shared pieces of the shardwave command: option helpers, error printing and
+ * exit codes (0 ok, 1 bad input, 2 bad usage, 3 runtime failure).
+ */
+#ifndef SW_CLI_H
+#define SW_CLI_H
+
+#include <stdio.h>
+#include "elab.h"
+#include "shardwave.h"
+
+#define CLI_MAX_DEFINES 64
+
+typedef struct cli_common {
+    sw_define defines[CLI_MAX_DEFINES];
+    size_t ndefines;
+    sw_load_opts load;
+} cli_common;
+
+/* Exit status for a library status. */
+int cli_exit_code(int status);
+/* Prints an error to stderr ("FILE:LINE:COL: error: MSG" plus the source line and a
+ * caret when it has a position) and returns its exit status. */
+int cli_fail(const sw_error *err);
+/* Prints "shardwave: error: MSG" and returns 2. */
+int cli_usage_error(const char *fmt, ...);
+
+/* Consumes -D NAME=VALUE / -DNAME=VALUE at argv[*i]; returns 1 when consumed, 0 when
+ * argv[*i] is not a define, -1 after printing a usage error. */
+int cli_take_define(cli_common *c, int argc, char **argv, int *i);
+/* Loads a layout file with the defines. */
+int cli_load(cli_common *c, const char *path, sw_ir *ir);
+
+/* Human-readable bytes: "1.50 GiB". */
+const char *cli_bytes(int64_t n, char *buf, size_t cap);
+/* Writes s as a JSON string (with quotes). */
+void cli_json_str(FILE *f, const char *s);
+
+int cmd_check(int argc, char **argv);
+int cmd_layout(int argc, char **argv);
+
+#endif

@@ -1,0 +1,124 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_exit_code(int status) {
+    switch (status) {
+    case SW_OK: return 0;
+    case SW_INPUT:
+    case SW_IO:
+    case SW_CORRUPT: return 1;
+    case SW_USAGE:
+    case SW_UNSUPPORTED: return 2;
+    default: return 3;
+    }
+}
+
+/* Prints line `line` of file and a caret under column col. */
+static void print_source_line(const char *path, int line, int col) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    char buf[4096];
+    int ln = 1;
+    while (fgets(buf, sizeof buf, f)) {
+        size_t n = strlen(buf);
+        int whole = n && buf[n - 1] == '\n';
+        if (ln == line) {
+            while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+            fprintf(stderr, "%5d | %s\n      | ", line, buf);
+            for (int c = 1; c < col && (size_t)(c - 1) < n; c++) fputc(buf[c - 1] == '\t' ? '\t' : ' ', stderr);
+            fputs("^\n", stderr);
+            break;
+        }
+        if (whole) ln++;
+    }
+    fclose(f);
+}
+
+int cli_fail(const sw_error *err) {
+    char buf[sizeof err->msg + sizeof err->file + 64];
+    fprintf(stderr, "%s\n", sw_error_format(err, buf, sizeof buf));
+    if (err->file[0] && err->line > 0) print_source_line(err->file, err->line, err->col);
+    return cli_exit_code(err->status);
+}
+
+int cli_usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("shardwave: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+int cli_take_define(cli_common *c, int argc, char **argv, int *i) {
+    const char *a = argv[*i];
+    const char *def;
+    if (!strcmp(a, "-D")) {
+        if (*i + 1 >= argc) return cli_usage_error("-D needs NAME=VALUE"), -1;
+        def = argv[++*i];
+    } else if (!strncmp(a, "-D", 2)) {
+        def = a + 2;
+    } else {
+        return 0;
+    }
+    const char *eq = strchr(def, '=');
+    if (!eq || eq == def) return cli_usage_error("-D %s: expected NAME=VALUE", def), -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(eq + 1, &end, 0);
+    if (errno || end == eq + 1 || *end)
+        return cli_usage_error("-D %s: VALUE must be an integer", def), -1;
+    if (c->ndefines == CLI_MAX_DEFINES) return cli_usage_error("too many -D options"), -1;
+    size_t nl = (size_t)(eq - def);
+    char *name = malloc(nl + 1);
+    if (!name) return cli_usage_error("out of memory"), -1;
+    memcpy(name, def, nl);
+    name[nl] = '\0';
+    for (size_t k = 0; k < c->ndefines; k++)
+        if (!strcmp(c->defines[k].name, name)) {
+            c->defines[k].value = v; /* the last one wins */
+            free(name);
+            return 1;
+        }
+    c->defines[c->ndefines].name = name;
+    c->defines[c->ndefines++].value = v;
+    return 1;
+}
+
+int cli_load(cli_common *c, const char *path, sw_ir *ir) {
+    sw_error err;
+    c->load.defines = c->defines;
+    c->load.ndefines = c->ndefines;
+    int rc = sw_load_file(path, &c->load, ir, &err);
+    if (rc) return cli_fail(&err);
+    return 0;
+}
+
+const char *cli_bytes(int64_t n, char *buf, size_t cap) {
+    static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)n;
+    int k = 0;
+    while (v >= 1024 && k < 5) {
+        v /= 1024;
+        k++;
+    }
+    if (k == 0) snprintf(buf, cap, "%lld B", (long long)n);
+    else snprintf(buf, cap, "%.2f %s", v, u[k]);
+    return buf;
+}
+
+void cli_json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
