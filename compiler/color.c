@@ -17,9 +17,9 @@
  *     - d odd: find a perfect matching (it exists: regular bipartite), give it one
  *       color, subtract it: the rest is (d-1)-regular.
  *     - d even: Euler split.  Each group keeps floor(w/2) in each half; the groups of
- *       odd w form a graph of even degrees, which is cut into closed trails whose edges
- *       go alternately to the two halves (closed trails are of even length in a
- *       bipartite graph).  Both halves are (d/2)-regular; recurse on each.
+ *       odd w form a graph of even degrees, whose edges are paired at every bin and
+ *       then go alternately to the two halves around the cycles the pairs form (even
+ *       cycles: the graph is bipartite).  Both halves are (d/2)-regular; recurse on each.
  *     - d == 1: the groups are a perfect matching: one color.
  *     Every node of degree d spends exactly d colors, so the total is Δ.
  *
@@ -61,12 +61,10 @@ typedef struct cctx {
     int32_t *color;
     int32_t next_color;
     uint64_t rng;
-    int walk;             /* use the random walk before BFS */
+    int64_t walk;         /* walk steps per matching: < 0 automatic, 0 none */
     /* workspaces: k = groups at the top, n = bins */
-    int32_t *odd;         /* k: indices of odd groups */
-    uint8_t *used;        /* k: odd group already on a trail */
-    uint8_t *side;        /* k: half that got the odd unit */
-    int32_t *adj;         /* 2k */
+    uint8_t *side;        /* k: half that got the odd unit of the t-th odd group */
+    int32_t *adj;         /* 2k: split: partners; match: adjacency */
     int32_t *head, *ptr;  /* 2n+1, 2n */
     int32_t *cum;         /* k: weight prefix within a left vertex's list */
     int32_t *mate_l;      /* n: adjacency index of the left vertex's matched group */
@@ -215,7 +213,7 @@ static int match(cctx *c, const cgrp *g, size_t k, int32_t d, sw_error *err) {
             }
     int64_t lg = 1;
     while (((int64_t)1 << lg) < n) lg++;
-    int64_t budget = c->walk ? 64 * ((int64_t)n + 16) * (lg + 2) : 0;
+    int64_t budget = c->walk < 0 ? 64 * ((int64_t)n + 16) * (lg + 2) : c->walk;
     for (int32_t u = 0; u < n; u++) {
         if (c->mate_l[u] >= 0) continue;
         if (budget > 0 && augment_walk(c, g, d, u, &budget)) continue;
@@ -227,53 +225,57 @@ static int match(cctx *c, const cgrp *g, size_t k, int32_t d, sw_error *err) {
 
 /* Euler split of the d-regular graph g[0..k) (d even) into two (d/2)-regular halves,
  * returned as new malloc'd arrays *a[0..*ka), *b[0..*kb) (caller frees; group order
- * follows g).  g is not modified. */
+ * follows g).  g is not modified.
+ *
+ * Every group keeps floor(w/2) units in each half.  The odd groups (numbered t in the
+ * order of g) have even degree at every bin, so at each bin they are paired up, in
+ * order; each odd group then has one partner at its left bin and one at its right bin,
+ * and following partners alternately right, left, right... runs around even cycles.
+ * Alternating halves along each cycle splits every pair, hence every bin, evenly.
+ * This is an Euler partition with one dependent memory access per odd group. */
 static int split(cctx *c, const cgrp *g, size_t k, cgrp **a, size_t *ka, cgrp **b, size_t *kb,
                  sw_error *err) {
-    int32_t n = c->n, nn = 2 * n;
-    int32_t *head = c->head, *ptr = c->ptr, *adj = c->adj, *odd = c->odd;
-    size_t q = 0;
-    for (size_t i = 0; i < k; i++)
-        if (g[i].w & 1) odd[q++] = (int32_t)i;
-    /* Odd units as a graph on 2n vertices: left bin u is u, right bin v is n + v. */
-    memset(head, 0, (size_t)(nn + 1) * sizeof *head);
-    for (size_t t = 0; t < q; t++) {
-        head[g[odd[t]].u + 1]++;
-        head[n + g[odd[t]].v + 1]++;
-    }
-    for (int32_t x = 0; x < nn; x++) head[x + 1] += head[x];
-    memcpy(ptr, head, (size_t)nn * sizeof *head);
-    for (size_t t = 0; t < q; t++) {
-        adj[ptr[g[odd[t]].u]++] = (int32_t)t;
-        adj[ptr[n + g[odd[t]].v]++] = (int32_t)t;
-    }
-    memcpy(ptr, head, (size_t)nn * sizeof *head);
-    memset(c->used, 0, q);
-    /* Closed trails, edges alternately to half 0 and half 1. */
-    for (int32_t s = 0; s < nn; s++) {
-        for (;;) {
-            int32_t x = s;
-            uint8_t half = 0;
-            for (;;) {
-                while (ptr[x] < head[x + 1] && c->used[adj[ptr[x]]]) ptr[x]++;
-                if (ptr[x] == head[x + 1]) break;
-                int32_t t = adj[ptr[x]++];
-                c->used[t] = 1;
-                c->side[odd[t]] = half;
-                half ^= 1;
-                const cgrp *e = &g[odd[t]];
-                x = x < n ? n + e->v : e->u;
-            }
-            if (x != s || half != 0)
-                return sw__err(err, SW_INTERNAL, "color: Euler trail from %d stuck at %d", s, x);
-            if (ptr[s] == head[s + 1]) break;
+    int32_t n = c->n;
+    int32_t *pendl = c->head, *pendr = c->head + n, *pair = c->adj; /* pair[2t]: left, [2t+1]: right */
+    uint8_t *side = c->side;
+    for (int32_t x = 0; x < 2 * n; x++) pendl[x] = -1;
+    int32_t q = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!(g[i].w & 1)) continue;
+        int32_t t = q++, *pu = &pendl[g[i].u], *pv = &pendr[g[i].v];
+        if (*pu < 0) {
+            *pu = t;
+        } else {
+            pair[2 * t] = *pu;
+            pair[2 * *pu] = t;
+            *pu = -1;
+        }
+        if (*pv < 0) {
+            *pv = t;
+        } else {
+            pair[2 * t + 1] = *pv;
+            pair[2 * *pv + 1] = t;
+            *pv = -1;
         }
     }
+    for (int32_t x = 0; x < 2 * n; x++)
+        if (pendl[x] >= 0) return sw__err(err, SW_INTERNAL, "color: odd degree at bin %d in an Euler split", x);
+    memset(side, 2, (size_t)q);
+    for (int32_t t0 = 0; t0 < q; t0++) {
+        if (side[t0] != 2) continue;
+        int32_t t = t0, via = 1; /* leave t0 through its right partner */
+        do {
+            side[t] = (uint8_t)(via ^ 1); /* alternate: 0 on leaving right, 1 on leaving left */
+            t = pair[2 * t + via];
+            via ^= 1;
+        } while (t != t0);
+        if (via != 1) return sw__err(err, SW_INTERNAL, "color: odd cycle in an Euler split");
+    }
     size_t na = 0, nb = 0;
-    for (size_t i = 0; i < k; i++) {
-        int32_t h = g[i].w / 2, o = g[i].w & 1;
-        na += (h + (o && c->side[i] == 0)) > 0;
-        nb += (h + (o && c->side[i] == 1)) > 0;
+    for (size_t i = 0, t = 0; i < k; i++) {
+        int32_t h = g[i].w / 2, o = g[i].w & 1, sd = o ? side[t++] : 2;
+        na += (h + (sd == 0)) > 0;
+        nb += (h + (sd == 1)) > 0;
     }
     *a = malloc((na ? na : 1) * sizeof **a);
     *b = malloc((nb ? nb : 1) * sizeof **b);
@@ -284,9 +286,9 @@ static int split(cctx *c, const cgrp *g, size_t k, cgrp **a, size_t *ka, cgrp **
         return sw__err(err, SW_NOMEM, "color: out of memory splitting %zu groups", k);
     }
     na = nb = 0;
-    for (size_t i = 0; i < k; i++) {
-        int32_t h = g[i].w / 2, o = g[i].w & 1;
-        int32_t wa = h + (o && c->side[i] == 0), wb = h + (o && c->side[i] == 1);
+    for (size_t i = 0, t = 0; i < k; i++) {
+        int32_t h = g[i].w / 2, o = g[i].w & 1, sd = o ? side[t++] : 2;
+        int32_t wa = h + (sd == 0), wb = h + (sd == 1);
         if (wa) { (*a)[na] = g[i]; (*a)[na++].w = wa; }
         if (wb) { (*b)[nb] = g[i]; (*b)[nb++].w = wb; }
     }
@@ -364,7 +366,7 @@ static int32_t pack_bins(const int64_t *deg, int32_t np, int64_t cap, int32_t *b
 
 int sw__color_bipartite_opts(const sw_color_edge *edges, const int32_t *count, size_t m,
                              int32_t nu, int32_t nv, int32_t *color, int32_t *ncolors,
-                             int walk, sw_error *err) {
+                             int64_t walk, sw_error *err) {
     if (!ncolors) return sw__err(err, SW_USAGE, "color: NULL ncolors");
     *ncolors = 0;
     SW_CHECK(check_args(edges, m, nu, nv, color, err));
@@ -482,8 +484,6 @@ int sw__color_bipartite_opts(const sw_color_edge *edges, const int32_t *count, s
     c.color = color;
     c.rng = 0x5eed5eed5eed5eedULL;
     c.walk = walk;
-    c.odd = malloc(k * sizeof *c.odd);
-    c.used = malloc(k);
     c.side = malloc(k);
     c.cum = malloc(k * sizeof *c.cum);
     c.adj = malloc(2 * k * sizeof *c.adj);
@@ -492,7 +492,7 @@ int sw__color_bipartite_opts(const sw_color_edge *edges, const int32_t *count, s
     int32_t **nv_arrays[] = {&c.mate_l, &c.mate_r, &c.pos, &c.stack, &c.queue, &c.seen, &c.prevp};
     for (size_t i = 0; i < sizeof nv_arrays / sizeof *nv_arrays; i++)
         if (!(*nv_arrays[i] = malloc((size_t)n * sizeof **nv_arrays[i]))) goto nomem;
-    if (!c.odd || !c.used || !c.side || !c.cum || !c.adj || !c.head || !c.ptr) goto nomem;
+    if (!c.side || !c.cum || !c.adj || !c.head || !c.ptr) goto nomem;
 
     cgrp *top = g;
     g = NULL; /* solve owns it */
@@ -508,7 +508,7 @@ nomem:
 out:
     free(degu); free(degv); free(loadu); free(loadv); free(uoff);
     free(binu); free(binv); free(ids); free(tmp); free(cnt); free(g);
-    free(c.ocur); free(c.ounit); free(c.odd); free(c.used); free(c.side); free(c.cum);
+    free(c.ocur); free(c.ounit); free(c.side); free(c.cum);
     free(c.adj); free(c.head); free(c.ptr); free(c.mate_l); free(c.mate_r); free(c.pos);
     free(c.stack); free(c.queue); free(c.seen); free(c.prevp);
     if (rc != SW_OK) *ncolors = 0;
@@ -517,14 +517,14 @@ out:
 
 int sw_color_bipartite(const sw_color_edge *edges, size_t m, int32_t nu, int32_t nv,
                        int32_t *color, int32_t *ncolors, sw_error *err) {
-    return sw__color_bipartite_opts(edges, NULL, m, nu, nv, color, ncolors, 1, err);
+    return sw__color_bipartite_opts(edges, NULL, m, nu, nv, color, ncolors, -1, err);
 }
 
 int sw_color_bipartite_chunks(const sw_color_edge *edges, const int32_t *count, size_t m,
                               int32_t nu, int32_t nv, int32_t *color, int32_t *ncolors,
                               sw_error *err) {
     if (m > 0 && !count) return sw__err(err, SW_USAGE, "color: NULL chunk counts");
-    return sw__color_bipartite_opts(edges, count, m, nu, nv, color, ncolors, 1, err);
+    return sw__color_bipartite_opts(edges, count, m, nu, nv, color, ncolors, -1, err);
 }
 
 /* First-fit: bitsets of used colors per active port, 2Δ-1 bits each.  O(m Δ/64). */
@@ -599,9 +599,10 @@ int sw_color_verify(const sw_color_edge *edges, size_t m, int32_t nu, int32_t nv
     int rc = SW_OK;
     int32_t *order = malloc(m * sizeof *order), *tmp = malloc(m * sizeof *tmp);
     int32_t *cnt = NULL, *lastu = NULL, *lastv = NULL;
-    /* LSD radix on the color: one pass of up to 16 bits, or two. */
-    int32_t lowbits = 16, passes = ncolors > (1 << 16) ? 2 : 1;
-    cnt = calloc(((size_t)1 << lowbits) + 1, sizeof *cnt);
+    /* LSD radix on the color: one pass over min(ncolors, 2^16) buckets, then, when
+     * there are more colors, one over the high bits. */
+    size_t nb = ncolors < (1 << 16) ? (size_t)ncolors : ((size_t)1 << 16);
+    cnt = calloc(nb + 1, sizeof *cnt);
     lastu = malloc(((size_t)nu + 1) * sizeof *lastu);
     lastv = malloc(((size_t)nv + 1) * sizeof *lastv);
     if (!order || !tmp || !cnt || !lastu || !lastv) {
@@ -609,11 +610,12 @@ int sw_color_verify(const sw_color_edge *edges, size_t m, int32_t nu, int32_t nv
         goto out;
     }
     for (size_t i = 0; i < m; i++) order[i] = (int32_t)i;
-    for (int32_t pass = 0; pass < passes; pass++) {
-        int shift = pass * lowbits;
-        memset(cnt, 0, (((size_t)1 << lowbits) + 1) * sizeof *cnt);
+    for (int pass = 0; pass < (ncolors > (1 << 16) ? 2 : 1); pass++) {
+        int shift = 16 * pass;
+        size_t nbp = pass ? (size_t)((ncolors - 1) >> 16) + 1 : nb;
+        memset(cnt, 0, (nbp + 1) * sizeof *cnt);
         for (size_t i = 0; i < m; i++) cnt[((color[order[i]] >> shift) & 0xffff) + 1]++;
-        for (size_t b = 0; b < ((size_t)1 << lowbits); b++) cnt[b + 1] += cnt[b];
+        for (size_t b = 0; b < nbp; b++) cnt[b + 1] += cnt[b];
         for (size_t i = 0; i < m; i++) tmp[cnt[(color[order[i]] >> shift) & 0xffff]++] = order[i];
         int32_t *t = order;
         order = tmp;

@@ -56,10 +56,12 @@ int sw_color_verify(const sw_color_edge *edges, size_t m, int32_t nu, int32_t nv
                     const int32_t *color, int32_t ncolors, sw_error *err);
 
 /* Internal, for tests and benchmarks: sw_color_bipartite_chunks (count may be NULL for
- * all-ones) with the randomized matching walk switched off (walk == 0), so that every
- * matching uses the deterministic BFS augmenting-path search. */
+ * all-ones) with a chosen budget of random-walk steps per perfect matching: walk < 0
+ * is the automatic budget (what the public functions use), 0 no walk at all, so that
+ * every augmenting path comes from the deterministic BFS; past the budget BFS takes
+ * over. */
 int sw__color_bipartite_opts(const sw_color_edge *edges, const int32_t *count, size_t m,
                              int32_t nu, int32_t nv, int32_t *color, int32_t *ncolors,
-                             int walk, sw_error *err);
+                             int64_t walk, sw_error *err);
 
 #endif

@@ -32,8 +32,9 @@ static int32_t max_degree(const sw_color_edge *e, size_t m, int32_t nu, int32_t 
     return best;
 }
 
-/* Colors with the optimal algorithm (walk on, and walk off = BFS matchings), checks Δ
- * colors and validity; greedy checks validity and <= 2Δ-1.  Returns the greedy count. */
+/* Colors with the optimal algorithm (automatic walk budget, no walk = BFS matchings,
+ * and a small budget that runs out mid-walk), checks Δ colors and validity; greedy
+ * checks validity and <= 2Δ-1.  Returns the greedy count. */
 static int32_t check_all(const sw_color_edge *e, size_t m, int32_t nu, int32_t nv) {
     sw_error err;
     int32_t delta = max_degree(e, m, nu, nv);
@@ -44,9 +45,11 @@ static int32_t check_all(const sw_color_edge *e, size_t m, int32_t nu, int32_t n
     assert_int_equal(sw_color_bipartite(e, m, nu, nv, col, &nc, &err), SW_OK);
     assert_int_equal(nc, delta);
     if (sw_color_verify(e, m, nu, nv, col, nc, &err) != SW_OK) fail_msg("%s", err.msg);
-    assert_int_equal(sw__color_bipartite_opts(e, NULL, m, nu, nv, col2, &nc2, 0, &err), SW_OK);
-    assert_int_equal(nc2, delta);
-    if (sw_color_verify(e, m, nu, nv, col2, nc2, &err) != SW_OK) fail_msg("%s", err.msg);
+    for (int64_t walk = 0; walk <= 5; walk += 5) {
+        assert_int_equal(sw__color_bipartite_opts(e, NULL, m, nu, nv, col2, &nc2, walk, &err), SW_OK);
+        assert_int_equal(nc2, delta);
+        if (sw_color_verify(e, m, nu, nv, col2, nc2, &err) != SW_OK) fail_msg("%s", err.msg);
+    }
     assert_int_equal(sw_color_greedy(e, m, nu, nv, col2, &ng, &err), SW_OK);
     if (sw_color_verify(e, m, nu, nv, col2, ng, &err) != SW_OK) fail_msg("%s", err.msg);
     assert_true(ng >= delta);
@@ -141,6 +144,9 @@ static void test_errors(void **state) {
     sw_color_edge ok[] = {{0, 0}, {1, 1}};
     assert_int_equal(sw_color_bipartite_chunks(ok, cnt, 2, 2, 2, col, &nc, &err), SW_USAGE);
     assert_non_null(strstr(err.msg, "negative"));
+    int32_t huge[2] = {INT32_MAX / 2, INT32_MAX / 2};
+    assert_int_equal(sw_color_bipartite_chunks(ok, huge, 2, 2, 2, col, &nc, &err), SW_USAGE);
+    assert_int_equal(nc, 0);
 }
 
 static void test_verify_reports(void **state) {
