@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fenv.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,6 +426,23 @@ static void test_convert_bulk(void **state) {
     assert_int_equal(sw_convert(h2, SW_DT_FP16, f, SW_DT_FP32, N, &err), SW_OK);
     for (uint32_t i = 0; i < N; i++) assert_int_equal(h2[i], sw_f32_bits_to_fp16(f[i]));
     assert_int_equal(h2[3], 0x7C00); /* 65520 */
+    /* fp32 -> fp16 around the fp16 range (exponents 2^-27 .. 2^18), many ties */
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t r = (uint32_t)rng();
+        f[i] = (r & 0x807FFFFFu) | ((100u + i % 46u) << 23);
+        if (i % 4 == 0) f[i] &= ~0xFFFu;
+    }
+    assert_int_equal(sw_convert(h2, SW_DT_FP16, f, SW_DT_FP32, N, &err), SW_OK);
+    for (uint32_t i = 0; i < N; i++) assert_int_equal(h2[i], sw_f32_bits_to_fp16(f[i]));
+    /* the fast fp16 loops depend on round-to-nearest; another rounding mode takes the
+     * exact integer path and gives the same bits */
+    assert_int_equal(fesetround(FE_UPWARD), 0);
+    assert_int_equal(sw_convert(h2, SW_DT_FP16, f, SW_DT_FP32, N, &err), SW_OK);
+    for (uint32_t i = 0; i < N; i++) assert_int_equal(h2[i], sw_f32_bits_to_fp16(f[i]));
+    assert_int_equal(sw_convert(h2, SW_DT_FP16, h, SW_DT_BF16, N, &err), SW_OK);
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(h2[i], sw_convert_bits(SW_DT_BF16, SW_DT_FP16, i));
+    assert_int_equal(fesetround(FE_TONEAREST), 0);
 
     /* same type: a bit copy, NaN payloads kept */
     f[0] = 0xFFC12345u;
