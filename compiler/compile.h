@@ -1,0 +1,38 @@
+/*
+ * compile.h - a sync of the IR to a plan: transfers, source selection, relays, tasks,
+ * chunks, DAG and waves.
+ *
+ * Stages (each a function of the previous one's output):
+ *   1. source classes: every box a source layout stores, with the sub-mesh of replicas
+ *      that hold it (one per instance and combination of split coordinates);
+ *   2. needs: every destination piece intersected with the source classes of its tensor
+ *      (per tensor; never all pairs of ranks);
+ *   3. source selection: per need the best link class any replica offers (same device >
+ *      same host > network), then the least-loaded replica of that class, biggest needs
+ *      first (LPT), deterministic.  Needs that only the network can serve and that several
+ *      ranks of one destination host share cross the network once: one rank receives,
+ *      the others get it forwarded inside the host (a relay; DAG edge receive -> forward);
+ *   4. tasks: all transfers from one rank to one rank (and stage) form one message, cut
+ *      into chunks of equal time per link class so that no rank's staging in two
+ *      consecutive waves exceeds the bucket;
+ *   5. waves: the chunks without predecessors are edge-colored with exactly Δ colors
+ *      (König; ports are (rank, link class) pairs), relay forwards are list-scheduled
+ *      after their inputs into the first waves where both ports are free.
+ */
+#ifndef SW_COMPILE_H
+#define SW_COMPILE_H
+
+#include "ir.h"
+#include "plan.h"
+
+typedef struct sw_compile_opts {
+    int sync;               /* index in ir->syncs */
+    int64_t bucket;         /* staging bytes per rank per wave; 0 = the sync's */
+    sw_scheduler scheduler;
+    int no_relay;           /* 1: every destination pulls over its own link */
+} sw_compile_opts;
+
+/* Compiles; on success *plan is filled (free it with sw_plan_free). */
+int sw_compile(const sw_ir *ir, const sw_compile_opts *opts, sw_plan *plan, sw_error *err);
+
+#endif
