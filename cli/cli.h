@@ -36,7 +36,15 @@ const char *cli_bytes(int64_t n, char *buf, size_t cap);
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
 
+/* "256MiB", "1GiB", "4096" -> bytes; returns 0 or -1. */
+int cli_parse_size(const char *s, int64_t *out);
+
+struct sw_plan;
+/* The compile summary: transfers, tasks, waves, bytes, loads, time vs lower bound. */
+void cli_print_plan_summary(const struct sw_plan *p);
+
 int cmd_check(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
 
 #endif

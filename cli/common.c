@@ -122,3 +122,20 @@ void cli_json_str(FILE *f, const char *s) {
     }
     fputc('"', f);
 }
+
+int cli_parse_size(const char *s, int64_t *out) {
+    static const struct { const char *u; double m; } units[] = {
+        {"", 1}, {"B", 1}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0) return -1;
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+        if (!strcmp(end, units[i].u)) {
+            double b = v * units[i].m;
+            if (b > 9e18) return -1;
+            *out = (int64_t)b;
+            return 0;
+        }
+    return -1;
+}

@@ -13,6 +13,7 @@ typedef struct command {
 static const command commands[] = {
     {"check", cmd_check, "parse and validate a layout file; print a summary"},
     {"layout", cmd_layout, "print the local tensors and pieces of one rank"},
+    {"compile", cmd_compile, "compile a sync into a plan of waves"},
 };
 
 static void usage(FILE *f) {

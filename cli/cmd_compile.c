@@ -1,0 +1,156 @@
+/* shardwave compile FILE [--sync NAME] [--bucket SIZE] [--scheduler S] [--no-relay] -o PLAN */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "compile.h"
+#if __has_include("plan_io.h")
+#include "plan_io.h"
+#define SW_HAVE_PLAN_IO 1
+#endif
+#if __has_include("verify.h")
+#include "verify.h"
+#define SW_HAVE_VERIFY 1
+#endif
+
+static const char compile_help[] =
+    "usage: shardwave compile FILE [--sync NAME] [--bucket SIZE] [--scheduler NAME] [--no-relay]\n"
+    "                         [-D NAME=VALUE]... -o PLAN\n"
+    "\n"
+    "Compiles one sync of a layout file into a plan: the transfers between local tensors,\n"
+    "grouped into one message per (source rank, destination rank), cut into chunks, and\n"
+    "colored into conflict-free waves.  Prints transfers, tasks, waves, bytes per link class,\n"
+    "the largest per-rank load, the staging memory, and the predicted time next to a lower\n"
+    "bound.  The plan is verified before it is written.\n"
+    "\n"
+    "  --sync NAME        the sync to compile (default: the only one)\n"
+    "  --bucket SIZE      staging memory per rank per wave, e.g. 256MiB (default: the sync's)\n"
+    "  --scheduler NAME   optimal (default: Konig coloring, exactly as many waves as the\n"
+    "                     busiest port needs) or greedy (first-fit, for comparison)\n"
+    "  --no-relay         every destination pulls over its own link (no forwarding inside hosts)\n"
+    "  -o PLAN            where to write the plan\n"
+    "  -D NAME=VALUE      override the model's let constant NAME (repeatable)\n";
+
+void cli_print_plan_summary(const struct sw_plan *p) {
+    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    uint32_t relayed = 0, relay_tasks = 0;
+    for (uint32_t i = 0; i < p->ntasks; i++) relay_tasks += p->tasks[i].relay;
+    for (uint32_t i = 0; i < p->nxfers; i++) relayed += p->locals[p->xfers[i].src.local].role == SW_ROLE_DST;
+    const sw_plan_stats *st = &p->stats;
+    printf("sync %s: %s -> %s, %u ranks, scheduler %s\n", p->sync, p->from, p->to, p->nranks,
+           sw_scheduler_name(p->scheduler));
+    printf("  transfers  %u (%u forwarded inside a host)\n", p->nxfers, relayed);
+    printf("  tasks      %u (%u relay forwards) in %d waves\n", p->ntasks, relay_tasks, p->nwaves);
+    printf("  bytes      device %s, host %s, network %s; unique %s\n", cli_bytes((int64_t)st->bytes[0], b1, sizeof b1),
+           cli_bytes((int64_t)st->bytes[1], b2, sizeof b2), cli_bytes((int64_t)st->bytes[2], b3, sizeof b3),
+           cli_bytes((int64_t)st->unique_bytes, b4, sizeof b4));
+    printf("  max load   send: network %s, host %s; receive: network %s, host %s\n",
+           cli_bytes((int64_t)st->max_send[SW_LINK_NETWORK], b1, sizeof b1),
+           cli_bytes((int64_t)st->max_send[SW_LINK_HOST], b2, sizeof b2),
+           cli_bytes((int64_t)st->max_recv[SW_LINK_NETWORK], b3, sizeof b3),
+           cli_bytes((int64_t)st->max_recv[SW_LINK_HOST], b4, sizeof b4));
+    printf("  chunks     network %s, host %s, device %s; staging at most %s per rank in two waves (bucket %s)\n",
+           cli_bytes(p->chunk[SW_LINK_NETWORK], b1, sizeof b1), cli_bytes(p->chunk[SW_LINK_HOST], b2, sizeof b2),
+           cli_bytes(p->chunk[SW_LINK_DEVICE], b3, sizeof b3), cli_bytes((int64_t)st->max_staging, b4, sizeof b4),
+           cli_bytes(p->bucket, b5, sizeof b5));
+    printf("  time       predicted %.3f ms, lower bound %.3f ms (%.3fx)\n", st->predicted_s * 1e3,
+           st->lower_bound_s * 1e3, st->lower_bound_s > 0 ? st->predicted_s / st->lower_bound_s : 1.0);
+}
+
+int cmd_compile(int argc, char **argv) {
+    cli_common c = {0};
+    const char *path = NULL, *out = NULL, *sync = NULL;
+    sw_compile_opts o = {0};
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        int d = cli_take_define(&c, argc, argv, &i);
+        if (d < 0) {
+            rc = 2;
+            goto done;
+        }
+        if (d) continue;
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(compile_help, stdout);
+            goto done;
+        } else if (!strcmp(a, "--no-relay")) {
+            o.no_relay = 1;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--sync") || !strcmp(a, "--bucket") || !strcmp(a, "--scheduler")) {
+            if (i + 1 >= argc) {
+                rc = cli_usage_error("compile: %s needs a value", a);
+                goto done;
+            }
+            const char *v = argv[++i];
+            if (!strcmp(a, "-o")) out = v;
+            else if (!strcmp(a, "--sync")) sync = v;
+            else if (!strcmp(a, "--bucket")) {
+                if (cli_parse_size(v, &o.bucket) || o.bucket < 4096) {
+                    rc = cli_usage_error("compile: --bucket '%s' is not a size of at least 4KiB (e.g. 256MiB)", v);
+                    goto done;
+                }
+            } else if (sw_scheduler_parse(v, &o.scheduler)) {
+                rc = cli_usage_error("compile: unknown scheduler '%s' (optimal, greedy, naive, broadcast)", v);
+                goto done;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            rc = cli_usage_error("compile: unknown option '%s' (see shardwave compile --help)", a);
+            goto done;
+        } else if (path) {
+            rc = cli_usage_error("compile: one FILE only");
+            goto done;
+        } else {
+            path = a;
+        }
+    }
+    if (!path) {
+        rc = cli_usage_error("compile: missing FILE (see shardwave compile --help)");
+        goto done;
+    }
+#ifdef SW_HAVE_PLAN_IO
+    if (!out) {
+        rc = cli_usage_error("compile: missing -o PLAN");
+        goto done;
+    }
+#endif
+    sw_ir ir;
+    if ((rc = cli_load(&c, path, &ir))) goto done;
+    if (sync) {
+        o.sync = sw_ir_sync(&ir, sync);
+        if (o.sync < 0) {
+            rc = cli_usage_error("compile: no sync named '%s' in %s", sync, path);
+            sw_ir_free(&ir);
+            goto done;
+        }
+    } else if (ir.nsyncs != 1) {
+        rc = cli_usage_error("compile: %s has %zu syncs: choose one with --sync NAME", path, ir.nsyncs);
+        sw_ir_free(&ir);
+        goto done;
+    }
+    sw_plan plan;
+    sw_error err;
+    rc = sw_compile(&ir, &o, &plan, &err);
+    sw_ir_free(&ir);
+    if (rc) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+#ifdef SW_HAVE_VERIFY
+    if (sw_plan_verify(&plan, &err)) {
+        fprintf(stderr, "shardwave: error: the compiled plan fails verification (a compiler bug): %s\n", err.msg);
+        sw_plan_free(&plan);
+        rc = 3;
+        goto done;
+    }
+#endif
+    cli_print_plan_summary(&plan);
+#ifdef SW_HAVE_PLAN_IO
+    if (sw_plan_write(&plan, out, &err)) rc = cli_fail(&err);
+    else printf("wrote %s\n", out);
+#else
+    (void)out;
+#endif
+    sw_plan_free(&plan);
+done:
+    for (size_t i = 0; i < c.ndefines; i++) free((char *)c.defines[i].name);
+    return rc;
+}
