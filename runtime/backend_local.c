@@ -1,0 +1,222 @@
+#include "backend_local.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct slot {
+    const void *buf;
+    size_t bytes;
+    uint8_t ready, consumed;
+} slot;
+
+typedef struct pending {
+    int32_t wave;
+    sw_msg *sends, *recvs;
+    size_t ns, nr;
+} pending;
+
+struct sw_local_group {
+    const sw_plan *plan;
+    double timeout_s;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slot *slots;         /* per task */
+    pending *pend;       /* per plan rank index */
+    sw_exec *execs;      /* per plan rank index */
+    int aborted;
+    sw_error first;      /* the first failure */
+    void *const *ptrs;
+};
+
+typedef struct worker {
+    sw_local_group *g;
+    uint32_t ri;
+    int rc;
+    sw_error err;
+} worker;
+
+static void deadline(struct timespec *ts, double s) {
+    clock_gettime(CLOCK_REALTIME, ts);
+    double whole = (double)(time_t)s;
+    ts->tv_sec += (time_t)s;
+    ts->tv_nsec += (long)((s - whole) * 1e9);
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static int lpost(void *ctx, int32_t rank, int32_t wave, sw_msg *sends, size_t ns, sw_msg *recvs, size_t nr,
+                 sw_error *err) {
+    sw_local_group *g = ctx;
+    int32_t ri = sw_plan_rank_index(g->plan, rank);
+    pthread_mutex_lock(&g->mu);
+    for (size_t i = 0; i < ns; i++) {
+        slot *s = &g->slots[sends[i].task];
+        s->buf = sends[i].buf;
+        s->bytes = sends[i].bytes;
+        s->ready = 1;
+    }
+    g->pend[ri] = (pending){wave, sends, recvs, ns, nr};
+    pthread_cond_broadcast(&g->cv);
+    int aborted = g->aborted;
+    pthread_mutex_unlock(&g->mu);
+    if (aborted) return sw__err(err, SW_RUNTIME, "rank %d stopped: another rank failed", rank);
+    return SW_OK;
+}
+
+/* Waits under the lock until *flag or abort; SW_TIMEOUT after the group's timeout. */
+static int await(sw_local_group *g, const uint8_t *flag, const struct timespec *until) {
+    while (!*flag && !g->aborted) {
+        if (pthread_cond_timedwait(&g->cv, &g->mu, until) == ETIMEDOUT && !*flag) return SW_TIMEOUT;
+    }
+    return g->aborted && !*flag ? SW_RUNTIME : SW_OK;
+}
+
+static int lwait(void *ctx, int32_t rank, int32_t wave, sw_error *err) {
+    sw_local_group *g = ctx;
+    int32_t ri = sw_plan_rank_index(g->plan, rank);
+    pending *pd = &g->pend[ri];
+    struct timespec until;
+    deadline(&until, g->timeout_s);
+    int rc = SW_OK;
+    pthread_mutex_lock(&g->mu);
+    for (size_t i = 0; i < pd->nr && rc == SW_OK; i++) {
+        slot *s = &g->slots[pd->recvs[i].task];
+        rc = await(g, &s->ready, &until);
+        if (rc == SW_TIMEOUT) {
+            sw__err(err, SW_TIMEOUT, "rank %d: wave %d: nothing from rank %d within %.0f s", rank, wave,
+                    pd->recvs[i].peer, g->timeout_s);
+        } else if (rc) {
+            sw__err(err, SW_RUNTIME, "rank %d: wave %d: stopped, another rank failed", rank, wave);
+        } else if (s->bytes != pd->recvs[i].bytes) {
+            rc = sw__err(err, SW_RUNTIME, "rank %d: wave %d: rank %d sent %zu bytes, %zu expected", rank, wave,
+                         pd->recvs[i].peer, s->bytes, pd->recvs[i].bytes);
+        } else {
+            memcpy(pd->recvs[i].buf, s->buf, s->bytes);
+            s->ready = 0;
+            s->consumed = 1;
+            pthread_cond_broadcast(&g->cv);
+        }
+    }
+    for (size_t i = 0; i < pd->ns && rc == SW_OK; i++) {
+        slot *s = &g->slots[pd->sends[i].task];
+        rc = await(g, &s->consumed, &until);
+        if (rc == SW_TIMEOUT)
+            sw__err(err, SW_TIMEOUT, "rank %d: wave %d: rank %d did not receive within %.0f s", rank, wave,
+                    pd->sends[i].peer, g->timeout_s);
+        else if (rc)
+            sw__err(err, SW_RUNTIME, "rank %d: wave %d: stopped, another rank failed", rank, wave);
+        else
+            s->consumed = 0;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return rc;
+}
+
+static void fail(sw_local_group *g, int rc, const sw_error *err) {
+    pthread_mutex_lock(&g->mu);
+    if (!g->aborted) {
+        g->aborted = 1;
+        if (err) g->first = *err;
+        else sw__err(&g->first, rc, "a rank failed");
+    }
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void *work(void *arg) {
+    worker *w = arg;
+    sw_local_group *g = w->g;
+    sw_backend b = {"local", g, lpost, lwait};
+    sw__err_clear(&w->err);
+    w->rc = sw_exec_run(&g->execs[w->ri], &b, g->ptrs, &w->err);
+    if (w->rc) fail(g, w->rc, &w->err);
+    return NULL;
+}
+
+int sw_local_group_open(sw_local_group **out, const sw_plan *p, double timeout_s, sw_error *err) {
+    sw_local_group *g = calloc(1, sizeof *g);
+    if (!g) return sw__err(err, SW_NOMEM, "out of memory");
+    g->plan = p;
+    g->timeout_s = timeout_s > 0 ? timeout_s : 60;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    g->slots = calloc((size_t)p->ntasks + 1, sizeof *g->slots);
+    g->pend = calloc((size_t)p->nranks + 1, sizeof *g->pend);
+    g->execs = calloc((size_t)p->nranks + 1, sizeof *g->execs);
+    if (!g->slots || !g->pend || !g->execs) {
+        sw_local_group_close(g);
+        return sw__err(err, SW_NOMEM, "out of memory");
+    }
+    for (uint32_t i = 0; i < p->nranks; i++) {
+        int rc = sw_exec_init(&g->execs[i], p, p->ranks[i].rank, err);
+        if (rc) {
+            sw_local_group_close(g);
+            return rc;
+        }
+    }
+    *out = g;
+    return SW_OK;
+}
+
+int sw_local_group_run(sw_local_group *g, void *const *ptrs, sw_error *err) {
+    const sw_plan *p = g->plan;
+    worker *w = calloc((size_t)p->nranks + 1, sizeof *w);
+    pthread_t *th = calloc((size_t)p->nranks + 1, sizeof *th);
+    uint8_t *started = calloc((size_t)p->nranks + 1, 1);
+    if (!w || !th || !started) {
+        free(w);
+        free(th);
+        free(started);
+        return sw__err(err, SW_NOMEM, "out of memory");
+    }
+    g->ptrs = ptrs;
+    g->aborted = 0;
+    sw__err_clear(&g->first);
+    for (size_t t = 0; t < p->ntasks; t++) g->slots[t] = (slot){0};
+    int rc = SW_OK;
+    for (uint32_t i = 0; i < p->nranks; i++) {
+        w[i] = (worker){g, i, 0, {0}};
+        if (g->execs[i].nwaves == 0) continue;
+        if (pthread_create(&th[i], NULL, work, &w[i])) {
+            rc = sw__err(err, SW_RUNTIME, "cannot start a thread for rank %d", p->ranks[i].rank);
+            fail(g, rc, err);
+            break;
+        }
+        started[i] = 1;
+    }
+    for (uint32_t i = 0; i < p->nranks; i++)
+        if (started[i]) pthread_join(th[i], NULL);
+    if (rc == SW_OK && g->aborted) {
+        rc = g->first.status ? g->first.status : SW_RUNTIME;
+        if (err) *err = g->first;
+    }
+    free(w);
+    free(th);
+    free(started);
+    return rc;
+}
+
+void sw_local_group_bytes(const sw_local_group *g, uint64_t *sent, uint64_t *copied) {
+    *sent = *copied = 0;
+    for (uint32_t i = 0; i < g->plan->nranks; i++) {
+        *sent += g->execs[i].bytes_sent;
+        *copied += g->execs[i].bytes_copied;
+    }
+}
+
+void sw_local_group_close(sw_local_group *g) {
+    if (!g) return;
+    if (g->execs)
+        for (uint32_t i = 0; i < g->plan->nranks; i++) sw_exec_free(&g->execs[i]);
+    free(g->execs);
+    free(g->slots);
+    free(g->pend);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+    free(g);
+}

@@ -1,0 +1,23 @@
+/*
+ * backend_local.h - the `local` backend: every rank of a plan is a thread of this
+ * process; a message is a memcpy from the sender's staging buffer into the receiver's.
+ * The embedded default: no MPI, no GPU.
+ */
+#ifndef SW_BACKEND_LOCAL_H
+#define SW_BACKEND_LOCAL_H
+
+#include "exec.h"
+
+typedef struct sw_local_group sw_local_group;
+
+/* Prepares an executor per rank of the plan.  timeout_s bounds every wait. */
+int sw_local_group_open(sw_local_group **g, const sw_plan *p, double timeout_s, sw_error *err);
+/* Runs one sync of every rank, one thread each.  ptrs[l] is the memory of plan local l
+ * (every local of every rank).  The first failure of any rank stops all of them and is
+ * returned (naming rank, wave and peer). */
+int sw_local_group_run(sw_local_group *g, void *const *ptrs, sw_error *err);
+/* Bytes moved by the last run: sent between ranks, and copied inside a rank. */
+void sw_local_group_bytes(const sw_local_group *g, uint64_t *sent, uint64_t *copied);
+void sw_local_group_close(sw_local_group *g);
+
+#endif

@@ -1,0 +1,236 @@
+#include "exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "boxmath.h"
+#include "convert.h"
+
+size_t sw_local_nbytes(const sw_plan_local *l) {
+    size_t n = (size_t)sw_dtype_size(l->dtype);
+    for (int d = 0; d < l->ndim; d++) n *= (size_t)l->shape[d];
+    return n;
+}
+
+static void geom_of(const sw_plan *p, const sw_plan_xfer *x, sw_box_geom *g) {
+    g->ndim = p->tensors[x->tensor].ndim;
+    for (int k = 0; k < g->ndim; k++) g->size[k] = x->size[k];
+}
+
+static void side_of(const sw_plan *p, const sw_plan_xfer *x, const sw_plan_side *sd, sw_box_side *s) {
+    const sw_plan_local *l = &p->locals[sd->local];
+    sw_box_side_init(s, l->ndim, l->shape, sd->map, sd->base, p->tensors[x->tensor].ndim, x->start);
+}
+
+size_t sw_exec_pack(const sw_plan *p, const sw_plan_seg *g, void *const *ptrs, uint8_t *out) {
+    const sw_plan_xfer *x = &p->xfers[g->xfer];
+    const uint8_t *src = ptrs[x->src.local];
+    size_t es = (size_t)sw_dtype_size(p->locals[x->src.local].dtype);
+    sw_box_geom geo;
+    sw_box_side s;
+    geom_of(p, x, &geo);
+    side_of(p, x, &x->src, &s);
+    int64_t stride = sw_box_inner_stride(&geo, &s);
+    uint8_t *o = out;
+    for (uint64_t e = g->elem0, left = g->nelem; left;) {
+        uint64_t run = sw_box_row(&geo, e, left);
+        int64_t off = sw_box_offset(&geo, &s, e);
+        if (stride == 1) {
+            memcpy(o, src + (size_t)off * es, (size_t)run * es);
+        } else {
+            for (uint64_t i = 0; i < run; i++) memcpy(o + i * es, src + (size_t)(off + (int64_t)i * stride) * es, es);
+        }
+        o += run * es;
+        e += run;
+        left -= run;
+    }
+    return (size_t)(o - out);
+}
+
+/* Writes run elements of type st from in to out (type dt) with element stride ostride. */
+static int put_run(uint8_t *out, sw_dtype dt, int64_t ostride, const uint8_t *in, sw_dtype st, int64_t istride,
+                   uint64_t run, sw_error *err) {
+    size_t ds = (size_t)sw_dtype_size(dt), ss = (size_t)sw_dtype_size(st);
+    if (ostride == 1 && istride == 1) {
+        if (dt == st) {
+            memcpy(out, in, (size_t)run * ds);
+            return SW_OK;
+        }
+        return sw_convert(out, dt, in, st, (size_t)run, err);
+    }
+    for (uint64_t i = 0; i < run; i++)
+        if (sw_convert_elem(out + (size_t)((int64_t)i * ostride) * ds, dt, in + (size_t)((int64_t)i * istride) * ss, st))
+            return sw__err(err, SW_UNSUPPORTED, "conversion from %s to %s is not supported", sw_dtype_name(st),
+                           sw_dtype_name(dt));
+    return SW_OK;
+}
+
+int sw_exec_unpack(const sw_plan *p, const sw_plan_seg *g, void *const *ptrs, const uint8_t *in, sw_error *err) {
+    const sw_plan_xfer *x = &p->xfers[g->xfer];
+    uint8_t *dst = ptrs[x->dst.local];
+    sw_dtype st = p->locals[x->src.local].dtype, dt = p->locals[x->dst.local].dtype;
+    size_t ss = (size_t)sw_dtype_size(st), ds = (size_t)sw_dtype_size(dt);
+    sw_box_geom geo;
+    sw_box_side d;
+    geom_of(p, x, &geo);
+    side_of(p, x, &x->dst, &d);
+    int64_t stride = sw_box_inner_stride(&geo, &d);
+    for (uint64_t e = g->elem0, left = g->nelem; left;) {
+        uint64_t run = sw_box_row(&geo, e, left);
+        int64_t off = sw_box_offset(&geo, &d, e);
+        SW_CHECK(put_run(dst + (size_t)off * ds, dt, stride, in, st, 1, run, err));
+        in += run * ss;
+        e += run;
+        left -= run;
+    }
+    return SW_OK;
+}
+
+int sw_exec_copy(const sw_plan *p, const sw_plan_seg *g, void *const *ptrs, sw_error *err) {
+    const sw_plan_xfer *x = &p->xfers[g->xfer];
+    const uint8_t *src = ptrs[x->src.local];
+    uint8_t *dst = ptrs[x->dst.local];
+    sw_dtype st = p->locals[x->src.local].dtype, dt = p->locals[x->dst.local].dtype;
+    size_t ss = (size_t)sw_dtype_size(st), ds = (size_t)sw_dtype_size(dt);
+    sw_box_geom geo;
+    sw_box_side s, d;
+    geom_of(p, x, &geo);
+    side_of(p, x, &x->src, &s);
+    side_of(p, x, &x->dst, &d);
+    int64_t sstr = sw_box_inner_stride(&geo, &s), dstr = sw_box_inner_stride(&geo, &d);
+    for (uint64_t e = g->elem0, left = g->nelem; left;) {
+        uint64_t run = sw_box_row(&geo, e, left);
+        SW_CHECK(put_run(dst + (size_t)sw_box_offset(&geo, &d, e) * ds, dt, dstr,
+                         src + (size_t)sw_box_offset(&geo, &s, e) * ss, st, sstr, run, err));
+        e += run;
+        left -= run;
+    }
+    return SW_OK;
+}
+
+void sw_exec_free(sw_exec *x) {
+    if (!x) return;
+    free(x->tasks);
+    free(x->wave0);
+    free(x->sendbuf[0]);
+    free(x->sendbuf[1]);
+    free(x->recvbuf);
+    free(x->sends[0]);
+    free(x->sends[1]);
+    free(x->recvs);
+    memset(x, 0, sizeof *x);
+}
+
+int sw_exec_init(sw_exec *x, const sw_plan *p, int32_t rank, sw_error *err) {
+    memset(x, 0, sizeof *x);
+    x->plan = p;
+    x->rank = rank;
+    if (sw_plan_rank_index(p, rank) < 0)
+        return sw__err(err, SW_USAGE, "rank %d takes no part in plan '%s'", rank, p->sync);
+    size_t n = 0, cap = 0, capw = 0, maxmsgs = 0, msgs = 0;
+    int32_t lastw = -1;
+    size_t send = 0, recv = 0;
+    for (uint32_t i = 0; i <= p->ntasks; i++) {
+        if (i == p->ntasks || p->tasks[i].wave != lastw) {
+            if (send > x->max_send) x->max_send = send;
+            if (recv > x->max_recv) x->max_recv = recv;
+            if (msgs > maxmsgs) maxmsgs = msgs;
+            send = recv = msgs = 0;
+            if (i == p->ntasks) break;
+        }
+        const sw_plan_task *t = &p->tasks[i];
+        if (t->src != rank && t->dst != rank) continue;
+        if (t->wave != lastw || x->nwaves == 0) {
+            if (SW_GROW(x->wave0, capw, x->nwaves + 2)) goto nomem;
+            x->wave0[x->nwaves++] = n;
+            lastw = t->wave;
+        }
+        if (SW_GROW(x->tasks, cap, n + 1)) goto nomem;
+        x->tasks[n++] = i;
+        if (t->src == rank && t->dst != rank) send += t->bytes, msgs++;
+        if (t->dst == rank && t->src != rank) recv += t->bytes, msgs++;
+    }
+    x->ntasks = n;
+    if (x->wave0) x->wave0[x->nwaves] = n;
+    if (!(x->sendbuf[0] = malloc(x->max_send + 1)) || !(x->sendbuf[1] = malloc(x->max_send + 1)) ||
+        !(x->recvbuf = malloc(x->max_recv + 1)) || !(x->sends[0] = malloc((maxmsgs + 1) * sizeof *x->sends[0])) ||
+        !(x->sends[1] = malloc((maxmsgs + 1) * sizeof *x->sends[1])) ||
+        !(x->recvs = malloc((maxmsgs + 1) * sizeof *x->recvs)))
+        goto nomem;
+    return SW_OK;
+nomem:
+    sw_exec_free(x);
+    return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", rank);
+}
+
+/* Packs wave i's outgoing messages into staging buffer i % 2; returns how many. */
+static size_t pack_wave(sw_exec *x, size_t i, void *const *ptrs) {
+    const sw_plan *p = x->plan;
+    uint8_t *buf = x->sendbuf[i & 1];
+    sw_msg *out = x->sends[i & 1];
+    size_t ns = 0, off = 0;
+    for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+        const sw_plan_task *t = &p->tasks[x->tasks[k]];
+        if (t->src != x->rank || t->dst == x->rank) continue;
+        uint8_t *start = buf + off;
+        for (uint32_t s = 0; s < t->nseg; s++) off += sw_exec_pack(p, &p->segs[t->seg0 + s], ptrs, buf + off);
+        out[ns++] = (sw_msg){x->tasks[k], t->dst, start, (size_t)(buf + off - start)};
+    }
+    return ns;
+}
+
+/* 1 when wave i forwards data (a relay): it must be packed after the waves before it
+ * have been unpacked. */
+static int forwards(const sw_exec *x, size_t i) {
+    for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+        const sw_plan_task *t = &x->plan->tasks[x->tasks[k]];
+        if (t->src == x->rank && t->relay) return 1;
+    }
+    return 0;
+}
+
+int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *err) {
+    const sw_plan *p = x->plan;
+    x->bytes_sent = x->bytes_recv = x->bytes_copied = 0;
+    if (x->nwaves == 0) return SW_OK;
+    size_t ns = pack_wave(x, 0, ptrs), ns_next = 0;
+    for (size_t i = 0; i < x->nwaves; i++) {
+        int32_t wave = p->tasks[x->tasks[x->wave0[i]]].wave;
+        size_t nr = 0, off = 0;
+        for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+            const sw_plan_task *t = &p->tasks[x->tasks[k]];
+            if (t->dst != x->rank || t->src == x->rank) continue;
+            x->recvs[nr++] = (sw_msg){x->tasks[k], t->src, x->recvbuf + off, (size_t)t->bytes};
+            off += t->bytes;
+        }
+        for (size_t k = 0; k < ns; k++) x->bytes_sent += x->sends[i & 1][k].bytes;
+        SW_CHECK(b->post(b->ctx, x->rank, wave, x->sends[i & 1], ns, x->recvs, nr, err));
+        /* inside the process: straight from source to destination, while messages fly */
+        int rc = SW_OK;
+        for (size_t k = x->wave0[i]; k < x->wave0[i + 1] && rc == SW_OK; k++) {
+            const sw_plan_task *t = &p->tasks[x->tasks[k]];
+            if (t->src != x->rank || t->dst != x->rank) continue;
+            for (uint32_t s = 0; s < t->nseg && rc == SW_OK; s++) rc = sw_exec_copy(p, &p->segs[t->seg0 + s], ptrs, err);
+            x->bytes_copied += t->bytes;
+        }
+        /* double buffering: the next wave is packed while this one is in flight */
+        int early = i + 1 < x->nwaves && !forwards(x, i + 1);
+        if (rc == SW_OK && early) ns_next = pack_wave(x, i + 1, ptrs);
+        int wrc = b->wait(b->ctx, x->rank, wave, rc ? NULL : err);
+        if (rc) return rc;
+        if (wrc) return wrc;
+        for (size_t k = 0; k < nr; k++) {
+            const sw_plan_task *t = &p->tasks[x->recvs[k].task];
+            const uint8_t *in = x->recvs[k].buf;
+            for (uint32_t s = 0; s < t->nseg; s++) {
+                const sw_plan_seg *g = &p->segs[t->seg0 + s];
+                SW_CHECK(sw_exec_unpack(p, g, ptrs, in, err));
+                in += g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
+            }
+            x->bytes_recv += t->bytes;
+        }
+        if (i + 1 < x->nwaves && !early) ns_next = pack_wave(x, i + 1, ptrs);
+        ns = ns_next;
+    }
+    return SW_OK;
+}

@@ -1,0 +1,150 @@
+/* The runtime end to end, in one process: compile every sync of every conformance case
+ * and of the examples (at a tiny size), run it on the local backend with validation,
+ * and require every destination element to match. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_local.h"
+#include "compile.h"
+#include "elab.h"
+#include "exec.h"
+#include "validate.h"
+
+/* Compiles and runs one sync; returns the number of destination elements checked. */
+static uint64_t run_sync(const sw_ir *ir, int sync, sw_scheduler sched, int no_relay, int64_t bucket) {
+    sw_compile_opts o = {sync, bucket, sched, no_relay};
+    sw_plan p;
+    sw_error err;
+    int rc = sw_compile(ir, &o, &p, &err);
+    if (rc) fail_msg("%s sync %s: compile: %s", ir->path, ir->syncs[sync].name, err.msg);
+    void **ptrs = calloc(p.nlocals + 1, sizeof *ptrs);
+    assert_non_null(ptrs);
+    for (uint32_t i = 0; i < p.nlocals; i++) ptrs[i] = malloc(sw_local_nbytes(&p.locals[i]) + 1);
+    assert_int_equal(sw_validate_fill(&p, -1, ptrs, &err), SW_OK);
+    sw_validate_poison(&p, -1, ptrs);
+    sw_local_group *g;
+    assert_int_equal(sw_local_group_open(&g, &p, 30, &err), SW_OK);
+    rc = sw_local_group_run(g, ptrs, &err);
+    if (rc) fail_msg("%s sync %s: run: %s", ir->path, ir->syncs[sync].name, err.msg);
+    sw_validate_report rep;
+    assert_int_equal(sw_validate_check(&p, -1, ptrs, &rep, &err), SW_OK);
+    if (rep.bad) {
+        char buf[512];
+        sw_validate_describe(&p, &rep.shown[0], buf, sizeof buf);
+        fail_msg("%s sync %s (%s): %llu of %llu elements wrong, first: %s", ir->path, ir->syncs[sync].name,
+                 sw_scheduler_name(sched), (unsigned long long)rep.bad, (unsigned long long)rep.checked, buf);
+    }
+    /* every destination element of every transfer was checked: the unique bytes */
+    uint64_t want = 0;
+    for (uint32_t x = 0; x < p.nxfers; x++) want += p.xfers[x].nelem;
+    assert_true(rep.checked == want);
+    sw_local_group_close(g);
+    for (uint32_t i = 0; i < p.nlocals; i++) free(ptrs[i]);
+    free(ptrs);
+    uint64_t checked = rep.checked;
+    sw_plan_free(&p);
+    return checked;
+}
+
+static void run_file(const char *path, const sw_define *defs, size_t ndefs) {
+    sw_ir ir;
+    sw_error err;
+    sw_load_opts lo = {defs, ndefs};
+    if (sw_load_file(path, &lo, &ir, &err)) fail_msg("%s: %s", path, err.msg);
+    for (size_t s = 0; s < ir.nsyncs; s++) {
+        uint64_t a = run_sync(&ir, (int)s, SW_SCHED_OPTIMAL, 0, 0);
+        uint64_t b = run_sync(&ir, (int)s, SW_SCHED_GREEDY, 0, 0);
+        uint64_t c = run_sync(&ir, (int)s, SW_SCHED_OPTIMAL, 1, 4096); /* tiny chunks, no relays */
+        assert_true(a == b && b == c && a > 0);
+    }
+    sw_ir_free(&ir);
+}
+
+static void test_conformance_cases(void **state) {
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= 10);
+    for (size_t i = 0; i < g.gl_pathc; i++) run_file(g.gl_pathv[i], NULL, 0);
+    globfree(&g);
+}
+
+static void test_examples_tiny(void **state) {
+    (void)state;
+    const sw_define llama[] = {{"hidden", 64}, {"layers", 2}, {"vocab", 1000}, {"multiple_of", 64}};
+    run_file(SW_SOURCE_DIR "/examples/llama3-8b.yaml", llama, 4);
+    const sw_define llama70[] = {{"hidden", 64}, {"layers", 4}, {"vocab", 1000}, {"multiple_of", 64}};
+    run_file(SW_SOURCE_DIR "/examples/llama3-70b.yaml", llama70, 4);
+    const sw_define qwen[] = {{"hidden", 32}, {"head_dim", 8}, {"layers", 2}, {"experts", 16}, {"moe_ffn", 16}, {"vocab", 500}};
+    run_file(SW_SOURCE_DIR "/examples/qwen3-30b-a3b.yaml", qwen, 6);
+}
+
+/* Runs a plan on the local backend and returns the number of bad elements. */
+static uint64_t bad_elements(const sw_plan *p) {
+    sw_error err;
+    void **ptrs = calloc(p->nlocals + 1, sizeof *ptrs);
+    for (uint32_t i = 0; i < p->nlocals; i++) ptrs[i] = malloc(sw_local_nbytes(&p->locals[i]) + 1);
+    assert_int_equal(sw_validate_fill(p, -1, ptrs, &err), SW_OK);
+    sw_validate_poison(p, -1, ptrs);
+    sw_local_group *g;
+    assert_int_equal(sw_local_group_open(&g, p, 30, &err), SW_OK);
+    assert_int_equal(sw_local_group_run(g, ptrs, &err), SW_OK);
+    sw_validate_report rep;
+    assert_int_equal(sw_validate_check(p, -1, ptrs, &rep, &err), SW_OK);
+    sw_local_group_close(g);
+    for (uint32_t i = 0; i < p->nlocals; i++) free(ptrs[i]);
+    free(ptrs);
+    return rep.bad;
+}
+
+/* Validation must catch a plan that reads the wrong source element, and one that never
+ * writes some destination elements. */
+static void test_validation_catches_wrong_plans(void **state) {
+    (void)state;
+    sw_ir ir;
+    sw_error err;
+    assert_int_equal(sw_load_file(SW_SOURCE_DIR "/../shared/spec/conformance/cases/01_col_row_parallel.yaml", NULL,
+                                  &ir, &err),
+                     SW_OK);
+    sw_compile_opts o = {0, 0, SW_SCHED_OPTIMAL, 0};
+    sw_plan p;
+    assert_int_equal(sw_compile(&ir, &o, &p, &err), SW_OK);
+    assert_true(bad_elements(&p) == 0);
+    /* a transfer whose source box starts one row off (read inside the same tensor) */
+    uint32_t x = 0;
+    while (x < p.nxfers && !(p.tensors[p.xfers[x].tensor].ndim == 2 && p.xfers[x].start[0] > 0)) x++;
+    assert_true(x < p.nxfers);
+    int j = 0;
+    while (p.xfers[x].src.map[j] != 0) j++;
+    p.xfers[x].src.base[j] -= 1;
+    uint64_t bad = bad_elements(&p);
+    assert_true(bad > 0);
+    p.xfers[x].src.base[j] += 1;
+    /* a task that carries nothing: its destination elements keep the poison */
+    uint32_t t = 0;
+    while (t < p.ntasks && p.tasks[t].src == p.tasks[t].dst) t++;
+    assert_true(t < p.ntasks);
+    uint64_t lost = 0;
+    for (uint32_t k = 0; k < p.tasks[t].nseg; k++) lost += p.segs[p.tasks[t].seg0 + k].nelem;
+    p.tasks[t].nseg = 0;
+    p.tasks[t].bytes = 0;
+    assert_true(bad_elements(&p) == lost);
+    sw_plan_free(&p);
+    sw_ir_free(&ir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conformance_cases),
+        cmocka_unit_test(test_examples_tiny),
+        cmocka_unit_test(test_validation_catches_wrong_plans),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
