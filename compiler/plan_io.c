@@ -42,8 +42,8 @@ static int box_inside(const int64_t *start, const int64_t *size, const int64_t *
 }
 
 /* Checks a side mapping (map/base over the local's dims) of a logical box of tensor t
- * into local l: map entries in [-1, t.ndim), each logical dim used at most once, and the
- * mapped box inside the local's shape.  Returns NULL or a static description. */
+ * into local l: map entries in [-1, t.ndim) and the mapped box inside the local's shape
+ * (bases may be negative: they are relative to logical coordinates).  Returns NULL or a static description. */
 static const char *side_problem(const sw_plan_tensor *t, const sw_plan_local *l, const int8_t *map,
                                 const int64_t *base, const int64_t *start, const int64_t *size) {
     for (int j = 0; j < l->ndim; j++) {
@@ -56,7 +56,7 @@ static const char *side_problem(const sw_plan_tensor *t, const sw_plan_local *l,
             lo = base[j];
             hi = lo + (lo < INT64_MAX ? 1 : 0);
         }
-        if (base[j] < 0 || lo < 0 || hi > l->shape[j] || (m < 0 && lo >= l->shape[j]))
+        if (lo < 0 || hi > l->shape[j] || (m < 0 && lo >= l->shape[j]))
             return "a box outside the local tensor";
     }
     return NULL;
