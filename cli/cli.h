@@ -38,5 +38,8 @@ void cli_json_str(FILE *f, const char *s);
 
 int cmd_check(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_dot(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

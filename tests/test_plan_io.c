@@ -162,6 +162,8 @@ static void test_round_trip_file(void **state) {
     sw_plan_free(&q);
     assert_int_equal(sw_plan_read(&q, "/nonexistent/x.swp", -1, &err), SW_IO);
     unlink(path);
+    /* leave the fixture in the build folder for tests/e2e/plan_tools.sh */
+    if (sw_plan_write(&p, SW_BINARY_DIR "/tiny_plan.swp", &err)) fail_msg("write: %s", err.msg);
     sw_plan_free(&p);
 }
 
