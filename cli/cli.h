@@ -46,5 +46,8 @@ void cli_print_plan_summary(const struct sw_plan *p);
 int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_dot(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -14,6 +14,9 @@ static const command commands[] = {
     {"check", cmd_check, "parse and validate a layout file; print a summary"},
     {"layout", cmd_layout, "print the local tensors and pieces of one rank"},
     {"compile", cmd_compile, "compile a sync into a plan of waves"},
+    {"show", cmd_show, "print a compiled plan (its waves and tasks), or one rank's part"},
+    {"dot", cmd_dot, "the task DAG of a plan in Graphviz DOT, waves as clusters"},
+    {"verify", cmd_verify, "statically verify a compiled plan"},
 };
 
 static void usage(FILE *f) {
