@@ -91,11 +91,20 @@ typedef struct srccls {
     int64_t fixed[SW_MAXAXES]; /* required coordinate, -1 = free */
 } srccls;
 
-/* What one destination piece needs from one source class. */
+/* Source classes with identical boxes (replicas from several instances or split
+ * coordinates, e.g. KV heads replicated over tp): one candidate set. */
+typedef struct srcgrp {
+    uint32_t tensor;
+    int64_t start[SW_MAXDIM], size[SW_MAXDIM];
+    uint32_t c0, nc; /* cls[c0 .. c0 + nc) */
+} srcgrp;
+
+/* What one destination piece needs from one group of source classes. */
 typedef struct need {
     int32_t dst;
     uint32_t dst_local;
-    uint32_t cls;
+    uint32_t grp;         /* candidates */
+    uint32_t cls;         /* the class of the chosen source */
     int64_t start[SW_MAXDIM], size[SW_MAXDIM];
     int8_t dmap[SW_MAXDIM];
     int64_t dbase[SW_MAXDIM];
@@ -115,7 +124,9 @@ typedef struct cstate {
     sw_error *err;
     srccls *cls;
     size_t ncls, capcls;
-    uint32_t *cls_begin; /* [ntensors + 1] into cls, sorted by tensor */
+    srcgrp *grp;
+    size_t ngrp, capgrp;
+    uint32_t *grp_begin; /* [ntensors + 1] into grp, sorted by tensor */
     need *needs;
     size_t nneeds, capneeds;
     u64map locals; /* (role, rank, inst) -> local id */
@@ -150,7 +161,11 @@ static void side_from_piece(const sw_inst *in, const sw_piece *pc, int8_t *map, 
 static int cmp_cls(const void *a, const void *b) {
     const srccls *x = a, *y = b;
     if (x->tensor != y->tensor) return x->tensor < y->tensor ? -1 : 1;
-    return (x->inst > y->inst) - (x->inst < y->inst);
+    int c = memcmp(x->start, y->start, sizeof x->start);
+    if (c) return c;
+    if ((c = memcmp(x->size, y->size, sizeof x->size))) return c;
+    if (x->inst != y->inst) return x->inst < y->inst ? -1 : 1;
+    return memcmp(x->fixed, y->fixed, sizeof x->fixed);
 }
 
 /* Stage 1: every box the source layout stores, once per split-coordinate combination. */
@@ -190,12 +205,27 @@ static int build_classes(cstate *C) {
     sw_pieces_free(&pcs);
     if (rc) return rc;
     if (C->ncls > 1) qsort(C->cls, C->ncls, sizeof *C->cls, cmp_cls);
-    C->cls_begin = calloc(C->ir->ntensors + 1, sizeof *C->cls_begin);
-    if (!C->cls_begin) return nomem(C);
+    for (size_t i = 0; i < C->ncls;) {
+        size_t e = i + 1;
+        while (e < C->ncls && C->cls[e].tensor == C->cls[i].tensor &&
+               !memcmp(C->cls[e].start, C->cls[i].start, sizeof C->cls[i].start) &&
+               !memcmp(C->cls[e].size, C->cls[i].size, sizeof C->cls[i].size))
+            e++;
+        if (SW_GROW(C->grp, C->capgrp, C->ngrp + 1)) return nomem(C);
+        srcgrp *g = &C->grp[C->ngrp++];
+        g->tensor = C->cls[i].tensor;
+        memcpy(g->start, C->cls[i].start, sizeof g->start);
+        memcpy(g->size, C->cls[i].size, sizeof g->size);
+        g->c0 = (uint32_t)i;
+        g->nc = (uint32_t)(e - i);
+        i = e;
+    }
+    C->grp_begin = calloc(C->ir->ntensors + 1, sizeof *C->grp_begin);
+    if (!C->grp_begin) return nomem(C);
     size_t j = 0;
     for (uint32_t t = 0; t <= C->ir->ntensors; t++) {
-        while (j < C->ncls && C->cls[j].tensor < t) j++;
-        C->cls_begin[t] = (uint32_t)j;
+        while (j < C->ngrp && C->grp[j].tensor < t) j++;
+        C->grp_begin[t] = (uint32_t)j;
     }
     return SW_OK;
 }
@@ -231,6 +261,116 @@ static int add_locals(cstate *C, const sw_layout *L, int role, int32_t rank, sw_
     return SW_OK;
 }
 
+static int add_need(cstate *C, int32_t r, uint32_t dst_local, int32_t host, uint32_t g, int nd, const int64_t *s,
+                    const int64_t *z, const int8_t *dmap, const int64_t *dbase) {
+    if (SW_GROW(C->needs, C->capneeds, C->nneeds + 1)) return nomem(C);
+    need *n = &C->needs[C->nneeds++];
+    memset(n, 0, sizeof *n);
+    n->dst = r;
+    n->dst_local = dst_local;
+    n->grp = g;
+    n->cls = C->grp[g].c0;
+    uint64_t ne = 1;
+    for (int d = 0; d < nd; d++) {
+        n->start[d] = s[d];
+        n->size[d] = z[d];
+        ne *= (uint64_t)z[d];
+    }
+    memcpy(n->dmap, dmap, sizeof n->dmap);
+    memcpy(n->dbase, dbase, sizeof n->dbase);
+    n->nelem = ne;
+    n->bytes = ne * (uint64_t)sw_dtype_size(C->S->insts[C->cls[n->cls].inst].dtype);
+    n->leader = -1;
+    n->dst_host = host;
+    return SW_OK;
+}
+
+/* Intersection of box (s, z) with group g; 0 when empty. */
+static int intersect(const srcgrp *g, int nd, const int64_t *s, const int64_t *z, int64_t *os, int64_t *oz) {
+    for (int d = 0; d < nd; d++) {
+        int64_t a = s[d] > g->start[d] ? s[d] : g->start[d];
+        int64_t b1 = s[d] + z[d], b2 = g->start[d] + g->size[d];
+        int64_t b = b1 < b2 ? b1 : b2;
+        if (b <= a) return 0;
+        os[d] = a;
+        oz[d] = b - a;
+    }
+    return 1;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The needs of one destination piece (box ds/dz of tensor t).  When the source groups
+ * it overlaps are disjoint (the volumes of the intersections add up to the box: the
+ * usual case), one need per group; otherwise the box is cut into the cells of the
+ * groups' boundaries and each cell comes from the first group that covers it, so that
+ * every destination element is written exactly once. */
+static int piece_needs(cstate *C, int32_t r, uint32_t dst_local, int32_t host, uint32_t t, int nd, const int64_t *ds,
+                       const int64_t *dz, const int8_t *dmap, const int64_t *dbase) {
+    uint64_t vol = 1, sum = 0;
+    for (int d = 0; d < nd; d++) vol *= (uint64_t)dz[d];
+    uint32_t g0 = C->grp_begin[t], g1 = C->grp_begin[t + 1];
+    int64_t s[SW_MAXDIM], z[SW_MAXDIM];
+    for (uint32_t g = g0; g < g1; g++) {
+        if (!intersect(&C->grp[g], nd, ds, dz, s, z)) continue;
+        uint64_t v = 1;
+        for (int d = 0; d < nd; d++) v *= (uint64_t)z[d];
+        sum += v;
+    }
+    if (sum <= vol) {
+        for (uint32_t g = g0; g < g1; g++)
+            if (intersect(&C->grp[g], nd, ds, dz, s, z)) SW_CHECK(add_need(C, r, dst_local, host, g, nd, s, z, dmap, dbase));
+        return SW_OK;
+    }
+    /* overlapping source boxes: cut into cells */
+    int64_t *cuts[SW_MAXDIM] = {0};
+    size_t ncut[SW_MAXDIM] = {0}, idx[SW_MAXDIM] = {0};
+    int rc = SW_OK;
+    for (int d = 0; d < nd && rc == SW_OK; d++) {
+        cuts[d] = malloc((2 * (size_t)(g1 - g0) + 2) * sizeof **cuts);
+        if (!cuts[d]) {
+            rc = nomem(C);
+            break;
+        }
+        cuts[d][ncut[d]++] = ds[d];
+        cuts[d][ncut[d]++] = ds[d] + dz[d];
+        for (uint32_t g = g0; g < g1; g++) {
+            if (!intersect(&C->grp[g], nd, ds, dz, s, z)) continue;
+            if (s[d] > ds[d]) cuts[d][ncut[d]++] = s[d];
+            if (s[d] + z[d] < ds[d] + dz[d]) cuts[d][ncut[d]++] = s[d] + z[d];
+        }
+        qsort(cuts[d], ncut[d], sizeof **cuts, cmp_i64);
+        size_t u = 0;
+        for (size_t k = 0; k < ncut[d]; k++)
+            if (!u || cuts[d][k] != cuts[d][u - 1]) cuts[d][u++] = cuts[d][k];
+        ncut[d] = u;
+    }
+    while (rc == SW_OK) {
+        int64_t cs[SW_MAXDIM], cz[SW_MAXDIM];
+        for (int d = 0; d < nd; d++) {
+            cs[d] = cuts[d][idx[d]];
+            cz[d] = cuts[d][idx[d] + 1] - cs[d];
+        }
+        uint32_t g;
+        for (g = g0; g < g1; g++) {
+            int inside = 1;
+            for (int d = 0; d < nd && inside; d++)
+                inside = C->grp[g].start[d] <= cs[d] && cs[d] + cz[d] <= C->grp[g].start[d] + C->grp[g].size[d];
+            if (inside) break;
+        }
+        if (g == g1) rc = sw__err(C->err, SW_INTERNAL, "a destination box of '%s' has no source", C->ir->tensors[t].name);
+        else rc = add_need(C, r, dst_local, host, g, nd, cs, cz, dmap, dbase);
+        int d = nd - 1;
+        while (d >= 0 && ++idx[d] == ncut[d] - 1) idx[d--] = 0;
+        if (d < 0) break;
+    }
+    for (int d = 0; d < nd; d++) free(cuts[d]);
+    return rc;
+}
+
 /* Stage 2: the needs of every destination rank, and the plan's local tensors. */
 static int build_needs(cstate *C) {
     const sw_ir *ir = C->ir;
@@ -254,41 +394,11 @@ static int build_needs(cstate *C) {
                 int64_t dbase[SW_MAXDIM], ds[SW_MAXDIM] = {0}, dz[SW_MAXDIM] = {0};
                 side_from_piece(lt->inst, pc, dmap, dbase, ds, dz);
                 int nd = ir->tensors[pc->tensor].ndim;
-                for (uint32_t c = C->cls_begin[pc->tensor]; c < C->cls_begin[pc->tensor + 1]; c++) {
-                    const srccls *sc = &C->cls[c];
-                    int64_t s[SW_MAXDIM], z[SW_MAXDIM];
-                    uint64_t ne = 1;
-                    int empty = 0;
-                    for (int d = 0; d < nd; d++) {
-                        int64_t a = ds[d] > sc->start[d] ? ds[d] : sc->start[d];
-                        int64_t b1 = ds[d] + dz[d], b2 = sc->start[d] + sc->size[d];
-                        int64_t b = b1 < b2 ? b1 : b2;
-                        if (b <= a) {
-                            empty = 1;
-                            break;
-                        }
-                        s[d] = a;
-                        z[d] = b - a;
-                        ne *= (uint64_t)z[d];
-                    }
-                    if (empty) continue;
-                    if (SW_GROW(C->needs, C->capneeds, C->nneeds + 1)) {
-                        sw_rank_view_free(&v);
-                        return nomem(C);
-                    }
-                    need *n = &C->needs[C->nneeds++];
-                    memset(n, 0, sizeof *n);
-                    n->dst = r;
-                    n->dst_local = (uint32_t)(first_local + i);
-                    n->cls = c;
-                    memcpy(n->start, s, sizeof(int64_t) * (size_t)nd);
-                    memcpy(n->size, z, sizeof(int64_t) * (size_t)nd);
-                    memcpy(n->dmap, dmap, sizeof dmap);
-                    memcpy(n->dbase, dbase, sizeof dbase);
-                    n->nelem = ne;
-                    n->bytes = ne * (uint64_t)sw_dtype_size(C->S->insts[sc->inst].dtype);
-                    n->leader = -1;
-                    n->dst_host = p->ranks[ri].host;
+                int rc = piece_needs(C, r, (uint32_t)(first_local + i), p->ranks[ri].host, pc->tensor, nd, ds, dz, dmap,
+                                     dbase);
+                if (rc) {
+                    sw_rank_view_free(&v);
+                    return rc;
                 }
             }
         }
@@ -299,15 +409,38 @@ static int build_needs(cstate *C) {
 
 /* ---- stage 3: source selection and relays ----------------------------------------------- */
 
-/* Visits the replicas of a class: fn(rank) for every rank whose coordinates match. */
+/* Visits the replicas of a group: every rank whose coordinates match one of its
+ * classes (it->cls says which). */
 typedef struct cand_iter {
     const sw_layout *S;
     const srccls *c;
     int64_t coords[SW_MAXAXES];
     int started, done;
+    const cstate *C;
+    uint32_t cls, cls_end;
 } cand_iter;
 
+static void cand_start(cand_iter *it, const cstate *C, uint32_t grp) {
+    memset(it, 0, sizeof *it);
+    it->S = C->S;
+    it->C = C;
+    it->cls = C->grp[grp].c0;
+    it->cls_end = C->grp[grp].c0 + C->grp[grp].nc;
+    it->c = &C->cls[it->cls];
+}
+
+static int cand_next1(cand_iter *it, int32_t *rank);
+
 static int cand_next(cand_iter *it, int32_t *rank) {
+    for (;;) {
+        if (cand_next1(it, rank)) return 1;
+        if (++it->cls >= it->cls_end) return 0;
+        it->c = &it->C->cls[it->cls];
+        it->started = it->done = 0;
+    }
+}
+
+static int cand_next1(cand_iter *it, int32_t *rank) {
     const sw_layout *S = it->S;
     if (it->done) return 0;
     if (!it->started) {
@@ -336,9 +469,10 @@ static double *load_of(cstate *C, double *arr, int32_t rank, int cls) {
 
 /* Chooses the source replica of need n: the best link class, then the least loaded. */
 static int choose_source(cstate *C, need *n, int32_t to_rank) {
-    const srccls *sc = &C->cls[n->cls];
-    cand_iter it = {C->S, sc, {0}, 0, 0};
+    cand_iter it;
+    cand_start(&it, C, n->grp);
     int32_t r, best = -1;
+    uint32_t best_cls = 0;
     int best_link = SW_LINK_COUNT;
     double best_load = 0;
     while (cand_next(&it, &r)) {
@@ -346,11 +480,15 @@ static int choose_source(cstate *C, need *n, int32_t to_rank) {
         double ld = *load_of(C, C->load, r, link);
         if (link < best_link || (link == best_link && ld < best_load)) {
             best = r;
+            best_cls = it.cls;
             best_link = link;
             best_load = ld;
         }
     }
     if (best < 0) return sw__err(C->err, SW_INTERNAL, "a source class without replicas");
+    const srccls *sc = &C->cls[best_cls];
+    n->cls = best_cls;
+    n->bytes = n->nelem * (uint64_t)sw_dtype_size(C->S->insts[sc->inst].dtype);
     n->src = best;
     n->link = (uint8_t)best_link;
     uint32_t lid;
@@ -365,7 +503,8 @@ static int choose_source(cstate *C, need *n, int32_t to_rank) {
 
 /* The best link class any replica of a need's class offers to rank `to`. */
 static int best_link(cstate *C, const need *n, int32_t to) {
-    cand_iter it = {C->S, &C->cls[n->cls], {0}, 0, 0};
+    cand_iter it;
+    cand_start(&it, C, n->grp);
     int32_t r;
     int best = SW_LINK_NETWORK;
     while (cand_next(&it, &r)) {
@@ -427,7 +566,7 @@ static int select_sources(cstate *C, int no_relay) {
         k->idx = (uint32_t)i;
         k->dst = nd->dst;
         if (!no_relay && best_link(C, nd, nd->dst) == SW_LINK_NETWORK) {
-            k->cls = nd->cls;
+            k->cls = nd->grp;
             k->host = nd->dst_host;
             memcpy(k->start, nd->start, sizeof k->start);
             memcpy(k->size, nd->size, sizeof k->size);
@@ -585,7 +724,11 @@ static int chunk_caps(cstate *C, int64_t bucket) {
     free(bytes);
     if (worst <= 0) worst = p->topo.link[b].bandwidth;
     double tau = (double)bucket / (2.0 * worst);
-    int64_t lo = 64 * 1024, hi = bucket / 2 > lo ? bucket / 2 : lo;
+    /* a floor against tiny messages, but never above what six ports (send and receive per
+     * class), double-buffered, can stage within the bucket */
+    int64_t lo = 64 * 1024, room = bucket / (2 * 2 * SW_LINK_COUNT);
+    if (lo > room) lo = room > 1 ? room : 1;
+    int64_t hi = bucket / 2 > lo ? bucket / 2 : lo;
     for (int c = 0; c < SW_LINK_COUNT; c++) {
         double v = tau * p->topo.link[c].bandwidth * f[c];
         int64_t cap = v > 9e18 ? INT64_MAX : (int64_t)v;
@@ -1181,7 +1324,8 @@ int sw_compile(const sw_ir *ir, const sw_compile_opts *o, sw_plan *p, sw_error *
     if (!rc) sw_plan_compute_stats(p);
     build_free(&B);
     free(C.cls);
-    free(C.cls_begin);
+    free(C.grp);
+    free(C.grp_begin);
     free(C.needs);
     u64map_free(&C.locals);
     free(C.L);

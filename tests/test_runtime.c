@@ -16,6 +16,7 @@
 #include "elab.h"
 #include "exec.h"
 #include "validate.h"
+#include "verify.h"
 
 /* Compiles and runs one sync; returns the number of destination elements checked. */
 static uint64_t run_sync(const sw_ir *ir, int sync, sw_scheduler sched, int no_relay, int64_t bucket) {
@@ -24,6 +25,8 @@ static uint64_t run_sync(const sw_ir *ir, int sync, sw_scheduler sched, int no_r
     sw_error err;
     int rc = sw_compile(ir, &o, &p, &err);
     if (rc) fail_msg("%s sync %s: compile: %s", ir->path, ir->syncs[sync].name, err.msg);
+    /* exactly once, from the right source: validation alone cannot see a repeated write */
+    if (sw_plan_verify(&p, &err)) fail_msg("%s sync %s: verify: %s", ir->path, ir->syncs[sync].name, err.msg);
     void **ptrs = calloc(p.nlocals + 1, sizeof *ptrs);
     assert_non_null(ptrs);
     for (uint32_t i = 0; i < p.nlocals; i++) ptrs[i] = malloc(sw_local_nbytes(&p.locals[i]) + 1);
