@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "dsl_load.h"
 #include "expr.h"
 #include "yaml_load.h"
 
@@ -1180,12 +1181,21 @@ out:
     return rc;
 }
 
+int sw_is_dsl(const char *path, const char *text, size_t len) {
+    const char *dot = path ? strrchr(path, '.') : NULL;
+    if (dot && strchr(dot, '/')) dot = NULL;
+    if (dot && !strcmp(dot, ".sw")) return 1;
+    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml"))) return 0;
+    return sw_dsl_sniff(text, len);
+}
+
 int sw_load_text(const char *path, const char *text, size_t len, const sw_load_opts *opts, sw_ir *ir,
                  sw_error *err) {
     memset(ir, 0, sizeof *ir);
     sw_arena_init(&ir->arena);
     sw_doc *root;
-    int rc = sw_yaml_load(&ir->arena, path, text, len, &root, err);
+    int rc = sw_is_dsl(path, text, len) ? sw_dsl_load(&ir->arena, path, text, len, &root, err)
+                                        : sw_yaml_load(&ir->arena, path, text, len, &root, err);
     if (!rc) rc = sw_elaborate(root, path, opts, ir, err);
     if (!rc) rc = sw_check_coverage(ir, err);
     if (rc) sw_ir_free(ir);
