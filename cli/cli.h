@@ -38,5 +38,6 @@ void cli_json_str(FILE *f, const char *s);
 
 int cmd_check(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
+int cmd_fmt(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ typedef struct command {
 static const command commands[] = {
     {"check", cmd_check, "parse and validate a layout file; print a summary"},
     {"layout", cmd_layout, "print the local tensors and pieces of one rank"},
+    {"fmt", cmd_fmt, "print a layout file as canonical YAML or as the DSL"},
 };
 
 static void usage(FILE *f) {
