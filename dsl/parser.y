@@ -545,8 +545,14 @@ static void sw_dsl_yyerror(const sw_dsl_span *loc, yyscan_t scanner, sw_dsl_ctx 
     const char *exp = strstr(msg, "expecting");
     int eof = strstr(msg, "unexpected end of file") != NULL;
     int n = c->nopen < SW_DSL_MAX_OPEN ? c->nopen : SW_DSL_MAX_OPEN;
+    char la = loc->off < c->len ? c->text[loc->off] : '\0';
     for (int i = n - 1; i >= 0; i--) {
         if (c->open_at[i].off == loc->off) continue; /* the lookahead itself opened it */
+        if (la && strchr(")]}", la) && la != closer(c->open_ch[i])) { /* a closer of the wrong kind */
+            snprintf(note, sizeof note, " (expected '%c' to close '%c' opened at line %d, column %d)",
+                     closer(c->open_ch[i]), c->open_ch[i], c->open_at[i].line, c->open_at[i].col);
+            break;
+        }
         char want[4] = {'\'', closer(c->open_ch[i]), '\'', '\0'};
         if ((exp && strstr(exp, want)) || eof)
             snprintf(note, sizeof note, " (to close '%c' opened at line %d, column %d)", c->open_ch[i],
