@@ -213,7 +213,7 @@ static void test_sniff_and_doc_shape(void **state) {
     assert_string_equal(b->text, "a * (3 + -1)");
     assert_int_equal(b->style, SW_DOC_PLAIN);
     assert_int_equal(b->loc.line, 3);
-    assert_int_equal(b->loc.col, 20);
+    assert_int_equal(b->loc.col, 18);
     sw_doc *t = sw_doc_get(m, "tensors")->items[0];
     sw_doc *name = sw_doc_get(t, "name");
     assert_int_equal(name->style, SW_DOC_QUOTED);
