@@ -390,7 +390,9 @@ static void emit_clauses(dw *w, clauses *cl, int indent) {
     for (int i = 0; i < cl->n; i++) {
         if (cl->c[i].oom) w->out.oom = 1;
         if (!cl->c[i].p) continue;
-        if (i && total > LINE_WIDTH && col + 1 + (int)cl->c[i].n > LINE_WIDTH) {
+        const char *nl = strchr(cl->c[i].p, '\001');
+        int width = nl ? (int)(nl - cl->c[i].p) : (int)cl->c[i].n;
+        if (i > 1 && total > LINE_WIDTH && col + 1 + width > LINE_WIDTH) {
             sb_putc(&w->out, '\n');
             sb_indent(&w->out, indent + 4);
             col = indent + 4;
@@ -398,8 +400,19 @@ static void emit_clauses(dw *w, clauses *cl, int indent) {
             sb_putc(&w->out, ' ');
             col++;
         }
-        sb_puts(&w->out, cl->c[i].p);
-        col += (int)cl->c[i].n;
+        /* \001 breaks a long list: the next item goes under the first, after its '[' */
+        int open_col = -1;
+        for (const char *q = cl->c[i].p; *q; q++) {
+            if (*q == '\001') {
+                sb_putc(&w->out, '\n');
+                sb_indent(&w->out, open_col);
+                col = open_col;
+                continue;
+            }
+            sb_putc(&w->out, *q);
+            col++;
+            if (*q == '[' && open_col < 0) open_col = col;
+        }
     }
     sb_putc(&w->out, '\n');
 }
@@ -411,10 +424,16 @@ static void free_clauses(clauses *cl) {
 
 static int dsl_parts(dw *w, sbuf *b, const sw_doc *d) {
     if (need_kind(w, d, SW_DOC_SEQ, "fuse parts")) return -1;
+    size_t total = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const sw_doc *p = d->items[i]->kind == SW_DOC_MAP ? sw_doc_get(d->items[i], "tensor") : d->items[i];
+        total += (p && p->kind == SW_DOC_SCALAR ? strlen(p->text) : 0) + 4 + 8 * (d->items[i]->kind == SW_DOC_MAP);
+    }
+    int one_per_line = total > 70 && d->n > 1;
     sb_putc(b, '[');
     for (size_t i = 0; i < d->n; i++) {
         const sw_doc *p = d->items[i];
-        if (i) sb_puts(b, ", ");
+        if (i) sb_puts(b, one_per_line ? ",\001" : ", ");
         if (p->kind != SW_DOC_MAP) {
             if (dsl_string(w, b, p, "a fuse part")) return -1;
             continue;

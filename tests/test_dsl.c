@@ -171,6 +171,16 @@ static void test_examples(void **state) {
         char *text = slurp(path, &len);
         sw_ir a;
         load(path, text, &a);
+        /* dsl -> yaml -> dsl is fmt's dsl, and the yaml elaborates to the same ranks */
+        char *d1 = convert(path, text, len, 1);
+        char *y1 = convert(path, text, len, 0);
+        char *d2 = convert("y1.yaml", y1, strlen(y1), 1);
+        assert_string_equal(d1, d2);
+        sw_ir c;
+        load("y1.yaml", y1, &c);
+        same_ranks(&a, &c, path);
+        sw_ir_free(&c);
+        free(d1), free(y1), free(d2);
         char twin[4096];
         snprintf(twin, sizeof twin, "%.*s.yaml", (int)(strlen(path) - 3), path);
         char *yaml = slurp(twin, &len);
