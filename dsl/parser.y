@@ -16,6 +16,11 @@
 %define parse.error detailed
 %locations
 %expect 0
+%initial-action {
+    @$.line = 1;
+    @$.col = 1;
+    @$.off = @$.end = 0;
+}
 %param {yyscan_t scanner}
 %parse-param {sw_dsl_ctx *c}
 
