@@ -1,4 +1,5 @@
 #include "doc_write.h"
+#include "dsl_load.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -282,16 +283,47 @@ static int dsl_ident(dw *w, sbuf *b, const sw_doc *d, const char *what) {
     return 0;
 }
 
-/* An expression: its text, which the DSL reads back as the same expression. */
+/* Does the DSL read text, where a value is expected, back as one PLAIN scalar with the
+ * same text?  (Asks the parser itself, so the writer and the grammar cannot disagree.) */
+static int bare_value_ok(const char *text) {
+    static const char pre[] = "shardwave 1 model { let x = ", post[] = " }";
+    size_t n = strlen(text);
+    if (!n || strchr(text, '#') || strchr(text, '\n') || strchr(text, '"')) return 0;
+    char *buf = malloc(sizeof pre + n + sizeof post);
+    if (!buf) return 0;
+    memcpy(buf, pre, sizeof pre - 1);
+    memcpy(buf + sizeof pre - 1, text, n);
+    memcpy(buf + sizeof pre - 1 + n, post, sizeof post);
+    sw_arena a;
+    sw_arena_init(&a);
+    sw_doc *root;
+    sw_error err;
+    int ok = 0;
+    if (!sw_dsl_load(&a, "<value>", buf, strlen(buf), &root, &err)) {
+        const sw_doc *let = sw_doc_get(sw_doc_get(root, "model"), "let");
+        ok = let && let->n == 1 && let->vals[0]->kind == SW_DOC_SCALAR && let->vals[0]->style == SW_DOC_PLAIN &&
+             !strcmp(let->vals[0]->text, text);
+    }
+    sw_arena_free(&a);
+    free(buf);
+    return ok;
+}
+
+/* A value where an integer is expected: the expression bare when the DSL reads it back
+ * as the same PLAIN scalar, else a string (elaboration reads both as in YAML). */
 static int dsl_expr(dw *w, sbuf *b, const sw_doc *d, const char *what) {
     if (need_scalar(w, d, what)) return -1;
-    const char *s = d->text;
-    if (!*s) return dw_fail(w, d, "%s is empty", what);
-    for (const char *p = s; *p; p++)
-        if (!(isalnum((unsigned char)*p) || strchr("_ +-*/%(),", *p)))
-            return dw_fail(w, d, "%s '%s' is not an expression", what, s);
-    sb_puts(b, s);
-    return 0;
+    if (d->style == SW_DOC_PLAIN && (!d->text[0] || !strcmp(d->text, "~") || !strcmp(d->text, "Null") ||
+                                     !strcmp(d->text, "NULL"))) {
+        sb_puts(b, "null"); /* YAML's empty value: the DSL spells it null, read back as PLAIN null */
+        return 0;
+    }
+    int typed = !strcmp(d->text, "true") || !strcmp(d->text, "false");
+    if ((d->style == SW_DOC_PLAIN || !typed) && bare_value_ok(d->text)) {
+        sb_puts(b, d->text);
+        return 0;
+    }
+    return dsl_string(w, b, d, what);
 }
 
 /* Is s the lexeme of an integer or a quantity (256MiB, 1.5GB/s, 10us)? */

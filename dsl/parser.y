@@ -156,7 +156,7 @@ static sw_doc *flow(sw_doc *d) {
 %type <doc> ident name tname qty
 %type <doc> model_hdr model_lets model_tensors tensor
 %type <doc> pairs for_list range split_list axes idents pad_list hpairs hval hvals
-%type <doc> expr_list exprs str_list strs
+%type <doc> expr_list exprs str_list strs value
 %type <doc> layout_hdr layout_body rule fuse parts_list parts part part_map stack_item
 %type <doc> sync topo_body link
 
@@ -232,9 +232,9 @@ layout_hdr:
         NN($$ = coll(c, SW_DOC_MAP, &@2));
         CK(put_key(c, sub(c, c->root, "layouts", &@1, SW_DOC_MAP), $2, $$, "the layouts"));
     }
-  | layout_hdr KW_FIRST_RANK expr {
+  | layout_hdr KW_FIRST_RANK value {
         $$ = $1;
-        CK(put(c, $$, "first_rank", &@2, src_text(c, &@3), "the layout"));
+        CK(put(c, $$, "first_rank", &@2, $3, "the layout"));
     }
   | layout_hdr KW_MESH '(' pairs ')' { $$ = $1; CK(put(c, $$, "mesh", &@2, flow($4), "the layout")); }
   | layout_hdr KW_HOSTS '(' hpairs ')' { $$ = $1; CK(put(c, $$, "hosts", &@2, flow($4), "the layout")); }
@@ -254,7 +254,7 @@ hpairs:
   ;
 
 hval:
-    expr { NN($$ = src_text(c, &@1)); }
+    value
   | '[' ']' { NN($$ = flow(coll(c, SW_DOC_SEQ, &@1))); }
   | '[' hvals ']' { $$ = $2; }
   ;
@@ -295,11 +295,11 @@ rule:
   ;
 
 split_list:
-    expr KW_OVER axes {
+    value KW_OVER axes {
         NN($$ = flow(coll(c, SW_DOC_MAP, &@1)));
-        CK(put_key(c, $$, src_text(c, &@1), $3, "split"));
+        CK(put_key(c, $$, $1, $3, "split"));
     }
-  | split_list ',' expr KW_OVER axes { $$ = $1; CK(put_key(c, $$, src_text(c, &@3), $5, "split")); }
+  | split_list ',' value KW_OVER axes { $$ = $1; CK(put_key(c, $$, $3, $5, "split")); }
   ;
 
 axes:
@@ -313,20 +313,20 @@ idents:
   ;
 
 pad_list:
-    expr KW_TO expr {
+    value KW_TO value {
         NN($$ = flow(coll(c, SW_DOC_MAP, &@1)));
-        CK(put_key(c, $$, src_text(c, &@1), src_text(c, &@3), "pad"));
+        CK(put_key(c, $$, $1, $3, "pad"));
     }
-  | pad_list ',' expr KW_TO expr { $$ = $1; CK(put_key(c, $$, src_text(c, &@3), src_text(c, &@5), "pad")); }
+  | pad_list ',' value KW_TO value { $$ = $1; CK(put_key(c, $$, $3, $5, "pad")); }
   ;
 
 fuse:
-    KW_DIM expr { NN($$ = coll(c, SW_DOC_MAP, &@1)); CK(put(c, $$, "dim", &@1, src_text(c, &@2), "the fuse")); }
+    KW_DIM value { NN($$ = coll(c, SW_DOC_MAP, &@1)); CK(put(c, $$, "dim", &@1, $2, "the fuse")); }
   | parts_list { NN($$ = coll(c, SW_DOC_MAP, &@1)); CK(put(c, $$, "parts", &@1, $1, "the fuse")); }
-  | KW_GROUPS expr { NN($$ = coll(c, SW_DOC_MAP, &@1)); CK(put(c, $$, "groups", &@1, src_text(c, &@2), "the fuse")); }
-  | fuse KW_DIM expr { $$ = $1; CK(put(c, $$, "dim", &@2, src_text(c, &@3), "the fuse")); }
+  | KW_GROUPS value { NN($$ = coll(c, SW_DOC_MAP, &@1)); CK(put(c, $$, "groups", &@1, $2, "the fuse")); }
+  | fuse KW_DIM value { $$ = $1; CK(put(c, $$, "dim", &@2, $3, "the fuse")); }
   | fuse parts_list { $$ = $1; CK(put(c, $$, "parts", &@2, $2, "the fuse")); }
-  | fuse KW_GROUPS expr { $$ = $1; CK(put(c, $$, "groups", &@2, src_text(c, &@3), "the fuse")); }
+  | fuse KW_GROUPS value { $$ = $1; CK(put(c, $$, "groups", &@2, $3, "the fuse")); }
   ;
 
 parts_list:
@@ -346,17 +346,17 @@ part:
   ;
 
 part_map:
-    tname KW_UNIT expr {
+    tname KW_UNIT value {
         NN($$ = flow(coll(c, SW_DOC_MAP, &@1)));
         CK(put(c, $$, "tensor", &@1, $1, "the part"));
-        CK(put(c, $$, "unit", &@2, src_text(c, &@3), "the part"));
+        CK(put(c, $$, "unit", &@2, $3, "the part"));
     }
   | tname KW_PERM expr_list {
         NN($$ = flow(coll(c, SW_DOC_MAP, &@1)));
         CK(put(c, $$, "tensor", &@1, $1, "the part"));
         CK(put(c, $$, "perm", &@2, $3, "the part"));
     }
-  | part_map KW_UNIT expr { $$ = $1; CK(put(c, $$, "unit", &@2, src_text(c, &@3), "the part")); }
+  | part_map KW_UNIT value { $$ = $1; CK(put(c, $$, "unit", &@2, $3, "the part")); }
   | part_map KW_PERM expr_list { $$ = $1; CK(put(c, $$, "perm", &@2, $3, "the part")); }
   ;
 
@@ -397,7 +397,7 @@ topo_body:
         $$ = $1;
         CK(put_key(c, sub(c, $$, "links", &@2, SW_DOC_MAP), $2->items[0], $2->items[1], "the links"));
     }
-  | topo_body KW_GPUS_PER_NIC expr { $$ = $1; CK(put(c, $$, "gpus_per_nic", &@2, src_text(c, &@3), "the topology")); }
+  | topo_body KW_GPUS_PER_NIC value { $$ = $1; CK(put(c, $$, "gpus_per_nic", &@2, $3, "the topology")); }
   ;
 
 /* A seq [name, {bandwidth, latency}] (unpacked by topo_body). */
@@ -436,11 +436,11 @@ tname:
   ;
 
 pairs:
-    ident '=' expr {
+    ident '=' value {
         NN($$ = coll(c, SW_DOC_MAP, &@1));
-        CK(put_key(c, $$, $1, src_text(c, &@3), "this list"));
+        CK(put_key(c, $$, $1, $3, "this list"));
     }
-  | pairs ',' ident '=' expr { $$ = $1; CK(put_key(c, $$, $3, src_text(c, &@5), "this list")); }
+  | pairs ',' ident '=' value { $$ = $1; CK(put_key(c, $$, $3, $5, "this list")); }
   ;
 
 for_list:
@@ -449,10 +449,10 @@ for_list:
   ;
 
 range:
-    expr { NN($$ = src_text(c, &@1)); }
-  | expr DOTDOT expr {
+    value
+  | value DOTDOT value {
         NN($$ = flow(coll(c, SW_DOC_SEQ, &@1)));
-        CK(push(c, $$, src_text(c, &@1)) || push(c, $$, src_text(c, &@3)));
+        CK(push(c, $$, $1) || push(c, $$, $3));
     }
   ;
 
@@ -462,8 +462,8 @@ expr_list:
   ;
 
 exprs:
-    expr { NN($$ = flow(coll(c, SW_DOC_SEQ, &@1))); CK(push(c, $$, src_text(c, &@1))); }
-  | exprs ',' expr { $$ = $1; CK(push(c, $$, src_text(c, &@3))); }
+    value { NN($$ = flow(coll(c, SW_DOC_SEQ, &@1))); CK(push(c, $$, $1)); }
+  | exprs ',' value { $$ = $1; CK(push(c, $$, $3)); }
   ;
 
 str_list:
@@ -514,6 +514,15 @@ ident:
   | KW_BANDWIDTH { NN($$ = src_text(c, &@1)); }
   | KW_LATENCY { NN($$ = src_text(c, &@1)); }
   | KW_GPUS_PER_NIC { NN($$ = src_text(c, &@1)); }
+  ;
+
+/* A scalar where an integer is expected: an expression's source text (PLAIN), or a
+ * string (QUOTED; elaboration parses it as an expression, as it does in YAML). */
+value:
+    expr { NN($$ = src_text(c, &@1)); }
+  | STRING
+  | KW_TRUE { NN($$ = src_text(c, &@1)); }
+  | KW_FALSE { NN($$ = src_text(c, &@1)); }
   ;
 
 /* An integer expression: no value, only its span (see src_text). */
