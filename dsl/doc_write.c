@@ -94,6 +94,10 @@ static void yaml_quoted(sbuf *b, const char *s) {
 }
 
 static void yaml_scalar(sbuf *b, const sw_doc *d, int in_flow) {
+    if (d->style == SW_DOC_PLAIN && !d->text[0]) { /* an empty value (null) stays null */
+        sb_puts(b, "null");
+        return;
+    }
     int plain = plain_ok(d->text, in_flow) && (d->style == SW_DOC_PLAIN || !looks_typed(d->text));
     if (plain) sb_puts(b, d->text);
     else yaml_quoted(b, d->text);
