@@ -1,6 +1,7 @@
 #include "dsl_load.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,7 @@ int sw_dsl_load(sw_arena *a, const char *path, const char *text, size_t len, sw_
         }
         return sw__dsl_error(&c, &s, "a NUL byte in the input");
     }
+    if (len > (size_t)INT_MAX) return sw__err(err, SW_INPUT, "%s: the file is too large (2 GiB at most)", path);
     yyscan_t scanner;
     if (sw_dsl_yylex_init_extra(&c, &scanner)) return sw__err(err, SW_NOMEM, "cannot initialise the DSL scanner");
     YY_BUFFER_STATE buf = sw_dsl_yy_scan_bytes(text, (int)len, scanner);
