@@ -9,7 +9,7 @@
 static const char check_help[] =
     "usage: shardwave check FILE [-D NAME=VALUE]...\n"
     "\n"
-    "Parses and validates a layout file (YAML) and prints a summary: logical tensors and\n"
+    "Parses and validates a layout file (YAML, or the DSL: .sw) and prints a summary: logical tensors and\n"
     "bytes, per layout its ranks, hosts and bytes per rank, and per sync what it covers.\n"
     "Every defect is reported as FILE:LINE:COL: error: MESSAGE (exit 1).\n"
     "\n"

@@ -1,10 +1,12 @@
 #include "ir.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void sw_ir_free(sw_ir *ir) {
     if (!ir) return;
     sw_strmap_free(&ir->tensor_index);
+    free(ir->tensors); /* grown with SW_GROW during elaboration */
     sw_arena_free(&ir->arena);
     memset(ir, 0, sizeof *ir);
 }

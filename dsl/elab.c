@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "dsl_load.h"
 #include "expr.h"
 #include "yaml_load.h"
 
@@ -961,7 +962,7 @@ static int elab_hosts(elab *E, sw_layout *L, sw_doc *h) {
     return SW_OK;
 }
 
-static int elab_layout(elab *E, sw_doc *key, sw_doc *ln) {
+static int elab_layout_body(elab *E, sw_doc *key, sw_doc *ln) {
     static const char *const lkeys[] = {"first_rank", "mesh", "hosts", "place", NULL};
     sw_ir *ir = E->ir;
     sw_layout *L = &ir->layouts[ir->nlayouts];
@@ -1002,6 +1003,22 @@ static int elab_layout(elab *E, sw_doc *key, sw_doc *ln) {
     SW_CHECK(check_duplicates(E, L));
     ir->nlayouts++;
     return SW_OK;
+}
+
+/* The instances grow on malloc while a layout is elaborated; the IR keeps them in its
+ * arena, so that sw_ir_free frees everything (also after an error). */
+static int elab_layout(elab *E, sw_doc *key, sw_doc *ln) {
+    sw_layout *L = &E->ir->layouts[E->ir->nlayouts];
+    int rc = elab_layout_body(E, key, ln);
+    sw_inst *grown = L->insts;
+    L->insts = NULL;
+    if (!rc && grown) {
+        L->insts = sw_arena_array(&E->ir->arena, L->ninsts, sizeof *grown);
+        if (!L->insts) rc = nomem(E);
+        else memcpy(L->insts, grown, L->ninsts * sizeof *grown);
+    }
+    free(grown);
+    return rc;
 }
 
 /* Rule 3: a global rank in two layouts sits on one (host, device). */
@@ -1180,12 +1197,21 @@ out:
     return rc;
 }
 
+int sw_is_dsl(const char *path, const char *text, size_t len) {
+    const char *dot = path ? strrchr(path, '.') : NULL;
+    if (dot && strchr(dot, '/')) dot = NULL;
+    if (dot && !strcmp(dot, ".sw")) return 1;
+    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml"))) return 0;
+    return sw_dsl_sniff(text, len);
+}
+
 int sw_load_text(const char *path, const char *text, size_t len, const sw_load_opts *opts, sw_ir *ir,
                  sw_error *err) {
     memset(ir, 0, sizeof *ir);
     sw_arena_init(&ir->arena);
     sw_doc *root;
-    int rc = sw_yaml_load(&ir->arena, path, text, len, &root, err);
+    int rc = sw_is_dsl(path, text, len) ? sw_dsl_load(&ir->arena, path, text, len, &root, err)
+                                        : sw_yaml_load(&ir->arena, path, text, len, &root, err);
     if (!rc) rc = sw_elaborate(root, path, opts, ir, err);
     if (!rc) rc = sw_check_coverage(ir, err);
     if (rc) sw_ir_free(ir);

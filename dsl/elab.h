@@ -28,7 +28,11 @@ typedef struct sw_load_opts {
  * live in it).  On failure ir holds partial state: free it with sw_ir_free. */
 int sw_elaborate(const sw_doc *root, const char *path, const sw_load_opts *opts, sw_ir *ir, sw_error *err);
 
-/* Reads and elaborates a layout file (YAML; the DSL once it exists), and checks the
+/* Which front end reads a file: the DSL for `.sw`, YAML for `.yaml`/`.yml`, else the DSL
+ * when the text starts with `shardwave N` (no colon), YAML otherwise. */
+int sw_is_dsl(const char *path, const char *text, size_t len);
+
+/* Reads and elaborates a layout file (YAML or the DSL, see sw_is_dsl), and checks the
  * coverage of every sync.  On failure *ir is freed. */
 int sw_load_file(const char *path, const sw_load_opts *opts, sw_ir *ir, sw_error *err);
 /* The same from text in memory. */

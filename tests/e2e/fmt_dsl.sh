@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# fmt_dsl.sh SHARDWAVE: `shardwave fmt` both ways, and a DSL parse error with a caret.
+set -euo pipefail
+sw=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+case09=../shared/spec/conformance/cases/09_pipeline_stages_let.yaml
+[ -f "$case09" ] || case09=examples/pipeline_tiny.sw
+"$sw" fmt "$case09" --to dsl -o "$tmp/a.sw"
+"$sw" fmt "$tmp/a.sw" --to yaml > "$tmp/a.yaml"
+"$sw" fmt "$tmp/a.yaml" --to dsl > "$tmp/b.sw"
+cmp "$tmp/a.sw" "$tmp/b.sw"
+"$sw" check "$tmp/a.sw" > /dev/null
+# a DSL file without the .sw extension is recognised by its first line
+cp "$tmp/a.sw" "$tmp/layout.txt"
+"$sw" check "$tmp/layout.txt" > /dev/null
+"$sw" layout "$tmp/a.sw" --layout mcore_pp2 --rank 1 --json > "$tmp/a.json"
+"$sw" layout "$case09" --layout mcore_pp2 --rank 1 --json > "$tmp/b.json"
+cmp "$tmp/a.json" "$tmp/b.json"
+# a parse error: FILE:LINE:COL: error, the line and a caret; exit 1
+printf 'shardwave 1\nmodel m {\n  tensor "w" shape [8 *]\n}\n' > "$tmp/bad.sw"
+set +e
+"$sw" check "$tmp/bad.sw" 2> "$tmp/err"
+rc=$?
+set -e
+[ $rc -eq 1 ]
+grep -q "^$tmp/bad.sw:3:24: error: unexpected ']'" "$tmp/err"
+grep -q '^      |                        \^$' "$tmp/err"
+# usage errors exit 2
+set +e
+"$sw" fmt "$tmp/a.sw" --to json 2> /dev/null
+[ $? -eq 2 ] || exit 1
+echo ok
