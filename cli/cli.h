@@ -45,6 +45,7 @@ void cli_print_plan_summary(const struct sw_plan *p);
 
 int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_dot(int argc, char **argv);

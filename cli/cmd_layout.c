@@ -85,7 +85,7 @@ int cmd_check(int argc, char **argv) {
                cli_bytes(st.total_bytes, b3, sizeof b3));
     }
     for (size_t s = 0; s < ir.nsyncs; s++) {
-        const sw_sync *S = &ir.syncs[s];
+        const sw_syncdef *S = &ir.syncs[s];
         size_t covered = 0;
         uint8_t *placed = calloc(ir.ntensors + 1, 1);
         const sw_layout *D = &ir.layouts[S->to];

@@ -16,6 +16,7 @@ static const command commands[] = {
     {"compile", cmd_compile, "compile a sync into a plan of waves"},
     {"show", cmd_show, "print a compiled plan (its waves and tasks), or one rank's part"},
     {"dot", cmd_dot, "the task DAG of a plan in Graphviz DOT, waves as clusters"},
+    {"run", cmd_run, "execute a plan (local, mpi or nccl backend), optionally validated"},
     {"verify", cmd_verify, "statically verify a compiled plan"},
     {"fmt", cmd_fmt, "print a layout file as canonical YAML or as the DSL"},
 };

@@ -171,7 +171,7 @@ static void box_str(char *buf, size_t cap, int ndim, const sw_box *b) {
 int sw_check_coverage(const sw_ir *ir, sw_error *err) {
     int rc = SW_OK;
     for (size_t si = 0; si < ir->nsyncs && rc == SW_OK; si++) {
-        const sw_sync *s = &ir->syncs[si];
+        const sw_syncdef *s = &ir->syncs[si];
         const sw_layout *src = &ir->layouts[s->from], *dst = &ir->layouts[s->to];
         boxset bs = {0}, need = {0};
         bs.full = calloc(ir->ntensors + 1, 1);

@@ -118,7 +118,7 @@ typedef struct need {
 
 typedef struct cstate {
     const sw_ir *ir;
-    const sw_sync *sync;
+    const sw_syncdef *sync;
     const sw_layout *S, *D;
     sw_plan *p;
     sw_error *err;

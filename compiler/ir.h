@@ -82,14 +82,14 @@ typedef struct sw_layout {
     size_t ninsts;
 } sw_layout;
 
-typedef struct sw_sync {
+typedef struct sw_syncdef {
     const char *name;
     sw_loc loc;       /* the sync entry (coverage errors point here) */
     int from, to;     /* layout indices */
     uint8_t *skip;    /* [ntensors] 1 = not transferred */
     size_t nskip;
     int64_t bucket;   /* staging bytes per rank per wave */
-} sw_sync;
+} sw_syncdef;
 
 typedef struct sw_link {
     double bandwidth; /* bytes per second */
@@ -115,7 +115,7 @@ typedef struct sw_ir {
     sw_strmap tensor_index; /* name -> tensor id */
     sw_layout *layouts;
     size_t nlayouts;
-    sw_sync *syncs;
+    sw_syncdef *syncs;
     size_t nsyncs;
     int implicit_sync; /* the one sync was made by rule 15 */
     sw_topology topo;

@@ -18,8 +18,10 @@ int sw_scheduler_parse(const char *s, sw_scheduler *out) {
 
 void sw_plan_free(sw_plan *p) {
     if (!p) return;
+    int heap = p->heap;
     sw_arena_free(&p->arena);
     memset(p, 0, sizeof *p);
+    if (heap) free(p);
 }
 
 int32_t sw_plan_rank_index(const sw_plan *p, int32_t r) {

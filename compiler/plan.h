@@ -104,6 +104,7 @@ typedef struct sw_plan_stats {
 
 typedef struct sw_plan {
     sw_arena arena;
+    int heap;                           /* allocated by sw_plan_load: sw_plan_free frees it too */
     const char *model, *sync, *from, *to; /* names */
     sw_scheduler scheduler;
     sw_topology topo;
@@ -121,6 +122,7 @@ typedef struct sw_plan {
     sw_plan_stats stats;
 } sw_plan;
 
+/* Frees what the plan holds; a plan from sw_plan_load is freed itself too.  NULL is ok. */
 void sw_plan_free(sw_plan *p);
 
 /* Index of global rank r in plan->ranks, or -1. */

@@ -1060,7 +1060,7 @@ static int elab_syncs(elab *E, sw_doc *syncs, sw_doc *layouts_key) {
     if (!syncs) {
         if (ir->nlayouts != 2) return SW_OK;
         if (!(ir->syncs = sw_arena_alloc(E->a, sizeof *ir->syncs))) return nomem(E);
-        sw_sync *s = &ir->syncs[0];
+        sw_syncdef *s = &ir->syncs[0];
         s->name = "default";
         s->loc = ir->layouts[1].loc;
         s->from = 0;
@@ -1078,7 +1078,7 @@ static int elab_syncs(elab *E, sw_doc *syncs, sw_doc *layouts_key) {
         sw_doc *sn = syncs->items[i];
         SW_CHECK(need(E, sn, SW_DOC_MAP, "a sync"));
         SW_CHECK(check_keys(E, sn, skeys, "a sync"));
-        sw_sync *s = &ir->syncs[ir->nsyncs];
+        sw_syncdef *s = &ir->syncs[ir->nsyncs];
         sw_doc *name = sw_doc_get(sn, "name"), *from = sw_doc_get(sn, "from"), *to = sw_doc_get(sn, "to"),
                *skip = sw_doc_get(sn, "skip"), *bucket = sw_doc_get(sn, "bucket");
         if (!name || !from || !to) return sw__err_at(E->err, SW_INPUT, sn->loc, "a sync needs 'name', 'from' and 'to'");

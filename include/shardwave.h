@@ -68,6 +68,66 @@ typedef struct sw_error {
  * "shardwave: error: MSG".  Returns buf. */
 char *sw_error_format(const sw_error *err, char *buf, size_t cap);
 
+/* ---- plans ----------------------------------------------------------------------------
+ *
+ * A plan is compiled ahead of time (`shardwave compile`) and loaded by every process
+ * that takes part in the sync.  Ownership: the caller owns the plan until sw_plan_free;
+ * sessions borrow it and must be closed first. */
+typedef struct sw_plan sw_plan;
+
+/* Reads and validates a plan file (a corrupted plan is SW_CORRUPT, never a crash). */
+int sw_plan_load(sw_plan **plan, const char *path, sw_error *err);
+void sw_plan_free(sw_plan *plan);
+
+/* The local tensors one rank binds: name, its layout and role, dtype, shape, bytes. */
+typedef struct sw_tensor_info {
+    const char *name;   /* owned by the plan */
+    const char *layout; /* the sync's source or destination layout */
+    int is_source;      /* 1: read by the sync (layout `from`); 0: written (layout `to`) */
+    int rank;
+    const char *dtype;  /* "bf16", ... */
+    int ndim;
+    int64_t shape[8];
+    size_t nbytes;
+} sw_tensor_info;
+
+/* Writes up to cap entries for global rank `rank` into out and the total into *count. */
+int sw_plan_tensors(const sw_plan *plan, int rank, sw_tensor_info *out, size_t cap, size_t *count, sw_error *err);
+
+/* ---- sessions ---------------------------------------------------------------------------- */
+
+typedef enum sw_backend_kind {
+    SW_BACKEND_LOCAL = 0, /* every rank a thread of this process: no MPI, no GPU */
+    SW_BACKEND_MPI = 1,   /* one process per rank; MPI must be initialised by the caller */
+    SW_BACKEND_NCCL = 2   /* one process per GPU; CUDA streams and NCCL */
+} sw_backend_kind;
+
+typedef struct sw_session_opts {
+    size_t struct_size;  /* sizeof(sw_session_opts): lets the struct grow compatibly */
+    double timeout_s;    /* a sync that waits longer on any peer fails (0: 60 s) */
+    int zero_padding;    /* zero the padding of destination tensors at every sync */
+    const void *mpi_comm; /* const MPI_Comm *: use it instead of MPI_COMM_WORLD (mpi, nccl) */
+    void *nccl_comm;     /* an ncclComm_t the caller owns (nccl; NULL: create one) */
+} sw_session_opts;
+
+typedef struct sw_session sw_session;
+
+/* Opens a session of global rank `rank` (-1 with the local backend: every rank of the plan
+ * in this process).  opts may be NULL. */
+int sw_session_open(sw_session **s, const sw_plan *plan, int rank, sw_backend_kind backend,
+                    const sw_session_opts *opts, sw_error *err);
+/* Binds the memory of a local tensor of the session's rank.  name is the local tensor's
+ * name, or "LAYOUT/NAME" when the rank holds that name in both layouts.  nbytes must be
+ * the tensor's size.  The memory stays the caller's; it must stay valid until the
+ * session is closed or rebound. */
+int sw_bind(sw_session *s, const char *name, void *ptr, size_t nbytes, sw_error *err);
+/* The same for a given rank (needed with the local backend). */
+int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nbytes, sw_error *err);
+/* One weight sync (call once per RL step).  stream: the cudaStream_t to order against
+ * (nccl), else NULL.  Fails if a tensor of the session is unbound. */
+int sw_sync(sw_session *s, void *stream, sw_error *err);
+void sw_session_close(sw_session *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,315 @@
+/* shardwave run PLAN --backend local|mpi|nccl [--validate] [--iters N] [--timeout S] [--zero-padding] */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "exec.h"
+#include "plan_io.h"
+#include "shardwave.h"
+#include "validate.h"
+#ifdef SW_HAVE_MPI
+#include <mpi.h>
+#endif
+
+static const char run_help[] =
+    "usage: shardwave run PLAN --backend local|mpi|nccl [--validate] [--iters N] [--timeout S]\n"
+    "                          [--zero-padding]\n"
+    "\n"
+    "Executes a compiled plan.  local: every rank is a thread of this process.  mpi: one\n"
+    "process per rank, `mpirun -np N shardwave run PLAN --backend mpi`, MPI world rank k is\n"
+    "global rank k (N = the plan's highest rank + 1).  nccl: one process per GPU (builds with\n"
+    "CUDA and NCCL only).\n"
+    "\n"
+    "  --validate       fill every source element from (logical tensor, index), run, check every\n"
+    "                   destination element; exit 0 only if all of them match\n"
+    "  --iters N        run N syncs: the first is timed separately (warm-up), then the median\n"
+    "  --timeout S      a rank that waits longer than S seconds on a peer fails (default 60)\n"
+    "  --zero-padding   zero the padding rows of destination tensors after each sync\n"
+    "\n"
+    "Exit status: 0 success, 1 bad plan, 2 bad usage, 3 runtime failure or mismatches.\n";
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct run_opts {
+    const char *plan;
+    sw_backend_kind backend;
+    int validate, zero_padding;
+    long iters;
+    double timeout;
+} run_opts;
+
+/* Allocates every local tensor of `rank` (-1: all) and binds it. */
+static int alloc_and_bind(const sw_plan *p, int32_t rank, sw_session *s, void **ptrs, sw_error *err) {
+    for (uint32_t i = 0; i < p->nlocals; i++) {
+        const sw_plan_local *l = &p->locals[i];
+        if (rank >= 0 && l->rank != rank) continue;
+        size_t n = sw_local_nbytes(l);
+        ptrs[i] = malloc(n ? n : 1);
+        if (!ptrs[i]) return sw__err(err, SW_NOMEM, "cannot allocate %zu bytes for '%s' of rank %d", n, l->name, l->rank);
+        memset(ptrs[i], 0, n);
+        char qual[1024];
+        snprintf(qual, sizeof qual, "%s/%s", l->role == SW_ROLE_SRC ? p->from : p->to, l->name);
+        SW_CHECK(sw_bind_rank(s, l->rank, qual, ptrs[i], n, err));
+    }
+    return SW_OK;
+}
+
+static void print_times(const run_opts *o, const sw_plan *p, const double *t, long n, FILE *f) {
+    char b[32];
+    double gb = (double)p->stats.unique_bytes / 1e9;
+    fprintf(f, "  sync 1 (warm-up): %.3f ms\n", t[0] * 1e3);
+    if (n > 1) {
+        double *s = malloc((size_t)(n - 1) * sizeof *s);
+        if (!s) return;
+        memcpy(s, t + 1, (size_t)(n - 1) * sizeof *s);
+        qsort(s, (size_t)(n - 1), sizeof *s, cmp_double);
+        double med = (n - 1) % 2 ? s[(n - 1) / 2] : (s[(n - 1) / 2 - 1] + s[(n - 1) / 2]) / 2;
+        fprintf(f, "  steady state: median %.3f ms over %ld syncs (min %.3f, max %.3f), %.2f GB/s of destination bytes (%s)\n",
+                med * 1e3, n - 1, s[0] * 1e3, s[n - 2] * 1e3, med > 0 ? gb / med : 0,
+                cli_bytes((int64_t)p->stats.unique_bytes, b, sizeof b));
+        free(s);
+    } else {
+        fprintf(f, "  %.2f GB/s of destination bytes (%s)\n", t[0] > 0 ? gb / t[0] : 0,
+                cli_bytes((int64_t)p->stats.unique_bytes, b, sizeof b));
+    }
+    (void)o;
+}
+
+static void report_mismatches(const sw_plan *p, const sw_validate_report *rep) {
+    for (size_t i = 0; i < rep->nshown; i++) {
+        char buf[1024];
+        sw_validate_describe(p, &rep->shown[i], buf, sizeof buf);
+        fprintf(stderr, "shardwave: mismatch: %s\n", buf);
+    }
+}
+
+static int run_local(const run_opts *o) {
+    sw_plan *p = NULL;
+    sw_session *s = NULL;
+    sw_error err;
+    void **ptrs = NULL;
+    double *t = NULL;
+    int rc;
+    if ((rc = sw_plan_load(&p, o->plan, &err))) return cli_fail(&err);
+    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL};
+    ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
+    t = calloc((size_t)o->iters, sizeof *t);
+    if (!ptrs || !t) {
+        rc = cli_usage_error("out of memory");
+        goto out;
+    }
+    if ((rc = sw_session_open(&s, p, -1, SW_BACKEND_LOCAL, &so, &err)) || (rc = alloc_and_bind(p, -1, s, ptrs, &err))) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    printf("run %s: %s -> %s, backend local, %u ranks as threads, %u tasks in %d waves\n", p->sync, p->from, p->to,
+           p->nranks, p->ntasks, p->nwaves);
+    if (o->validate) {
+        if ((rc = sw_validate_fill(p, -1, ptrs, &err))) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        sw_validate_poison(p, -1, ptrs);
+    }
+    double t0 = now_s();
+    for (long i = 0; i < o->iters; i++) {
+        double a = now_s();
+        if ((rc = sw_sync(s, NULL, &err))) {
+            fprintf(stderr, "shardwave: error: sync %ld of %ld failed: %s\n", i + 1, o->iters, err.msg);
+            rc = 3;
+            goto out;
+        }
+        t[i] = now_s() - a;
+        if (o->iters > 1 && now_s() - t0 > 2) fprintf(stderr, "  sync %ld/%ld: %.3f ms\n", i + 1, o->iters, t[i] * 1e3);
+    }
+    print_times(o, p, t, o->iters, stdout);
+    if (o->validate) {
+        sw_validate_report rep;
+        if ((rc = sw_validate_check(p, -1, ptrs, &rep, &err))) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        if (rep.bad) {
+            report_mismatches(p, &rep);
+            fprintf(stderr, "shardwave: error: validation failed: %llu of %llu destination elements are wrong\n",
+                    (unsigned long long)rep.bad, (unsigned long long)rep.checked);
+            rc = 3;
+            goto out;
+        }
+        printf("validate: %llu destination elements checked on %u ranks, all match\n",
+               (unsigned long long)rep.checked, p->nranks);
+    }
+    rc = 0;
+out:
+    sw_session_close(s);
+    if (ptrs && p)
+        for (uint32_t i = 0; i < p->nlocals; i++) free(ptrs[i]);
+    free(ptrs);
+    free(t);
+    sw_plan_free(p);
+    return rc;
+}
+
+#ifdef SW_HAVE_MPI
+/* A rank that the launcher stops (another rank failed) still says what happened. */
+static void on_term(int sig) {
+    static const char msg[] = "shardwave: error: this rank was stopped (another rank failed or the job was cancelled)\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    (void)sig;
+    _exit(3);
+}
+
+static int mpi_fail(int rank, const sw_error *err) {
+    char buf[2200];
+    fprintf(stderr, "[rank %d] %s\n", rank, sw_error_format(err, buf, sizeof buf));
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 3);
+    return 3;
+}
+
+static int run_mpi(const run_opts *o) {
+    int provided = 0, me = 0, world = 0;
+    MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    MPI_Comm_size(MPI_COMM_WORLD, &world);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sw_plan *p = NULL;
+    sw_session *s = NULL;
+    sw_error err;
+    void **ptrs = NULL;
+    double *t = NULL;
+    int rc = 0;
+    if ((rc = sw_plan_load(&p, o->plan, &err))) {
+        if (me == 0) rc = cli_fail(&err);
+        MPI_Finalize();
+        return rc ? rc : 1;
+    }
+    int32_t maxr = p->nranks ? p->ranks[p->nranks - 1].rank : -1;
+    if (world != maxr + 1) {
+        if (me == 0)
+            cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
+                            "%d processes (mpirun -np %d), not %d",
+                            o->plan, maxr, maxr + 1, maxr + 1, world);
+        sw_plan_free(p);
+        MPI_Finalize();
+        return 2;
+    }
+    int active = sw_plan_rank_index(p, me) >= 0;
+    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL};
+    ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
+    t = calloc((size_t)o->iters, sizeof *t);
+    if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
+    if (active) {
+        if ((rc = sw_session_open(&s, p, me, SW_BACKEND_MPI, &so, &err)) || (rc = alloc_and_bind(p, me, s, ptrs, &err)))
+            return mpi_fail(me, &err);
+        if (o->validate) {
+            if ((rc = sw_validate_fill(p, me, ptrs, &err))) return mpi_fail(me, &err);
+            sw_validate_poison(p, me, ptrs);
+        }
+    }
+    if (me == 0)
+        printf("run %s: %s -> %s, backend mpi, %d processes, %u tasks in %d waves\n", p->sync, p->from, p->to, world,
+               p->ntasks, p->nwaves);
+    for (long i = 0; i < o->iters; i++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        double a = MPI_Wtime();
+        if (active && (rc = sw_sync(s, NULL, &err))) return mpi_fail(me, &err);
+        double mine = MPI_Wtime() - a, all = 0;
+        MPI_Allreduce(&mine, &all, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        t[i] = all;
+    }
+    if (me == 0) print_times(o, p, t, o->iters, stdout);
+    rc = 0;
+    if (o->validate) {
+        sw_validate_report rep;
+        memset(&rep, 0, sizeof rep);
+        if (active && (rc = sw_validate_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
+        unsigned long long mine[2] = {rep.checked, rep.bad}, tot[2] = {0, 0};
+        MPI_Allreduce(mine, tot, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+        if (rep.bad) report_mismatches(p, &rep);
+        fflush(stderr);
+        MPI_Barrier(MPI_COMM_WORLD);
+        if (tot[1]) {
+            if (me == 0)
+                fprintf(stderr, "shardwave: error: validation failed: %llu of %llu destination elements are wrong\n", tot[1],
+                        tot[0]);
+            rc = 3;
+        } else if (me == 0) {
+            printf("validate: %llu destination elements checked on %d ranks, all match\n", tot[0], world);
+        }
+    }
+    sw_session_close(s);
+    for (uint32_t i = 0; i < p->nlocals; i++) free(ptrs[i]);
+    free(ptrs);
+    free(t);
+    sw_plan_free(p);
+    MPI_Finalize();
+    return rc;
+}
+#endif
+
+int cmd_run(int argc, char **argv) {
+    run_opts o = {NULL, SW_BACKEND_LOCAL, 0, 0, 1, 60};
+    const char *backend = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(run_help, stdout);
+            return 0;
+        } else if (!strcmp(a, "--validate")) {
+            o.validate = 1;
+        } else if (!strcmp(a, "--zero-padding")) {
+            o.zero_padding = 1;
+        } else if (!strcmp(a, "--backend") || !strcmp(a, "--iters") || !strcmp(a, "--timeout")) {
+            if (i + 1 >= argc) return cli_usage_error("run: %s needs a value", a);
+            const char *v = argv[++i];
+            char *end;
+            if (!strcmp(a, "--backend")) {
+                backend = v;
+            } else if (!strcmp(a, "--iters")) {
+                o.iters = strtol(v, &end, 10);
+                if (end == v || *end || o.iters < 1 || o.iters > 1000000)
+                    return cli_usage_error("run: --iters must be a positive integer, got '%s'", v);
+            } else {
+                o.timeout = strtod(v, &end);
+                if (end == v || *end || !(o.timeout > 0))
+                    return cli_usage_error("run: --timeout must be a positive number of seconds, got '%s'", v);
+            }
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("run: unknown option '%s' (see shardwave run --help)", a);
+        } else if (o.plan) {
+            return cli_usage_error("run: one PLAN only");
+        } else {
+            o.plan = a;
+        }
+    }
+    if (!o.plan) return cli_usage_error("run: missing PLAN (see shardwave run --help)");
+    if (!backend) return cli_usage_error("run: missing --backend local|mpi|nccl");
+    if (!strcmp(backend, "local")) return run_local(&o);
+    if (!strcmp(backend, "mpi")) {
+#ifdef SW_HAVE_MPI
+        return run_mpi(&o);
+#else
+        return cli_usage_error("run: this build of shardwave has no MPI: the mpi backend is not available");
+#endif
+    }
+    if (!strcmp(backend, "nccl"))
+        return cli_usage_error("run: this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
+    return cli_usage_error("run: unknown backend '%s' (local, mpi, nccl)", backend);
+}

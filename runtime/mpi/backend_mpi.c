@@ -1,0 +1,125 @@
+#include "backend_mpi.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct sw_mpi_ctx {
+    MPI_Comm comm;
+    double timeout_s;
+    MPI_Request *req;
+    sw_msg *msg;       /* what each request is, for messages */
+    uint8_t *is_send;
+    size_t n, cap;
+};
+
+int sw_mpi_error(int code, const char *what, sw_error *err) {
+    char s[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(code, s, &len) != MPI_SUCCESS) snprintf(s, sizeof s, "MPI error %d", code);
+    return sw__err(err, SW_MPI, "%s failed: %s", what, s);
+}
+
+MPI_Comm sw_mpi_comm(const sw_mpi_ctx *c) { return c->comm; }
+
+static int mpost(void *vctx, int32_t rank, int32_t wave, sw_msg *sends, size_t ns, sw_msg *recvs, size_t nr,
+                 sw_error *err) {
+    sw_mpi_ctx *c = vctx;
+    (void)rank;
+    c->n = 0;
+    if (SW_GROW(c->req, c->cap, ns + nr) ) return sw__err(err, SW_NOMEM, "out of memory");
+    free(c->msg);
+    free(c->is_send);
+    c->msg = malloc((ns + nr + 1) * sizeof *c->msg);
+    c->is_send = malloc(ns + nr + 1);
+    if (!c->msg || !c->is_send) return sw__err(err, SW_NOMEM, "out of memory");
+    int tag = (int)(wave & 0x7fff); /* one message per (src, dst) per wave */
+    /* receives first, so that eager sends find them posted */
+    for (size_t i = 0; i < nr; i++) {
+        if (recvs[i].bytes > INT_MAX) return sw__err(err, SW_UNSUPPORTED, "a message of %zu bytes", recvs[i].bytes);
+        SW_MPI_CHECK(MPI_Irecv(recvs[i].buf, (int)recvs[i].bytes, MPI_BYTE, recvs[i].peer, tag, c->comm, &c->req[c->n]),
+                     err);
+        c->msg[c->n] = recvs[i];
+        c->is_send[c->n++] = 0;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        if (sends[i].bytes > INT_MAX) return sw__err(err, SW_UNSUPPORTED, "a message of %zu bytes", sends[i].bytes);
+        SW_MPI_CHECK(MPI_Isend(sends[i].buf, (int)sends[i].bytes, MPI_BYTE, sends[i].peer, tag, c->comm, &c->req[c->n]),
+                     err);
+        c->msg[c->n] = sends[i];
+        c->is_send[c->n++] = 1;
+    }
+    return SW_OK;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Polls the wave's requests with a backoff (ranks may share few cores); after the
+ * timeout, names the first message still pending. */
+static int mwait(void *vctx, int32_t rank, int32_t wave, sw_error *err) {
+    sw_mpi_ctx *c = vctx;
+    if (!c->n) return SW_OK;
+    double deadline = now_s() + c->timeout_s;
+    long pause_ns = 1000;
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Testall((int)c->n, c->req, &done, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) return sw_mpi_error(rc, "MPI_Testall", err);
+        if (done) {
+            c->n = 0;
+            return SW_OK;
+        }
+        if (now_s() > deadline) {
+            for (size_t i = 0; i < c->n; i++) {
+                int f = 0;
+                MPI_Test(&c->req[i], &f, MPI_STATUS_IGNORE);
+                if (!f)
+                    return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: %s rank %d (%zu bytes) not done after %.0f s",
+                                   rank, wave, c->is_send[i] ? "send to" : "receive from", c->msg[i].peer,
+                                   c->msg[i].bytes, c->timeout_s);
+            }
+            return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: not done after %.0f s", rank, wave, c->timeout_s);
+        }
+        struct timespec ts = {0, pause_ns};
+        nanosleep(&ts, NULL);
+        if (pause_ns < 200000) pause_ns *= 2;
+    }
+}
+
+int sw_mpi_open(sw_mpi_ctx **out, sw_backend *b, const MPI_Comm *comm, double timeout_s, sw_error *err) {
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited) return sw__err(err, SW_USAGE, "the mpi backend needs MPI_Init first");
+    sw_mpi_ctx *c = calloc(1, sizeof *c);
+    if (!c) return sw__err(err, SW_NOMEM, "out of memory");
+    int rc = MPI_Comm_dup(comm ? *comm : MPI_COMM_WORLD, &c->comm);
+    if (rc != MPI_SUCCESS) {
+        free(c);
+        return sw_mpi_error(rc, "MPI_Comm_dup", err);
+    }
+    MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
+    c->timeout_s = timeout_s > 0 ? timeout_s : 60;
+    b->name = "mpi";
+    b->ctx = c;
+    b->post = mpost;
+    b->wait = mwait;
+    *out = c;
+    return SW_OK;
+}
+
+void sw_mpi_close(sw_mpi_ctx *c) {
+    if (!c) return;
+    int fin = 0;
+    MPI_Finalized(&fin);
+    if (!fin) MPI_Comm_free(&c->comm);
+    free(c->req);
+    free(c->msg);
+    free(c->is_send);
+    free(c);
+}
