@@ -215,9 +215,10 @@ static int run_mpi(const run_opts *o) {
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
+    /* collective: every process opens a session, also one the plan leaves idle */
+    if ((rc = sw_session_open(&s, p, me, SW_BACKEND_MPI, &so, &err)) || (rc = alloc_and_bind(p, me, s, ptrs, &err)))
+        return mpi_fail(me, &err);
     if (active) {
-        if ((rc = sw_session_open(&s, p, me, SW_BACKEND_MPI, &so, &err)) || (rc = alloc_and_bind(p, me, s, ptrs, &err)))
-            return mpi_fail(me, &err);
         if (o->validate) {
             if ((rc = sw_validate_fill(p, me, ptrs, &err))) return mpi_fail(me, &err);
             sw_validate_poison(p, me, ptrs);
@@ -229,7 +230,7 @@ static int run_mpi(const run_opts *o) {
     for (long i = 0; i < o->iters; i++) {
         MPI_Barrier(MPI_COMM_WORLD);
         double a = MPI_Wtime();
-        if (active && (rc = sw_sync(s, NULL, &err))) return mpi_fail(me, &err);
+        if ((rc = sw_sync(s, NULL, &err))) return mpi_fail(me, &err);
         double mine = MPI_Wtime() - a, all = 0;
         MPI_Allreduce(&mine, &all, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
         t[i] = all;

@@ -113,7 +113,9 @@ typedef struct sw_session_opts {
 typedef struct sw_session sw_session;
 
 /* Opens a session of global rank `rank` (-1 with the local backend: every rank of the plan
- * in this process).  opts may be NULL. */
+ * in this process).  With mpi and nccl it is collective: every rank of the communicator
+ * opens one, also a rank the plan does not use (its syncs return at once).  opts may be
+ * NULL. */
 int sw_session_open(sw_session **s, const sw_plan *plan, int rank, sw_backend_kind backend,
                     const sw_session_opts *opts, sw_error *err);
 /* Binds the memory of a local tensor of the session's rank.  name is the local tensor's

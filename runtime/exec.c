@@ -125,8 +125,7 @@ int sw_exec_init(sw_exec *x, const sw_plan *p, int32_t rank, sw_error *err) {
     memset(x, 0, sizeof *x);
     x->plan = p;
     x->rank = rank;
-    if (sw_plan_rank_index(p, rank) < 0)
-        return sw__err(err, SW_USAGE, "rank %d takes no part in plan '%s'", rank, p->sync);
+    /* a rank outside the plan has nothing to do: its runs return at once */
     size_t n = 0, cap = 0, capw = 0, maxmsgs = 0, msgs = 0;
     int32_t lastw = -1;
     size_t send = 0, recv = 0;

@@ -45,7 +45,7 @@ typedef struct sw_exec {
     uint64_t bytes_sent, bytes_recv, bytes_copied; /* of the last run */
 } sw_exec;
 
-/* Prepares rank's schedule and staging buffers.  SW_USAGE when rank is not in the plan. */
+/* Prepares rank's schedule and staging buffers (none for a rank outside the plan). */
 int sw_exec_init(sw_exec *x, const sw_plan *p, int32_t rank, sw_error *err);
 /* Runs one sync.  ptrs[l] is the memory of plan local l for every local of this rank
  * (others are ignored).  Every failure is returned with a message naming the wave and

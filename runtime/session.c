@@ -92,10 +92,7 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
         break;
     case SW_BACKEND_MPI:
 #ifdef SW_HAVE_MPI
-        if (sw_plan_rank_index(p, rank) < 0) {
-            rc = sw__err(err, SW_USAGE, "rank %d takes no part in plan '%s'", rank, p->sync);
-            goto fail;
-        }
+        /* collective over the communicator: every rank opens, also one the plan does not use */
         if ((rc = sw_mpi_open(&s->mpi, &s->backend, (const MPI_Comm *)s->opts.mpi_comm, s->opts.timeout_s, err)))
             goto fail;
         rc = sw_exec_init(&s->exec, p, rank, err);
