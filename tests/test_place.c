@@ -856,6 +856,178 @@ static void test_template(void **state) {
     sw_arena_free(&a);
 }
 
+/* ---- more of the precise rules --------------------------------------------------------- */
+
+/* Rule 8: segments that continue one logical tensor contiguously merge.  A group-major
+ * fuse of a single part q (8 rows) with G = 4 over tp = 2: rank t holds groups 2t, 2t+1
+ * = q rows [4t, 4t+2) and [4t+2, 4t+4), which continue each other: one piece of 4 rows.
+ * A part-major fuse [a, a] of the same tensor does not merge (a restarts at row 0). */
+static void test_canonical_merge(void **state) {
+    (void)state;
+    sw_ir ir;
+    load(&ir,
+         "shardwave: 1\n"
+         "model:\n"
+         "  name: merge\n"
+         "  tensors:\n"
+         "    - {name: q, shape: [8, 2]}\n"
+         "layouts:\n"
+         "  m:\n"
+         "    mesh: {tp: 2}\n"
+         "    place:\n"
+         "      - {as: g, fuse: {dim: 0, parts: [q], groups: 4}, split: {0: tp}}\n"
+         "      - {as: twice, fuse: {dim: 0, parts: [q, q]}, split: {0: tp}}\n");
+    /* twice: part-major, each q split over 2: rank 1 holds q[4,8) at 0 and q[4,8) at 4. */
+    expect_rank(&ir, "m", 1,
+                "@host 0 dev 1\n"
+                "g bf16 [4,2]\n"
+                "  q off[0,0] start[4,0] size[4,2]\n"
+                "twice bf16 [8,2]\n"
+                "  q off[0,0] start[4,0] size[4,2]\n"
+                "  q off[4,0] start[4,0] size[4,2]\n");
+    sw_ir_free(&ir);
+}
+
+/* Rule 6 with uneven: k has 6 rows = 3 units of 2; T = 4; 3 < 4 but 4 % 3 != 0, so with
+ * uneven the whole units are chunked like rule 4: c = cdiv(3, 4) = 1, rank t holds units
+ * [min(t, 3), min(t+1, 3)): ranks 0..2 one unit (2 rows), rank 3 none ([0, 2], no piece).
+ * q (8 rows, 4 units) splits evenly: rank t holds rows [2t, 2t+2).
+ * Local: q part then k part: rank 1 [4, 2]: q[2,4) at 0, k[2,4) at 2; rank 3 [2, 2]: q[6,8). */
+static void test_units_uneven(void **state) {
+    (void)state;
+    sw_ir ir;
+    load(&ir,
+         "shardwave: 1\n"
+         "model:\n"
+         "  name: units\n"
+         "  tensors:\n"
+         "    - {name: q, shape: [8, 2]}\n"
+         "    - {name: k, shape: [6, 2]}\n"
+         "layouts:\n"
+         "  m:\n"
+         "    mesh: {tp: 4}\n"
+         "    place:\n"
+         "      - as: qk\n"
+         "        fuse: {dim: 0, parts: [{tensor: q, unit: 2}, {tensor: k, unit: 2}]}\n"
+         "        uneven: true\n"
+         "        split: {0: tp}\n");
+    expect_rank(&ir, "m", 1,
+                "@host 0 dev 1\n"
+                "qk bf16 [4,2]\n"
+                "  q off[0,0] start[2,0] size[2,2]\n"
+                "  k off[2,0] start[2,0] size[2,2]\n");
+    expect_rank(&ir, "m", 3,
+                "@host 0 dev 3\n"
+                "qk bf16 [2,2]\n"
+                "  q off[0,0] start[6,0] size[2,2]\n");
+    sw_ir_free(&ir);
+}
+
+/* Rule 9: perm on a fuse part and on the rule.  a is [2, 4] with part perm [1, 0] -> [4, 2];
+ * b is [3, 2]; fuse dim 0 (after the parts' perms) -> [7, 2]; the rule's perm [1, 0] ->
+ * local [2, 7].  Stored dim k of the local tensor: for a, local dim 0 = fused dim 1 = a's
+ * part dim 1 = a's logical dim 0, local dim 1 = a's logical dim 1: a's perm is the
+ * identity, piece off [0, 0] start [0, 0] size [2, 4].  For b, local dim 0 = b dim 1 and
+ * local dim 1 = b dim 0: perm [1, 0], off [0, 4], start [0, 0], size (stored order) [2, 3]. */
+static void test_perm_fuse_parts(void **state) {
+    (void)state;
+    sw_ir ir;
+    load(&ir,
+         "shardwave: 1\n"
+         "model:\n"
+         "  name: pf\n"
+         "  tensors:\n"
+         "    - {name: a, shape: [2, 4]}\n"
+         "    - {name: b, shape: [3, 2]}\n"
+         "layouts:\n"
+         "  m:\n"
+         "    mesh: {tp: 1}\n"
+         "    place:\n"
+         "      - as: ab\n"
+         "        fuse: {dim: 0, parts: [{tensor: a, perm: [1, 0]}, b]}\n"
+         "        perm: [1, 0]\n");
+    expect_rank(&ir, "m", 0,
+                "@host 0 dev 0\n"
+                "ab bf16 [2,7]\n"
+                "  a off[0,0] start[0,0] size[2,4]\n"
+                "  b off[0,4] start[0,0] size[2,3] perm[1,0]\n");
+    sw_ir_free(&ir);
+}
+
+/* A stack split unevenly: 5 experts over ep = 2: c = cdiv(5, 2) = 3: rank 0 items [0, 3)
+ * (local [3, 2]), rank 1 items [3, 5) (local [2, 2]: e3 at [0, 0], e4 at [1, 0]).
+ * Over ep = 4 with 3 items (stack over [0, 3)): c = 1, ranks 0..2 one item each, the
+ * last rank an empty [0, 2] with no pieces.  Pieces of a stacked tensor: local_offset
+ * includes the stacked dim, start/size only the item's own dims (rule 8). */
+static void test_stack_uneven(void **state) {
+    (void)state;
+    sw_ir ir;
+    load(&ir,
+         "shardwave: 1\n"
+         "model:\n"
+         "  name: su\n"
+         "  let: {experts: 5}\n"
+         "  tensors:\n"
+         "    - {name: \"e{i}\", for: {i: experts}, shape: [2], dtype: fp32}\n"
+         "layouts:\n"
+         "  two:\n"
+         "    mesh: {ep: 2}\n"
+         "    place:\n"
+         "      - {as: w, stack: {over: {i: experts}, item: {tensor: \"e{i}\"}}, split: {0: ep}, uneven: true}\n"
+         "  four:\n"
+         "    first_rank: 2\n"
+         "    mesh: {ep: 4}\n"
+         "    place:\n"
+         "      - {as: w, stack: {over: {i: [0, 3]}, item: {tensor: \"e{i}\"}}, split: {0: ep}, uneven: true}\n"
+         "syncs: []\n");
+    expect_rank(&ir, "two", 1,
+                "@host 0 dev 1\n"
+                "w fp32 [2,2]\n"
+                "  e3 off[0,0] start[0] size[2]\n"
+                "  e4 off[1,0] start[0] size[2]\n");
+    expect_rank(&ir, "four", 4,
+                "@host 0 dev 4\n"
+                "w fp32 [1,2]\n"
+                "  e2 off[0,0] start[0] size[2]\n");
+    expect_rank(&ir, "four", 5,
+                "@host 0 dev 5\n"
+                "w fp32 [0,2]\n");
+    sw_ir_free(&ir);
+}
+
+/* Padding on a dim of a fuse rule that is not the fused one (allowed; rule 5 forbids it
+ * only on the fused or stacked dim): gate/up [3, 3] fused on dim 0 -> [6, 3]; pad {1: 4}
+ * pads dim 1 from 3 to 4; split over tp = 2: rank 0 columns [0, 2), rank 1 columns
+ * [2, 4) = logical column 2 and one padding column.  Local [6, 2];
+ * rank 1: gate off [0, 0] start [0, 2] size [3, 1], up off [3, 0] start [0, 2] size [3, 1]. */
+static void test_pad_unfused_dim_of_fuse(void **state) {
+    (void)state;
+    sw_ir ir;
+    load(&ir,
+         "shardwave: 1\n"
+         "model:\n"
+         "  name: pu\n"
+         "  tensors:\n"
+         "    - {name: gate, shape: [3, 3]}\n"
+         "    - {name: up, shape: [3, 3]}\n"
+         "layouts:\n"
+         "  m:\n"
+         "    mesh: {tp: 2}\n"
+         "    place:\n"
+         "      - {as: fc1, fuse: {dim: 0, parts: [gate, up]}, pad: {1: 4}, split: {1: tp}}\n");
+    expect_rank(&ir, "m", 0,
+                "@host 0 dev 0\n"
+                "fc1 bf16 [6,2]\n"
+                "  gate off[0,0] start[0,0] size[3,2]\n"
+                "  up off[3,0] start[0,0] size[3,2]\n");
+    expect_rank(&ir, "m", 1,
+                "@host 0 dev 1\n"
+                "fc1 bf16 [6,2]\n"
+                "  gate off[0,0] start[0,2] size[3,1]\n"
+                "  up off[3,0] start[0,2] size[3,1]\n");
+    sw_ir_free(&ir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gqa_group_major),
@@ -874,6 +1046,11 @@ int main(void) {
         cmocka_unit_test(test_expr_errors),
         cmocka_unit_test(test_expr_division_by_zero_location),
         cmocka_unit_test(test_template),
+        cmocka_unit_test(test_canonical_merge),
+        cmocka_unit_test(test_units_uneven),
+        cmocka_unit_test(test_perm_fuse_parts),
+        cmocka_unit_test(test_stack_uneven),
+        cmocka_unit_test(test_pad_unfused_dim_of_fuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
