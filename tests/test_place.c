@@ -1028,6 +1028,47 @@ static void test_pad_unfused_dim_of_fuse(void **state) {
     sw_ir_free(&ir);
 }
 
+/* Rule 2, scopes innermost first: loop variable, rule let, mesh axis size, model let; and
+ * -D replaces a let before it is evaluated (z = 1 / 0 is never evaluated).
+ * Model: tp = 7 -> tensors t0..t6 of [z] = [4].  In layout x, tp is the mesh size 2:
+ * the first rule places t0, t1 split over 2 (rank 1: [2, 4)); the second has a rule let
+ * tp = 1, so its range is 0 .. 0: only one0 <- t0, whole. */
+static void test_scopes_and_define_before_eval(void **state) {
+    (void)state;
+    static const char y[] =
+        "shardwave: 1\n"
+        "model:\n"
+        "  name: m\n"
+        "  let: {z: 1 / 0, tp: 7}\n"
+        "  tensors:\n"
+        "    - {name: \"t{i}\", for: {i: tp}, shape: [z]}\n"
+        "layouts:\n"
+        "  x:\n"
+        "    mesh: {tp: 2}\n"
+        "    place:\n"
+        "      - {tensor: \"t{i}\", for: {i: tp}, split: {0: tp}}\n"
+        "      - {tensor: \"t{i}\", for: {i: tp}, let: {tp: 1}, as: \"one{i}\"}\n";
+    sw_define defs[] = {{"z", 4}};
+    sw_load_opts o = {defs, 1};
+    sw_ir ir;
+    load_opts(&ir, y, &o);
+    assert_int_equal(ir.ntensors, 7);
+    expect_rank(&ir, "x", 1,
+                "@host 0 dev 1\n"
+                "one0 bf16 [4]\n"
+                "  t0 off[0] start[0] size[4]\n"
+                "t0 bf16 [2]\n"
+                "  t0 off[0] start[2] size[2]\n"
+                "t1 bf16 [2]\n"
+                "  t1 off[0] start[2] size[2]\n");
+    sw_ir_free(&ir);
+    /* Without the -D, z = 1 / 0 is an error at its value (4:12). */
+    sw_error err;
+    assert_int_equal(sw_load_text("inline.yaml", y, strlen(y), NULL, &ir, &err), SW_INPUT);
+    assert_int_equal(err.line, 4);
+    assert_int_equal(err.col, 12);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gqa_group_major),
@@ -1051,6 +1092,7 @@ int main(void) {
         cmocka_unit_test(test_perm_fuse_parts),
         cmocka_unit_test(test_stack_uneven),
         cmocka_unit_test(test_pad_unfused_dim_of_fuse),
+        cmocka_unit_test(test_scopes_and_define_before_eval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
