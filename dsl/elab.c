@@ -965,7 +965,8 @@ static int elab_hosts(elab *E, sw_layout *L, sw_doc *h) {
 static int elab_layout_body(elab *E, sw_doc *key, sw_doc *ln) {
     static const char *const lkeys[] = {"first_rank", "mesh", "hosts", "place", NULL};
     sw_ir *ir = E->ir;
-    sw_layout *L = &ir->layouts[ir->nlayouts];
+    /* Counted at once, so that sw_ir_free frees its insts even when it fails. */
+    sw_layout *L = &ir->layouts[ir->nlayouts++];
     memset(L, 0, sizeof *L);
     E->L = L;
     E->cap_insts = 0;
@@ -1001,7 +1002,6 @@ static int elab_layout_body(elab *E, sw_doc *key, sw_doc *ln) {
         for (size_t i = 0; i < place->n; i++) SW_CHECK(elab_rule(E, place->items[i]));
     }
     SW_CHECK(check_duplicates(E, L));
-    ir->nlayouts++;
     return SW_OK;
 }
 
