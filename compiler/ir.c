@@ -5,10 +5,9 @@
 
 void sw_ir_free(sw_ir *ir) {
     if (!ir) return;
-    free(ir->tensors); /* grown with realloc (SW_GROW), not in the arena */
+    free(ir->tensors); /* grown with SW_GROW during elaboration, not in the arena */
     for (size_t i = 0; i < ir->nlayouts; i++) free(ir->layouts[i].insts);
     sw_strmap_free(&ir->tensor_index);
-    free(ir->tensors); /* grown with SW_GROW during elaboration */
     sw_arena_free(&ir->arena);
     memset(ir, 0, sizeof *ir);
 }

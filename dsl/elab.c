@@ -962,7 +962,9 @@ static int elab_hosts(elab *E, sw_layout *L, sw_doc *h) {
     return SW_OK;
 }
 
-static int elab_layout_body(elab *E, sw_doc *key, sw_doc *ln) {
+/* Elaborates one layout.  Its instances grow on malloc; sw_ir_free frees them, also
+ * after an error (the layout is counted at once). */
+static int elab_layout(elab *E, sw_doc *key, sw_doc *ln) {
     static const char *const lkeys[] = {"first_rank", "mesh", "hosts", "place", NULL};
     sw_ir *ir = E->ir;
     /* Counted at once, so that sw_ir_free frees its insts even when it fails. */
@@ -1003,22 +1005,6 @@ static int elab_layout_body(elab *E, sw_doc *key, sw_doc *ln) {
     }
     SW_CHECK(check_duplicates(E, L));
     return SW_OK;
-}
-
-/* The instances grow on malloc while a layout is elaborated; the IR keeps them in its
- * arena, so that sw_ir_free frees everything (also after an error). */
-static int elab_layout(elab *E, sw_doc *key, sw_doc *ln) {
-    sw_layout *L = &E->ir->layouts[E->ir->nlayouts];
-    int rc = elab_layout_body(E, key, ln);
-    sw_inst *grown = L->insts;
-    L->insts = NULL;
-    if (!rc && grown) {
-        L->insts = sw_arena_array(&E->ir->arena, L->ninsts, sizeof *grown);
-        if (!L->insts) rc = nomem(E);
-        else memcpy(L->insts, grown, L->ninsts * sizeof *grown);
-    }
-    free(grown);
-    return rc;
 }
 
 /* Rule 3: a global rank in two layouts sits on one (host, device). */
