@@ -17,6 +17,7 @@ static const command commands[] = {
     {"show", cmd_show, "print a compiled plan (its waves and tasks), or one rank's part"},
     {"dot", cmd_dot, "the task DAG of a plan in Graphviz DOT, waves as clusters"},
     {"verify", cmd_verify, "statically verify a compiled plan"},
+    {"sim", cmd_sim, "simulate a plan with the cost model; per-wave table, Gantt SVG"},
     {"fmt", cmd_fmt, "print a layout file as canonical YAML or as the DSL"},
 };
 
