@@ -2,6 +2,7 @@
  * compile.c - see compile.h for the stages.
  */
 #include "compile.h"
+#include "baseline.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1301,6 +1302,16 @@ int sw_compile(const sw_ir *ir, const sw_compile_opts *o, sw_plan *p, sw_error *
     memset(p, 0, sizeof *p);
     sw_arena_init(&p->arena);
     if (o->sync < 0 || (size_t)o->sync >= ir->nsyncs) return sw__err(err, SW_USAGE, "no such sync");
+    if (o->scheduler == SW_SCHED_NAIVE || o->scheduler == SW_SCHED_BROADCAST) {
+        /* baselines: the needed boxes of a relay-free compile, rescheduled (baseline.h) */
+        sw_compile_opts o2 = *o;
+        o2.scheduler = SW_SCHED_OPTIMAL;
+        o2.no_relay = 1;
+        int brc = sw_compile(ir, &o2, p, err);
+        if (!brc) brc = sw_baseline_schedule(p, o->scheduler, err);
+        if (brc) sw_plan_free(p);
+        return brc;
+    }
     if (o->scheduler != SW_SCHED_OPTIMAL && o->scheduler != SW_SCHED_GREEDY)
         return sw__err(err, SW_UNSUPPORTED, "scheduler '%s' is not implemented yet", sw_scheduler_name(o->scheduler));
     cstate C;
