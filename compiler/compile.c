@@ -920,13 +920,16 @@ static int build_forwards(cstate *C, build *B) {
         if (rc) break;
         qsort(fp, np, sizeof *fp, cmp_fpiece);
         uint8_t cls = (uint8_t)sw_plan_link(p, keys[s].src, keys[s].dst);
-        uint64_t es = (uint64_t)sw_dtype_size(C->L[B->X[keys[s].idx].src.local].dtype), total = 0;
-        for (size_t k = 0; k < np; k++) total += fp[k].nelem * es;
+        /* element size per piece: one (leader, follower) pair may forward tensors of
+         * different dtypes (e.g. an fp32 bias next to bf16 weights) */
+        uint64_t total = 0;
+        for (size_t k = 0; k < np; k++) total += fp[k].nelem * (uint64_t)sw_dtype_size(C->L[B->X[fp[k].xfer].src.local].dtype);
         uint64_t cap = (uint64_t)p->chunk[cls], nchunks = total / cap + (total % cap != 0);
         if (!nchunks) nchunks = 1;
         uint64_t target = total / nchunks + (total % nchunks != 0), cur = 0;
         if ((rc = new_task(C, B, keys[s].src, keys[s].dst, cls, 1))) break;
         for (size_t k = 0; k < np && rc == SW_OK; k++) {
+            uint64_t es = (uint64_t)sw_dtype_size(C->L[B->X[fp[k].xfer].src.local].dtype);
             uint64_t e0 = fp[k].elem0, end = fp[k].elem0 + fp[k].nelem;
             while (e0 < end) {
                 uint64_t room = target > cur ? target - cur : 0;

@@ -226,7 +226,7 @@ static void test_svg(void **state) {
     sw_plan_free(&q);
 }
 
-/* Compiles with a baseline, verifies, runs on the local backend with validation. */
+/* Compiles with a scheduler (a baseline, or optimal), verifies, runs on the local backend with validation. */
 static void run_baseline(const sw_ir *ir, int sync, sw_scheduler sched) {
     sw_compile_opts o = {sync, 0, sched, 0};
     sw_plan p;
@@ -259,6 +259,7 @@ static void baseline_file(const char *path, const sw_define *d, size_t nd) {
     sw_load_opts lo = {d, nd};
     if (sw_load_file(path, &lo, &ir, &err)) fail_msg("%s: %s", path, err.msg);
     for (size_t s = 0; s < ir.nsyncs; s++) {
+        run_baseline(&ir, (int)s, SW_SCHED_OPTIMAL);
         run_baseline(&ir, (int)s, SW_SCHED_NAIVE);
         run_baseline(&ir, (int)s, SW_SCHED_BROADCAST);
     }
@@ -271,6 +272,12 @@ static void test_baselines(void **state) {
     baseline_file(SW_SOURCE_DIR "/examples/llama3-8b.yaml", llama, 4);
     const sw_define qwen[] = {{"hidden", 32}, {"head_dim", 8}, {"layers", 2}, {"experts", 16}, {"moe_ffn", 16}, {"vocab", 500}};
     baseline_file(SW_SOURCE_DIR "/examples/qwen3-30b-a3b.yaml", qwen, 6);
+    /* DeepSeek-V3 tiny: an fp32 tensor forwarded next to bf16 ones (relay byte counts) */
+    const sw_define ds[] = {{"hidden", 64}, {"layers", 4},   {"dense", 1},    {"experts", 64},  {"moe_ffn", 16},
+                            {"ffn", 64},    {"heads", 8},    {"q_lora", 32},  {"kv_lora", 16},  {"nope", 8},
+                            {"rope", 8},    {"v_head", 8},   {"vocab", 1024}, {"pp_train", 2},  {"ep_train", 4},
+                            {"ep_inf", 2},  {"tp_inf", 2}};
+    baseline_file(SW_SOURCE_DIR "/examples/deepseek-v3.yaml", ds, sizeof ds / sizeof *ds);
     glob_t g;
     if (glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g) == 0) {
         for (size_t i = 0; i < g.gl_pathc; i++) baseline_file(g.gl_pathv[i], NULL, 0);
