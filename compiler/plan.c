@@ -25,6 +25,10 @@ void sw_plan_free(sw_plan *p) {
 }
 
 int32_t sw_plan_rank_index(const sw_plan *p, int32_t r) {
+    /* ranks are sorted and unique: when they are contiguous (the usual case) the index is
+     * an offset; otherwise a binary search */
+    if (p->nranks && (int64_t)p->ranks[p->nranks - 1].rank - p->ranks[0].rank == (int64_t)p->nranks - 1)
+        return r >= p->ranks[0].rank && r <= p->ranks[p->nranks - 1].rank ? r - p->ranks[0].rank : -1;
     uint32_t lo = 0, hi = p->nranks;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
