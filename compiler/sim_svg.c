@@ -82,10 +82,11 @@ int sw_sim_svg(const sw_plan *p, const sw_sim_result *r, FILE *f, int max_lanes,
             lane_of[lk[a].idx] = nlanes - 1;
         }
     } else {
-        mode = "one lane per group of ranks: port utilisation (up: sends, down: receives)";
-        uint32_t per = (n + (uint32_t)max_lanes - 1) / (uint32_t)max_lanes;
+        mode = "one lane per group of hosts: port utilisation (up: sends, down: receives)";
+        uint32_t per = (nhosts + (uint32_t)max_lanes - 1) / (uint32_t)max_lanes, h = 0;
         for (uint32_t a = 0; a < n; a++) {
-            if (a % per == 0) lane_first[nlanes++] = a;
+            if (a && lk[a].host != lk[a - 1].host) h++;
+            if (!a || (lk[a].host != lk[a - 1].host && h % per == 0)) lane_first[nlanes++] = a;
             lane_of[lk[a].idx] = nlanes - 1;
         }
     }
@@ -146,10 +147,9 @@ int sw_sim_svg(const sw_plan *p, const sw_sim_result *r, FILE *f, int max_lanes,
             else
                 fprintf(f,
                         "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.1f\" text-anchor=\"end\" fill=\"%s\"%s>"
-                        "r%d\xe2\x80\x93%d (h%d%s)</text>\n",
+                        "h%d\xe2\x80\x93%d (r%d\xe2\x80\x93%d)</text>\n",
                         SVG_LEFT - 6, y + lh / 2 + fs * 0.35, fs, has_crit ? "#b35c00" : "#333",
-                        has_crit ? " font-weight=\"bold\"" : "", k0->rank, k1->rank, k0->host,
-                        k0->host == k1->host ? "" : "+");
+                        has_crit ? " font-weight=\"bold\"" : "", k0->host, k1->host, k0->rank, k1->rank);
         }
         /* a line between hosts */
         if (l > 0 && lk[lane_first[l - 1]].host != k0->host)

@@ -214,7 +214,7 @@ static void test_svg(void **state) {
     sw_plan_compute_stats(&p);
     check_svg(&p, 0, "one lane per rank");
     check_svg(&p, 4, "one lane per host");
-    check_svg(&p, 1, "one lane per group");
+    check_svg(&p, 1, "one lane per group of hosts");
     sw_plan_free(&p);
     sw_ir_free(&ir);
     /* 1,024 ranks, 8 per host: 128 hosts -> rank groups */
@@ -222,7 +222,7 @@ static void test_svg(void **state) {
     mk_plan(&q, 1024, 8, 1, 1024);
     for (uint32_t i = 0; i < 1024; i++) set_task(&q, i, (int32_t)i, (int32_t)((i + 8) % 1024), 0, 1 << 20);
     sw_plan_compute_stats(&q);
-    check_svg(&q, 0, "one lane per group");
+    check_svg(&q, 0, "one lane per group of hosts");
     sw_plan_free(&q);
 }
 
