@@ -51,5 +51,6 @@ int cmd_show(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 #endif

@@ -26,7 +26,10 @@ static const char compile_help[] =
     "  --sync NAME        the sync to compile (default: the only one)\n"
     "  --bucket SIZE      staging memory per rank per wave, e.g. 256MiB (default: the sync's)\n"
     "  --scheduler NAME   optimal (default: Konig coloring, exactly as many waves as the\n"
-    "                     busiest port needs) or greedy (first-fit, for comparison)\n"
+    "                     busiest port needs); baselines for comparison: greedy (first-fit),\n"
+    "                     naive (one task per transfer from the first holder, one wave each),\n"
+    "                     broadcast (one source per full tensor to every receiver; sim charges\n"
+    "                     the whole tensor per receiver)\n"
     "  --no-relay         every destination pulls over its own link (no forwarding inside hosts)\n"
     "  -o PLAN            where to write the plan\n"
     "  -D NAME=VALUE      override the model's let constant NAME (repeatable)\n";

@@ -18,6 +18,7 @@ static const command commands[] = {
     {"dot", cmd_dot, "the task DAG of a plan in Graphviz DOT, waves as clusters"},
     {"run", cmd_run, "execute a plan (local, mpi or nccl backend), optionally validated"},
     {"verify", cmd_verify, "statically verify a compiled plan"},
+    {"sim", cmd_sim, "simulate a plan with the cost model; per-wave table, Gantt SVG"},
     {"fmt", cmd_fmt, "print a layout file as canonical YAML or as the DSL"},
 };
 

@@ -2,6 +2,7 @@
  * compile.c - see compile.h for the stages.
  */
 #include "compile.h"
+#include "baseline.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -919,13 +920,16 @@ static int build_forwards(cstate *C, build *B) {
         if (rc) break;
         qsort(fp, np, sizeof *fp, cmp_fpiece);
         uint8_t cls = (uint8_t)sw_plan_link(p, keys[s].src, keys[s].dst);
-        uint64_t es = (uint64_t)sw_dtype_size(C->L[B->X[keys[s].idx].src.local].dtype), total = 0;
-        for (size_t k = 0; k < np; k++) total += fp[k].nelem * es;
+        /* element size per piece: one (leader, follower) pair may forward tensors of
+         * different dtypes (e.g. an fp32 bias next to bf16 weights) */
+        uint64_t total = 0;
+        for (size_t k = 0; k < np; k++) total += fp[k].nelem * (uint64_t)sw_dtype_size(C->L[B->X[fp[k].xfer].src.local].dtype);
         uint64_t cap = (uint64_t)p->chunk[cls], nchunks = total / cap + (total % cap != 0);
         if (!nchunks) nchunks = 1;
         uint64_t target = total / nchunks + (total % nchunks != 0), cur = 0;
         if ((rc = new_task(C, B, keys[s].src, keys[s].dst, cls, 1))) break;
         for (size_t k = 0; k < np && rc == SW_OK; k++) {
+            uint64_t es = (uint64_t)sw_dtype_size(C->L[B->X[fp[k].xfer].src.local].dtype);
             uint64_t e0 = fp[k].elem0, end = fp[k].elem0 + fp[k].nelem;
             while (e0 < end) {
                 uint64_t room = target > cur ? target - cur : 0;
@@ -1301,6 +1305,16 @@ int sw_compile(const sw_ir *ir, const sw_compile_opts *o, sw_plan *p, sw_error *
     memset(p, 0, sizeof *p);
     sw_arena_init(&p->arena);
     if (o->sync < 0 || (size_t)o->sync >= ir->nsyncs) return sw__err(err, SW_USAGE, "no such sync");
+    if (o->scheduler == SW_SCHED_NAIVE || o->scheduler == SW_SCHED_BROADCAST) {
+        /* baselines: the needed boxes of a relay-free compile, rescheduled (baseline.h) */
+        sw_compile_opts o2 = *o;
+        o2.scheduler = SW_SCHED_OPTIMAL;
+        o2.no_relay = 1;
+        int brc = sw_compile(ir, &o2, p, err);
+        if (!brc) brc = sw_baseline_schedule(p, o->scheduler, err);
+        if (brc) sw_plan_free(p);
+        return brc;
+    }
     if (o->scheduler != SW_SCHED_OPTIMAL && o->scheduler != SW_SCHED_GREEDY)
         return sw__err(err, SW_UNSUPPORTED, "scheduler '%s' is not implemented yet", sw_scheduler_name(o->scheduler));
     cstate C;

@@ -1,5 +1,7 @@
 #include "plan.h"
 
+#include "sim.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,10 @@ void sw_plan_free(sw_plan *p) {
 }
 
 int32_t sw_plan_rank_index(const sw_plan *p, int32_t r) {
+    /* ranks are sorted and unique: when they are contiguous (the usual case) the index is
+     * an offset; otherwise a binary search */
+    if (p->nranks && (int64_t)p->ranks[p->nranks - 1].rank - p->ranks[0].rank == (int64_t)p->nranks - 1)
+        return r >= p->ranks[0].rank && r <= p->ranks[p->nranks - 1].rank ? r - p->ranks[0].rank : -1;
     uint32_t lo = 0, hi = p->nranks;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -56,10 +62,8 @@ static int staged(const sw_plan_task *t) { return t->src != t->dst; }
 
 /* Fills p->stats.
  *  - bytes, loads and staging by summing tasks;
- *  - predicted: an event simulation of how the runtime executes waves: each rank posts a
- *    wave's operations as one group and starts its next wave when all of them are done
- *    (no global barrier); a task starts once both its ranks have finished their previous
- *    waves and its predecessors are done;
+ *  - predicted: the simulator's makespan (sim.h: the one cost model, with NIC sharing and
+ *    pack/unpack);
  *  - lower bound: the busiest port (rank x link class x direction: its bytes over the
  *    link's bandwidth, plus one latency), the busiest shared NIC, and the DAG's critical
  *    path, whichever is largest. */
@@ -69,10 +73,12 @@ void sw_plan_compute_stats(sw_plan *p) {
     uint32_t n = p->nranks;
     size_t cells = (size_t)n * SW_LINK_COUNT + 1;
     uint64_t *send = calloc(cells, sizeof *send), *recv = calloc(cells, sizeof *recv);
-    double *ready = calloc((size_t)n + 1, sizeof *ready), *next = calloc((size_t)n + 1, sizeof *next);
-    double *finish = calloc((size_t)p->ntasks + 1, sizeof *finish), *cpf = calloc((size_t)p->ntasks + 1, sizeof *cpf);
-    uint64_t *stage = calloc((size_t)n * ((size_t)p->nwaves + 1) + 1, sizeof *stage);
-    if (!send || !recv || !ready || !next || !finish || !cpf || !stage) goto out;
+    double *cpf = calloc((size_t)p->ntasks + 1, sizeof *cpf);
+    /* staging per rank: bytes of its last wave and of the wave before */
+    int32_t *lastw = malloc(((size_t)n + 1) * sizeof *lastw), *prevw = malloc(((size_t)n + 1) * sizeof *prevw);
+    uint64_t *lastb = calloc((size_t)n + 1, sizeof *lastb), *prevb = calloc((size_t)n + 1, sizeof *prevb);
+    if (!send || !recv || !cpf || !lastw || !prevw || !lastb || !prevb) goto out;
+    for (uint32_t r = 0; r < n; r++) lastw[r] = prevw[r] = -2;
     for (uint32_t x = 0; x < p->nxfers; x++)
         st->unique_bytes += p->xfers[x].nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[x].dst.local].dtype);
     double cp = 0;
@@ -83,10 +89,19 @@ void sw_plan_compute_stats(sw_plan *p) {
         st->bytes[t->cls] += t->bytes;
         send[(size_t)s * SW_LINK_COUNT + t->cls] += t->bytes;
         recv[(size_t)d * SW_LINK_COUNT + t->cls] += t->bytes;
-        if (staged(t) && t->wave >= 0 && t->wave < p->nwaves) {
-            stage[(size_t)s * (size_t)p->nwaves + (size_t)t->wave] += t->bytes;
-            stage[(size_t)d * (size_t)p->nwaves + (size_t)t->wave] += t->bytes;
-        }
+        if (staged(t))
+            for (int side = 0; side < 2; side++) {
+                int32_t r = side ? d : s;
+                if (lastw[r] != t->wave) {
+                    uint64_t s2 = lastb[r] + (prevw[r] == lastw[r] - 1 ? prevb[r] : 0);
+                    if (s2 > st->max_staging) st->max_staging = s2;
+                    prevw[r] = lastw[r];
+                    prevb[r] = lastb[r];
+                    lastw[r] = t->wave;
+                    lastb[r] = 0;
+                }
+                lastb[r] += t->bytes;
+            }
         double start = 0; /* tasks are in wave order: predecessors come first */
         for (uint32_t k = 0; k < t->ndep; k++) {
             uint32_t dep = p->deps[t->dep0 + k];
@@ -95,33 +110,12 @@ void sw_plan_compute_stats(sw_plan *p) {
         cpf[i] = start + sw_plan_task_time(p, t);
         if (cpf[i] > cp) cp = cpf[i];
     }
-    for (uint32_t i = 0, w0 = 0; i <= p->ntasks; i++) {
-        if (i == p->ntasks || p->tasks[i].wave != p->tasks[w0].wave) {
-            /* wave of tasks [w0, i) done: its ranks move on when their last task finishes */
-            for (uint32_t k = w0; k < i; k++) {
-                int32_t s = sw_plan_rank_index(p, p->tasks[k].src), d = sw_plan_rank_index(p, p->tasks[k].dst);
-                if (s >= 0 && finish[k] > next[s]) next[s] = finish[k];
-                if (d >= 0 && finish[k] > next[d]) next[d] = finish[k];
-            }
-            for (uint32_t k = w0; k < i; k++) {
-                int32_t s = sw_plan_rank_index(p, p->tasks[k].src), d = sw_plan_rank_index(p, p->tasks[k].dst);
-                if (s >= 0) ready[s] = next[s];
-                if (d >= 0) ready[d] = next[d];
-            }
-            w0 = i;
-            if (i == p->ntasks) break;
-        }
-        const sw_plan_task *t = &p->tasks[i];
-        int32_t s = sw_plan_rank_index(p, t->src), d = sw_plan_rank_index(p, t->dst);
-        if (s < 0 || d < 0 || t->cls >= SW_LINK_COUNT) continue;
-        double start = ready[s] > ready[d] ? ready[s] : ready[d];
-        for (uint32_t k = 0; k < t->ndep; k++) {
-            uint32_t dep = p->deps[t->dep0 + k];
-            if (dep < i && finish[dep] > start) start = finish[dep];
-        }
-        finish[i] = start + sw_plan_task_time(p, t);
-        if (finish[i] > st->predicted_s) st->predicted_s = finish[i];
+    for (uint32_t r = 0; r < n; r++) {
+        uint64_t s2 = lastb[r] + (prevw[r] == lastw[r] - 1 ? prevb[r] : 0);
+        if (s2 > st->max_staging) st->max_staging = s2;
     }
+    double sim = sw_sim_makespan(p);
+    st->predicted_s = sim > 0 ? sim : 0;
     double port = 0;
     for (size_t c = 0; c + 1 < cells; c++) {
         int cls = (int)(c % SW_LINK_COUNT);
@@ -148,18 +142,12 @@ void sw_plan_compute_stats(sw_plan *p) {
             if ((ns || nr) && t > port) port = t;
         }
     st->lower_bound_s = port > cp ? port : cp;
-    for (uint32_t r = 0; r < n; r++)
-        for (int32_t w = 0; w < p->nwaves; w++) {
-            uint64_t s2 = stage[(size_t)r * (size_t)p->nwaves + (size_t)w] +
-                          (w + 1 < p->nwaves ? stage[(size_t)r * (size_t)p->nwaves + (size_t)w + 1] : 0);
-            if (s2 > st->max_staging) st->max_staging = s2;
-        }
 out:
     free(send);
     free(recv);
-    free(ready);
-    free(next);
-    free(finish);
     free(cpf);
-    free(stage);
+    free(lastw);
+    free(prevw);
+    free(lastb);
+    free(prevb);
 }
