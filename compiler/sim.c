@@ -14,6 +14,7 @@ typedef struct rwave {
     double post;           /* when the rank posts this wave */
     double local;          /* end of its in-process copies so far */
     double done;           /* last task of the rank in this wave finishes */
+    double pend;           /* unpack of the previous wave, done after this one is posted */
 } rwave;
 
 typedef struct wkey {
@@ -209,11 +210,18 @@ int sw_sim_run(const sw_plan *p, const sw_sim_opts *opts, sw_sim_result *r, sw_e
                 int32_t x = side ? rd[k] : rs[k];
                 if (x < 0 || cur[x] >= off[x + 1] || E[cur[x]].wave != w) continue;
                 rwave *e = &E[cur[x]], *nx = cur[x] + 1 < off[x + 1] ? &E[cur[x] + 1] : NULL;
+                /* as runtime/exec.c: after posting wave k a rank copies inside its process,
+                 * unpacks wave k-1 and packs wave k+1 while wave k is in flight; only when
+                 * wave k+1 forwards what wave k brings does it unpack and pack after the wait */
                 int early = nx && !nx->fwd;
-                double packn = nx ? (double)nx->sendb * inv_mem : 0;
-                double busy = (e->local > e->post ? e->local : e->post) + (early ? packn : 0);
-                double end = (e->done > busy ? e->done : busy) + (double)e->recvb * inv_mem;
-                if (nx) nx->post = nx->local = end + (early ? 0 : packn);
+                double packn = nx ? (double)nx->sendb * inv_mem : 0, unpack = (double)e->recvb * inv_mem;
+                double busy = (e->local > e->post ? e->local : e->post) + e->pend + (early ? packn : 0);
+                double waited = e->done > busy ? e->done : busy;
+                double end = early ? waited : waited + unpack;
+                if (nx) {
+                    nx->post = nx->local = early ? waited : end + packn;
+                    nx->pend = early ? unpack : 0;
+                }
                 r->rank_end[x] = end;
                 if (end > sw->end || sw->critical_rank < 0) {
                     sw->end = end;

@@ -112,12 +112,12 @@ void sw_exec_free(sw_exec *x) {
     if (!x) return;
     free(x->tasks);
     free(x->wave0);
-    free(x->sendbuf[0]);
-    free(x->sendbuf[1]);
-    free(x->recvbuf);
-    free(x->sends[0]);
-    free(x->sends[1]);
-    free(x->recvs);
+    for (int k = 0; k < 2; k++) {
+        free(x->sendbuf[k]);
+        free(x->recvbuf[k]);
+        free(x->sends[k]);
+        free(x->recvs[k]);
+    }
     memset(x, 0, sizeof *x);
 }
 
@@ -151,11 +151,11 @@ int sw_exec_init(sw_exec *x, const sw_plan *p, int32_t rank, sw_error *err) {
     }
     x->ntasks = n;
     if (x->wave0) x->wave0[x->nwaves] = n;
-    if (!(x->sendbuf[0] = malloc(x->max_send + 1)) || !(x->sendbuf[1] = malloc(x->max_send + 1)) ||
-        !(x->recvbuf = malloc(x->max_recv + 1)) || !(x->sends[0] = malloc((maxmsgs + 1) * sizeof *x->sends[0])) ||
-        !(x->sends[1] = malloc((maxmsgs + 1) * sizeof *x->sends[1])) ||
-        !(x->recvs = malloc((maxmsgs + 1) * sizeof *x->recvs)))
-        goto nomem;
+    for (int k = 0; k < 2; k++)
+        if (!(x->sendbuf[k] = malloc(x->max_send + 1)) || !(x->recvbuf[k] = malloc(x->max_recv + 1)) ||
+            !(x->sends[k] = malloc((maxmsgs + 1) * sizeof *x->sends[k])) ||
+            !(x->recvs[k] = malloc((maxmsgs + 1) * sizeof *x->recvs[k])))
+            goto nomem;
     return SW_OK;
 nomem:
     sw_exec_free(x);
@@ -188,23 +188,43 @@ static int forwards(const sw_exec *x, size_t i) {
     return 0;
 }
 
+/* Unpacks the nr messages of recvs (received in one wave). */
+static int unpack_wave(sw_exec *x, const sw_msg *recvs, size_t nr, void *const *ptrs, sw_error *err) {
+    const sw_plan *p = x->plan;
+    for (size_t k = 0; k < nr; k++) {
+        const sw_plan_task *t = &p->tasks[recvs[k].task];
+        const uint8_t *in = recvs[k].buf;
+        for (uint32_t s = 0; s < t->nseg; s++) {
+            const sw_plan_seg *g = &p->segs[t->seg0 + s];
+            SW_CHECK(sw_exec_unpack(p, g, ptrs, in, err));
+            in += g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
+        }
+        x->bytes_recv += t->bytes;
+    }
+    return SW_OK;
+}
+
 int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *err) {
     const sw_plan *p = x->plan;
     x->bytes_sent = x->bytes_recv = x->bytes_copied = 0;
     if (x->nwaves == 0) return SW_OK;
-    size_t ns = pack_wave(x, 0, ptrs), ns_next = 0;
+    size_t ns = pack_wave(x, 0, ptrs), ns_next = 0, nr_pending = 0;
+    const sw_msg *pending = NULL; /* received, not yet unpacked (the previous wave) */
     for (size_t i = 0; i < x->nwaves; i++) {
         int32_t wave = p->tasks[x->tasks[x->wave0[i]]].wave;
+        sw_msg *recvs = x->recvs[i & 1];
+        uint8_t *rbuf = x->recvbuf[i & 1];
         size_t nr = 0, off = 0;
         for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
             const sw_plan_task *t = &p->tasks[x->tasks[k]];
             if (t->dst != x->rank || t->src == x->rank) continue;
-            x->recvs[nr++] = (sw_msg){x->tasks[k], t->src, x->recvbuf + off, (size_t)t->bytes};
+            recvs[nr++] = (sw_msg){x->tasks[k], t->src, rbuf + off, (size_t)t->bytes};
             off += t->bytes;
         }
         for (size_t k = 0; k < ns; k++) x->bytes_sent += x->sends[i & 1][k].bytes;
-        SW_CHECK(b->post(b->ctx, x->rank, wave, x->sends[i & 1], ns, x->recvs, nr, err));
-        /* inside the process: straight from source to destination, while messages fly */
+        SW_CHECK(b->post(b->ctx, x->rank, wave, x->sends[i & 1], ns, recvs, nr, err));
+        /* while the wave is in flight: copies inside the process, the previous wave's
+         * unpack, the next wave's pack */
         int rc = SW_OK;
         for (size_t k = x->wave0[i]; k < x->wave0[i + 1] && rc == SW_OK; k++) {
             const sw_plan_task *t = &p->tasks[x->tasks[k]];
@@ -212,24 +232,23 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
             for (uint32_t s = 0; s < t->nseg && rc == SW_OK; s++) rc = sw_exec_copy(p, &p->segs[t->seg0 + s], ptrs, err);
             x->bytes_copied += t->bytes;
         }
-        /* double buffering: the next wave is packed while this one is in flight */
+        if (rc == SW_OK && pending) rc = unpack_wave(x, pending, nr_pending, ptrs, err);
+        pending = NULL;
         int early = i + 1 < x->nwaves && !forwards(x, i + 1);
         if (rc == SW_OK && early) ns_next = pack_wave(x, i + 1, ptrs);
         int wrc = b->wait(b->ctx, x->rank, wave, rc ? NULL : err);
         if (rc) return rc;
         if (wrc) return wrc;
-        for (size_t k = 0; k < nr; k++) {
-            const sw_plan_task *t = &p->tasks[x->recvs[k].task];
-            const uint8_t *in = x->recvs[k].buf;
-            for (uint32_t s = 0; s < t->nseg; s++) {
-                const sw_plan_seg *g = &p->segs[t->seg0 + s];
-                SW_CHECK(sw_exec_unpack(p, g, ptrs, in, err));
-                in += g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
-            }
-            x->bytes_recv += t->bytes;
+        if (early) {
+            pending = recvs;
+            nr_pending = nr;
+        } else {
+            /* the next wave forwards what this one brought (or this is the last) */
+            SW_CHECK(unpack_wave(x, recvs, nr, ptrs, err));
+            if (i + 1 < x->nwaves) ns_next = pack_wave(x, i + 1, ptrs);
         }
-        if (i + 1 < x->nwaves && !early) ns_next = pack_wave(x, i + 1, ptrs);
         ns = ns_next;
     }
+    if (pending) SW_CHECK(unpack_wave(x, pending, nr_pending, ptrs, err));
     return SW_OK;
 }

@@ -4,8 +4,10 @@
  * One sw_exec runs one rank's part of a plan: for each wave it takes part in, it packs
  * its outgoing segments into a staging buffer, posts the wave's sends and receives as
  * one group (backend->post), copies what stays inside the process straight from source
- * to destination, packs the next wave (double buffering), waits (backend->wait) and
- * unpacks what it received into the destination tensors, converting dtypes.  Backends
+ * to destination, unpacks what the previous wave received and packs the next wave while
+ * this one is in flight (double buffering on both sides), then waits (backend->wait).
+ * Only when the next wave forwards what this one brings (a relay) does it unpack and
+ * pack after the wait.  Unpacking converts dtypes.  Backends
  * only move bytes between ranks; they know nothing of tensors.
  */
 #ifndef SW_EXEC_H
@@ -40,8 +42,8 @@ typedef struct sw_exec {
     size_t *wave0;        /* tasks[wave0[i] .. wave0[i+1]) are its i-th wave */
     size_t nwaves;
     size_t max_send, max_recv; /* staging bytes of one wave */
-    uint8_t *sendbuf[2], *recvbuf;
-    sw_msg *sends[2], *recvs;
+    uint8_t *sendbuf[2], *recvbuf[2];
+    sw_msg *sends[2], *recvs[2];
     uint64_t bytes_sent, bytes_recv, bytes_copied; /* of the last run */
 } sw_exec;
 
