@@ -40,9 +40,21 @@ test: build asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
+# The main job on the embedded default (the local backend): check the Llama-3-8B layouts,
+# compile the refit at full size (plan, DAG, Gantt chart), then run it validated at a size
+# that fits this machine's memory (every rank is a thread of one process here).
+OUT       ?= out
+DEMO_TINY ?= -D hidden=512 -D layers=4 -D vocab=4096 -D multiple_of=64
 demo: build
+	@mkdir -p $(OUT)
 	$(SW) check $(EXAMPLE)
-	$(SW) layout $(EXAMPLE) --layout infer --rank 16
+	$(SW) compile $(EXAMPLE) -o $(OUT)/llama3-8b.swp
+	$(SW) dot $(OUT)/llama3-8b.swp -o $(OUT)/llama3-8b.dot
+	dot -Tsvg $(OUT)/llama3-8b.dot -o $(OUT)/llama3-8b-dag.svg
+	$(SW) sim $(OUT)/llama3-8b.swp --svg $(OUT)/llama3-8b-gantt.svg | tail -3
+	$(SW) compile $(EXAMPLE) $(DEMO_TINY) -o $(OUT)/llama3-8b-small.swp
+	$(SW) run $(OUT)/llama3-8b-small.swp --backend local --validate --iters 5
+	@echo "demo: wrote $(OUT)/llama3-8b.swp, $(OUT)/llama3-8b-dag.svg (the task DAG), $(OUT)/llama3-8b-gantt.svg (the Gantt chart)"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(OUT)
