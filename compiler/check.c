@@ -13,17 +13,32 @@ static int cmp_i64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+typedef struct box_key {
+    int64_t at;
+    size_t box;
+} box_key;
+
+static int cmp_box_key(const void *a, const void *b) {
+    const box_key *x = a, *y = b;
+    if (x->at != y->at) return x->at < y->at ? -1 : 1;
+    return (x->box > y->box) - (x->box < y->box);
+}
+
 /* Covers region [lo, hi) in dims d.. with the boxes listed in idx (all of which cover the
- * region in dims < d).  Returns 1, 0 (missing set), or -1. */
+ * region in dims < d).  Sweeps dim d over the boxes' boundaries with the set of boxes
+ * that span each slab (added at their start, removed at their end, swap-remove), and
+ * recurses into each slab with that set: O(n log n) per level plus the sizes of the
+ * active sets.  Returns 1, 0 (missing set), or -1. */
 static int cover_rec(const sw_box *boxes, const size_t *idx, size_t n, int ndim, int d, int64_t *lo, int64_t *hi,
                      sw_box *missing) {
     if (d == ndim) return n > 0 ? 1 : 0;
     int64_t *cuts = malloc((2 * n + 2) * sizeof *cuts);
-    size_t *act = malloc((n ? n : 1) * sizeof *act);
-    if (!cuts || !act) {
-        free(cuts);
-        free(act);
-        return -1;
+    box_key *starts = malloc((n + 1) * sizeof *starts), *ends = malloc((n + 1) * sizeof *ends);
+    size_t *act = malloc((n + 1) * sizeof *act), *pos = malloc((n + 1) * sizeof *pos);
+    int rc = 1;
+    if (!cuts || !starts || !ends || !act || !pos) {
+        rc = -1;
+        goto out;
     }
     size_t nc = 0;
     cuts[nc++] = lo[d];
@@ -33,16 +48,29 @@ static int cover_rec(const sw_box *boxes, const size_t *idx, size_t n, int ndim,
         int64_t s = b->start[d], e = b->start[d] + b->size[d];
         if (s > lo[d] && s < hi[d]) cuts[nc++] = s;
         if (e > lo[d] && e < hi[d]) cuts[nc++] = e;
+        starts[i] = (box_key){s, i};
+        ends[i] = (box_key){e, i};
     }
     qsort(cuts, nc, sizeof *cuts, cmp_i64);
-    int rc = 1;
+    qsort(starts, n, sizeof *starts, cmp_box_key);
+    qsort(ends, n, sizeof *ends, cmp_box_key);
     int64_t save_lo = lo[d], save_hi = hi[d];
+    size_t na = 0, si = 0, ei = 0;
     for (size_t c = 0; c + 1 < nc && rc == 1; c++) {
         if (cuts[c] == cuts[c + 1]) continue;
-        size_t na = 0;
-        for (size_t i = 0; i < n; i++) {
-            const sw_box *b = &boxes[idx[i]];
-            if (b->start[d] <= cuts[c] && b->start[d] + b->size[d] >= cuts[c + 1]) act[na++] = idx[i];
+        /* the boxes spanning [cuts[c], cuts[c+1]): started at or before it, not ended */
+        while (si < n && starts[si].at <= cuts[c]) {
+            pos[starts[si].box] = na;
+            act[na++] = starts[si].box;
+            si++;
+        }
+        while (ei < n && ends[ei].at <= cuts[c]) {
+            size_t k = ends[ei].box, p = pos[k];
+            if (p < na && act[p] == k) {
+                act[p] = act[--na];
+                pos[act[p]] = p;
+            }
+            ei++;
         }
         lo[d] = cuts[c];
         hi[d] = cuts[c + 1];
@@ -52,16 +80,28 @@ static int cover_rec(const sw_box *boxes, const size_t *idx, size_t n, int ndim,
                 missing->size[k] = hi[k] - lo[k];
             }
             rc = 0;
-        } else {
-            rc = cover_rec(boxes, act, na, ndim, d + 1, lo, hi, missing);
+            break;
         }
+        if (d + 1 == ndim) continue;
+        size_t *sub = malloc(na * sizeof *sub);
+        if (!sub) {
+            rc = -1;
+            break;
+        }
+        for (size_t k = 0; k < na; k++) sub[k] = idx[act[k]];
+        rc = cover_rec(boxes, sub, na, ndim, d + 1, lo, hi, missing);
+        free(sub);
     }
     if (rc != 0) {
         lo[d] = save_lo;
         hi[d] = save_hi;
     }
+out:
     free(cuts);
+    free(starts);
+    free(ends);
     free(act);
+    free(pos);
     return rc;
 }
 

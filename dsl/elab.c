@@ -924,20 +924,19 @@ static int check_duplicates(elab *E, sw_layout *L) {
 /* ---- layouts --------------------------------------------------------------------------- */
 
 static int elab_hosts(elab *E, sw_layout *L, sw_doc *h) {
-    static const char *const hkeys[] = {"gpus_per_host", "rank_base", "first_device", "devices", NULL};
+    static const char *const hkeys[] = {"gpus_per_host", "rank_base", "devices", NULL};
     L->gpus_per_host = 8;
     L->hosts_mode = SW_HOSTS_DEFAULT;
     if (!h) return SW_OK;
     SW_CHECK(need(E, h, SW_DOC_MAP, "'hosts'"));
     SW_CHECK(check_keys(E, h, hkeys, "hosts"));
-    sw_doc *g = sw_doc_get(h, "gpus_per_host"), *rb = sw_doc_get(h, "rank_base"), *fd = sw_doc_get(h, "first_device"),
+    sw_doc *g = sw_doc_get(h, "gpus_per_host"), *rb = sw_doc_get(h, "rank_base"),
            *dev = sw_doc_get(h, "devices");
     if (g) SW_CHECK(eval_int_min(E, g, &E->mesh_scope, "'gpus_per_host'", 1, &L->gpus_per_host));
-    if (!!rb + !!fd + !!dev > 1)
-        return sw__err_at(E->err, SW_INPUT, h->loc, "give at most one of 'rank_base', 'first_device' and 'devices'");
-    if (rb || fd) {
+    if (rb && dev) return sw__err_at(E->err, SW_INPUT, h->loc, "give 'rank_base' or 'devices', not both");
+    if (rb) {
         L->hosts_mode = SW_HOSTS_RANK_BASE;
-        SW_CHECK(eval_int_min(E, rb ? rb : fd, &E->mesh_scope, rb ? "'rank_base'" : "'first_device'", 0, &L->rank_base));
+        SW_CHECK(eval_int_min(E, rb, &E->mesh_scope, "'rank_base'", 0, &L->rank_base));
     }
     if (dev) {
         SW_CHECK(need(E, dev, SW_DOC_SEQ, "'devices'"));
