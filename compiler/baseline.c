@@ -1,5 +1,6 @@
 /* baseline.c - naive and broadcast schedules (see baseline.h). */
 #include "baseline.h"
+#include "waves.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,62 +87,6 @@ static int cmp_okey(const void *a, const void *b) {
     return (x->xfer > y->xfer) - (x->xfer < y->xfer);
 }
 
-typedef struct tkey {
-    int32_t wave, src, dst;
-    uint32_t idx;
-} tkey;
-
-static int cmp_tkey(const void *a, const void *b) {
-    const tkey *x = a, *y = b;
-    if (x->wave != y->wave) return x->wave < y->wave ? -1 : 1;
-    if (x->src != y->src) return x->src < y->src ? -1 : 1;
-    if (x->dst != y->dst) return x->dst < y->dst ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/* First-fit waves over (rank, class) send and receive ports: bitsets per port. */
-static int first_fit(const sw_plan *p, sw_plan_task *T, size_t nT) {
-    size_t nports = (size_t)p->nranks * SW_LINK_COUNT * 2;
-    uint64_t **bits = calloc(nports + 1, sizeof *bits);
-    size_t *cap = calloc(nports + 1, sizeof *cap);
-    int rc = SW_OK;
-    if (!bits || !cap) rc = SW_NOMEM;
-    for (size_t i = 0; i < nT && rc == SW_OK; i++) {
-        size_t port[2] = {((size_t)sw_plan_rank_index(p, T[i].src) * SW_LINK_COUNT + T[i].cls) * 2,
-                          ((size_t)sw_plan_rank_index(p, T[i].dst) * SW_LINK_COUNT + T[i].cls) * 2 + 1};
-        size_t w = 0;
-        for (;; w++) { /* word by word */
-            uint64_t a = w < cap[port[0]] ? bits[port[0]][w] : 0, b = w < cap[port[1]] ? bits[port[1]][w] : 0;
-            if (~(a | b)) break;
-        }
-        uint64_t free_bits = ~((w < cap[port[0]] ? bits[port[0]][w] : 0) | (w < cap[port[1]] ? bits[port[1]][w] : 0));
-        int bit = 0;
-        while (!(free_bits >> bit & 1)) bit++;
-        for (int k = 0; k < 2 && rc == SW_OK; k++) {
-            size_t q = port[k];
-            if (w >= cap[q]) {
-                size_t nc = cap[q] ? cap[q] * 2 : 4;
-                while (nc <= w) nc *= 2;
-                uint64_t *nb = realloc(bits[q], nc * sizeof *nb);
-                if (!nb) {
-                    rc = SW_NOMEM;
-                    break;
-                }
-                memset(nb + cap[q], 0, (nc - cap[q]) * sizeof *nb);
-                bits[q] = nb;
-                cap[q] = nc;
-            }
-            bits[q][w] |= (uint64_t)1 << bit;
-        }
-        T[i].wave = (int32_t)(w * 64 + (size_t)bit);
-    }
-    if (bits)
-        for (size_t q = 0; q < nports; q++) free(bits[q]);
-    free(bits);
-    free(cap);
-    return rc;
-}
-
 /* Rewrites sources, tasks and waves (contract in baseline.h). */
 int sw_baseline_schedule(sw_plan *p, sw_scheduler s, sw_error *err) {
     if (s != SW_SCHED_NAIVE && s != SW_SCHED_BROADCAST)
@@ -153,8 +98,9 @@ int sw_baseline_schedule(sw_plan *p, sw_scheduler s, sw_error *err) {
     size_t *tbeg = calloc((size_t)p->ntensors + 2, sizeof *tbeg);
     int64_t *full = malloc(((size_t)p->ntensors + 1) * sizeof *full); /* per tensor: piece holding it all, -1 */
     okey *ok = malloc(((size_t)p->nxfers + 1) * sizeof *ok);
-    tkey *tk = NULL;
     bstate B = {0};
+    sw_ports P = {0};
+    uint32_t *order = NULL;
     int rc = SW_OK;
     if (!sp || !tbeg || !full || !ok) goto nomem;
     ns = 0;
@@ -207,28 +153,17 @@ int sw_baseline_schedule(sw_plan *p, sw_scheduler s, sw_error *err) {
                 open = 0;
             if (add_xfer(&B, p, ok[i].xfer, &open)) goto nomem;
         }
-        if (first_fit(p, B.T, B.nT)) goto nomem;
+        if (sw_ports_init(&P, p->nranks) || !(order = malloc((B.nT + 1) * sizeof *order))) goto nomem;
+        for (size_t t = 0; t < B.nT; t++) order[t] = (uint32_t)t;
+        if ((rc = sw_first_fit(p, B.T, NULL, &P, order, B.nT, err))) goto out;
     }
-    /* sort by (wave, src, dst), densify waves */
-    tk = malloc((B.nT + 1) * sizeof *tk);
-    sw_plan_task *T = sw_arena_array(&p->arena, B.nT, sizeof *T);
+    /* in wave order, waves numbered densely */
     sw_plan_seg *G = sw_arena_array(&p->arena, B.nG, sizeof *G);
-    if (!tk || (B.nT && !T) || (B.nG && !G)) goto nomem;
-    for (size_t t = 0; t < B.nT; t++) tk[t] = (tkey){B.T[t].wave, B.T[t].src, B.T[t].dst, (uint32_t)t};
-    qsort(tk, B.nT, sizeof *tk, cmp_tkey);
-    int32_t nw = 0;
-    for (size_t t = 0; t < B.nT; t++) {
-        if (t && tk[t].wave != tk[t - 1].wave) nw++;
-        T[t] = B.T[tk[t].idx];
-        T[t].wave = nw;
-    }
+    if (B.nG && !G) goto nomem;
     if (B.nG) memcpy(G, B.G, B.nG * sizeof *G);
-    p->tasks = T;
-    p->ntasks = (uint32_t)B.nT;
     p->segs = G;
     p->nsegs = (uint32_t)B.nG;
-    p->ndeps = 0;
-    p->nwaves = B.nT ? nw + 1 : 0;
+    if ((rc = sw_plan_set_tasks(p, B.T, B.nT, NULL, 0, err))) goto out;
     p->scheduler = s;
     sw_plan_compute_stats(p);
     goto out;
@@ -239,7 +174,8 @@ out:
     free(tbeg);
     free(full);
     free(ok);
-    free(tk);
+    free(order);
+    sw_ports_free(&P);
     free(B.T);
     free(B.G);
     return rc;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "color.h"
+#include "waves.h"
 #include "place.h"
 
 /* ---- a u64 -> u32 hash map ------------------------------------------------------------- */
@@ -1004,57 +1005,6 @@ static int build_forwards(cstate *C, build *B) {
 
 /* ---- stage 5: waves ----------------------------------------------------------------------- */
 
-typedef struct ports {
-    uint64_t **bits; /* per port, a bit per wave */
-    size_t *cap;     /* words */
-    size_t n;
-} ports;
-
-static int port_busy(const ports *P, size_t port, int32_t w) {
-    size_t word = (size_t)w / 64;
-    return word < P->cap[port] && (P->bits[port][word] >> (w % 64) & 1);
-}
-
-static int port_take(ports *P, size_t port, int32_t w) {
-    size_t word = (size_t)w / 64;
-    if (word >= P->cap[port]) {
-        size_t ncap = P->cap[port] ? P->cap[port] : 4;
-        while (ncap <= word) ncap *= 2;
-        uint64_t *nb = realloc(P->bits[port], ncap * sizeof *nb);
-        if (!nb) return -1;
-        memset(nb + P->cap[port], 0, (ncap - P->cap[port]) * sizeof *nb);
-        P->bits[port] = nb;
-        P->cap[port] = ncap;
-    }
-    P->bits[port][word] |= (uint64_t)1 << (w % 64);
-    return 0;
-}
-
-static void ports_free(ports *P) {
-    for (size_t i = 0; i < P->n; i++) free(P->bits[i]);
-    free(P->bits);
-    free(P->cap);
-}
-
-/* First-fit: the first wave >= earliest where both ports of each task are free. */
-static int first_fit(cstate *C, build *B, ports *P, const uint32_t *order, size_t n) {
-    for (size_t k = 0; k < n; k++) {
-        sw_plan_task *t = &B->T[order[k]];
-        int32_t w = 0;
-        for (uint32_t d = 0; d < t->ndep; d++) {
-            int32_t dw = B->T[B->D[t->dep0 + d]].wave;
-            if (dw < 0) return sw__err(C->err, SW_INTERNAL, "task scheduled before its predecessor");
-            if (dw + 1 > w) w = dw + 1;
-        }
-        size_t sp = (size_t)sw_plan_rank_index(C->p, t->src) * SW_LINK_COUNT + t->cls;
-        size_t rp = P->n / 2 + (size_t)sw_plan_rank_index(C->p, t->dst) * SW_LINK_COUNT + t->cls;
-        while (port_busy(P, sp, w) || port_busy(P, rp, w)) w++;
-        if (port_take(P, sp, w) || port_take(P, rp, w)) return nomem(C);
-        t->wave = w;
-    }
-    return SW_OK;
-}
-
 typedef struct fwd_key {
     int32_t earliest;
     uint64_t bytes;
@@ -1112,20 +1062,21 @@ static int relays_first(cstate *C, build *B, int32_t *color, int32_t ncolors) {
  * (greedy); then the relay forwards are built and placed first-fit after their inputs. */
 static int schedule(cstate *C, build *B, sw_scheduler sched) {
     size_t nports = (size_t)C->p->nranks * SW_LINK_COUNT;
-    ports P = {calloc(2 * nports + 1, sizeof(uint64_t *)), calloc(2 * nports + 1, sizeof(size_t)), 2 * nports};
+    sw_ports P;
+    int pok = sw_ports_init(&P, C->p->nranks);
     uint32_t *order = malloc((B->nT ? B->nT : 1) * sizeof *order);
     sw_color_edge *edges = NULL;
     int32_t *color = NULL, ncolors = 0;
     fwd_key *fk = NULL;
     int rc = SW_OK;
     size_t m = B->nT;
-    if (!P.bits || !P.cap || !order) {
+    if (pok || !order) {
         rc = nomem(C);
         goto out;
     }
     for (size_t i = 0; i < m; i++) order[i] = (uint32_t)i;
     if (sched == SW_SCHED_GREEDY) {
-        rc = first_fit(C, B, &P, order, m);
+        rc = sw_first_fit(C->p, B->T, B->D, &P, order, m, C->err);
     } else {
         edges = malloc((m ? m : 1) * sizeof *edges);
         color = malloc((m ? m : 1) * sizeof *color);
@@ -1133,16 +1084,16 @@ static int schedule(cstate *C, build *B, sw_scheduler sched) {
             rc = nomem(C);
             goto out;
         }
-        for (size_t k = 0; k < m; k++) {
-            const sw_plan_task *t = &B->T[k];
-            edges[k].u = (int32_t)((size_t)sw_plan_rank_index(C->p, t->src) * SW_LINK_COUNT + t->cls);
-            edges[k].v = (int32_t)((size_t)sw_plan_rank_index(C->p, t->dst) * SW_LINK_COUNT + t->cls);
+        for (size_t k = 0; k < m; k++) { /* ports of one direction, numbered rank * classes + class */
+            edges[k].u = (int32_t)(sw_port_send(C->p, &B->T[k]) / 2);
+            edges[k].v = (int32_t)(sw_port_recv(C->p, &B->T[k]) / 2);
         }
         rc = sw_color_bipartite(edges, m, (int32_t)nports, (int32_t)nports, color, &ncolors, C->err);
         if (rc == SW_OK) rc = relays_first(C, B, color, ncolors);
         for (size_t k = 0; k < m && rc == SW_OK; k++) {
             B->T[k].wave = color[k];
-            if (port_take(&P, (size_t)edges[k].u, color[k]) || port_take(&P, nports + (size_t)edges[k].v, color[k]))
+            if (sw_ports_take(&P, (size_t)edges[k].u * 2, color[k]) ||
+                sw_ports_take(&P, (size_t)edges[k].v * 2 + 1, color[k]))
                 rc = nomem(C);
         }
     }
@@ -1167,9 +1118,9 @@ static int schedule(cstate *C, build *B, sw_scheduler sched) {
     }
     qsort(fk, nf, sizeof *fk, cmp_fwd);
     for (size_t k = 0; k < nf; k++) order[k] = fk[k].idx;
-    rc = first_fit(C, B, &P, order, nf);
+    rc = sw_first_fit(C->p, B->T, B->D, &P, order, nf, C->err);
 out:
-    ports_free(&P);
+    sw_ports_free(&P);
     free(order);
     free(edges);
     free(color);
@@ -1178,19 +1129,6 @@ out:
 }
 
 /* ---- assembling the plan --------------------------------------------------------------------- */
-
-typedef struct tkey {
-    int32_t wave, src, dst;
-    uint32_t idx;
-} tkey;
-
-static int cmp_tkey(const void *a, const void *b) {
-    const tkey *x = a, *y = b;
-    if (x->wave != y->wave) return x->wave < y->wave ? -1 : 1;
-    if (x->src != y->src) return x->src < y->src ? -1 : 1;
-    if (x->dst != y->dst) return x->dst < y->dst ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
-}
 
 static void *arena_copy(sw_arena *a, const void *src, size_t n, size_t size) {
     void *d = sw_arena_array(a, n, size);
@@ -1201,46 +1139,12 @@ static void *arena_copy(sw_arena *a, const void *src, size_t n, size_t size) {
 static int finish(cstate *C, build *B) {
     sw_plan *p = C->p;
     sw_arena *a = &p->arena;
-    /* waves: drop empty ones, then sort tasks by (wave, src, dst) and renumber deps */
-    int32_t maxw = -1;
-    for (size_t i = 0; i < B->nT; i++)
-        if (B->T[i].wave > maxw) maxw = B->T[i].wave;
-    int32_t *remap = calloc((size_t)maxw + 2, sizeof *remap);
-    tkey *keys = malloc((B->nT ? B->nT : 1) * sizeof *keys);
-    uint32_t *newidx = malloc((B->nT ? B->nT : 1) * sizeof *newidx);
-    if (!remap || !keys || !newidx) {
-        free(remap);
-        free(keys);
-        free(newidx);
-        return nomem(C);
-    }
-    for (size_t i = 0; i < B->nT; i++) remap[B->T[i].wave] = 1;
-    int32_t nw = 0;
-    for (int32_t w = 0; w <= maxw; w++) remap[w] = remap[w] ? nw++ : -1;
-    for (size_t i = 0; i < B->nT; i++) {
-        B->T[i].wave = remap[B->T[i].wave];
-        keys[i] = (tkey){B->T[i].wave, B->T[i].src, B->T[i].dst, (uint32_t)i};
-    }
-    qsort(keys, B->nT, sizeof *keys, cmp_tkey);
-    for (size_t i = 0; i < B->nT; i++) newidx[keys[i].idx] = (uint32_t)i;
-    p->nwaves = nw;
-    p->ntasks = (uint32_t)B->nT;
-    p->tasks = sw_arena_array(a, B->nT, sizeof *p->tasks);
-    int rc = SW_OK;
-    if (!p->tasks) rc = nomem(C);
-    for (size_t i = 0; i < B->nT && !rc; i++) p->tasks[i] = B->T[keys[i].idx];
-    for (size_t i = 0; i < B->nD; i++) B->D[i] = newidx[B->D[i]];
-    free(remap);
-    free(keys);
-    free(newidx);
-    if (rc) return rc;
+    SW_CHECK(sw_plan_set_tasks(p, B->T, B->nT, B->D, B->nD, C->err));
     p->nxfers = (uint32_t)B->nX;
     p->nsegs = (uint32_t)B->nG;
-    p->ndeps = (uint32_t)B->nD;
     p->nlocals = (uint32_t)C->nL;
     p->npieces = (uint32_t)C->nP;
     if (!(p->xfers = arena_copy(a, B->X, B->nX, sizeof *B->X)) || !(p->segs = arena_copy(a, B->G, B->nG, sizeof *B->G)) ||
-        !(p->deps = arena_copy(a, B->D, B->nD, sizeof *B->D)) ||
         !(p->locals = arena_copy(a, C->L, C->nL, sizeof *C->L)) ||
         !(p->pieces = arena_copy(a, C->P, C->nP, sizeof *C->P)))
         return nomem(C);
