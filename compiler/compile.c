@@ -1180,6 +1180,7 @@ static int setup(cstate *C, const sw_compile_opts *o) {
         pt->name = sw_arena_strdup(a, ir->tensors[t].name);
         if (!pt->name) return nomem(C);
         pt->dtype = ir->tensors[t].dtype;
+        pt->skipped = C->sync->skip[t];
         pt->ndim = ir->tensors[t].ndim;
         memcpy(pt->shape, ir->tensors[t].shape, sizeof pt->shape);
     }

@@ -34,6 +34,7 @@ typedef struct sw_plan_tensor { /* a logical tensor */
     sw_dtype dtype;
     int ndim;
     int64_t shape[SW_MAXDIM];
+    uint8_t skipped;            /* the sync does not transfer it (`skip:`): its pieces stay as they are */
 } sw_plan_tensor;
 
 typedef struct sw_plan_piece {  /* a box of a logical tensor stored in a local tensor */

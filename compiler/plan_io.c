@@ -392,6 +392,7 @@ int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *er
         const sw_plan_tensor *t = &p->tensors[i];
         w_str(&b, t->name);
         w_u8(&b, (uint8_t)t->dtype);
+        w_u8(&b, t->skipped ? 1 : 0); /* flags: bit 0 = skipped by the sync */
         w_u8(&b, (uint8_t)t->ndim);
         for (int k = 0; k < t->ndim; k++) w_i64(&b, t->shape[k]);
     }
@@ -662,9 +663,12 @@ static int r_header(rctx *cx, const uint8_t *h, size_t hlen) {
         sw_plan_tensor *t = &p->tensors[i];
         t->name = r_str(cx, &c, "a tensor name");
         t->dtype = (sw_dtype)r_u8(&c);
+        uint8_t flags = r_u8(&c);
         if (c.bad) return r_fail(cx, &c, "the header");
         if ((unsigned)t->dtype >= SW_DT_COUNT)
             return CORRUPT(cx, "plan '%s': tensor %u has unknown dtype %u", cx->name, i, (unsigned)t->dtype);
+        if (flags > 1) return CORRUPT(cx, "plan '%s': tensor %u has unknown flags 0x%02x", cx->name, i, flags);
+        t->skipped = flags;
         SW_CHECK(r_ndim(cx, &c, "tensor", i, &t->ndim));
         for (int k = 0; k < t->ndim; k++) t->shape[k] = r_i64(&c);
     }

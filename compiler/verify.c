@@ -251,6 +251,8 @@ static int check_b(const sw_plan *p, const uint32_t *pl, sw_error *err) {
         if (ld->role != SW_ROLE_DST)
             return BAD("plan: transfer %u (tensor '%s', rank %d -> %d) writes source local '%s'", i, t->name,
                        x->src_rank, x->dst_rank, ld->name);
+        if (t->skipped)
+            return BAD("plan: transfer %u writes tensor '%s', which the sync skips", i, t->name);
         if (!one_to_one(x->src.map, ls->ndim, x->size, t->ndim) || !one_to_one(x->dst.map, ld->ndim, x->size, t->ndim))
             return BAD("plan: transfer %u (tensor '%s', rank %d -> %d) has a side map that is not one-to-one", i,
                        t->name, x->src_rank, x->dst_rank);
@@ -305,7 +307,7 @@ static int check_a(const sw_plan *p, const uint32_t *byl, const uint32_t *lstart
         for (uint32_t q = 0; q < L->npieces; q++) {
             const sw_plan_piece *pc = &p->pieces[L->piece0 + q];
             map_box(pc->map, pc->base, L->ndim, pc->start, pc->size, &bx[q]);
-            pv += volume(&bx[q], L->ndim);
+            if (!p->tensors[pc->tensor].skipped) pv += volume(&bx[q], L->ndim); /* skipped: not written */
         }
         uint32_t a, b;
         int f = find_overlap(bx, L->npieces, L->ndim, &a, &b);

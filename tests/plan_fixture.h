@@ -64,8 +64,8 @@ static int fx_build(sw_plan *p) {
     p->deps = sw_arena_array(a, 1, sizeof *p->deps);
     if (!p->tensors || !p->ranks || !p->locals || !p->pieces || !p->xfers || !p->segs || !p->tasks || !p->deps)
         return -1;
-    p->tensors[0] = (sw_plan_tensor){"w", SW_DT_FP32, 2, {4, 4}};
-    p->tensors[1] = (sw_plan_tensor){"b", SW_DT_BF16, 1, {4}};
+    p->tensors[0] = (sw_plan_tensor){"w", SW_DT_FP32, 2, {4, 4}, 0};
+    p->tensors[1] = (sw_plan_tensor){"b", SW_DT_BF16, 1, {4}, 0};
     for (int r = 0; r < 4; r++) p->ranks[r] = (sw_plan_rank){r, r / 2, r % 2};
     static const struct {
         const char *name;

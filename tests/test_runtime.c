@@ -149,11 +149,48 @@ static void test_validation_catches_wrong_plans(void **state) {
     sw_ir_free(&ir);
 }
 
+/* A sync that skips a tensor: its destination pieces are not written, the plan says so,
+ * the verifier accepts it, and it refuses plans that disagree with the flag. */
+static void test_skip(void **state) {
+    (void)state;
+    static const char yaml[] =
+        "shardwave: 1\n"
+        "model:\n"
+        "  tensors:\n"
+        "    - {name: embed, shape: [8, 4]}\n"
+        "    - {name: head, shape: [8, 4]}\n"
+        "layouts:\n"
+        "  train: {mesh: {tp: 2}, place: [{tensor: embed, split: {0: tp}}, {tensor: head, split: {0: tp}}]}\n"
+        "  infer: {first_rank: 2, mesh: {tp: 2}, place: [{tensor: embed, split: {1: tp}}, {tensor: head, split: {1: tp}}]}\n"
+        "syncs:\n"
+        "  - {name: refit, from: train, to: infer, skip: [head]}\n";
+    sw_ir ir;
+    sw_error err;
+    assert_int_equal(sw_load_text("skip.yaml", yaml, sizeof yaml - 1, NULL, &ir, &err), SW_OK);
+    sw_compile_opts o = {0, 0, SW_SCHED_OPTIMAL, 0};
+    sw_plan p;
+    assert_int_equal(sw_compile(&ir, &o, &p, &err), SW_OK);
+    assert_true(p.tensors[1].skipped && !p.tensors[0].skipped);
+    for (uint32_t x = 0; x < p.nxfers; x++) assert_int_equal(p.xfers[x].tensor, 0);
+    assert_int_equal(sw_plan_verify(&p, &err), SW_OK);
+    assert_true(bad_elements(&p) == 0);
+    p.tensors[1].skipped = 0; /* then its pieces are missing */
+    assert_int_equal(sw_plan_verify(&p, &err), SW_INTERNAL);
+    assert_non_null(strstr(err.msg, "transfers write"));
+    p.tensors[1].skipped = 1;
+    p.tensors[0].skipped = 1; /* then the transfers write a skipped tensor */
+    assert_int_equal(sw_plan_verify(&p, &err), SW_INTERNAL);
+    assert_non_null(strstr(err.msg, "skips"));
+    sw_plan_free(&p);
+    sw_ir_free(&ir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conformance_cases),
         cmocka_unit_test(test_examples_tiny),
         cmocka_unit_test(test_validation_catches_wrong_plans),
+        cmocka_unit_test(test_skip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

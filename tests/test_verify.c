@@ -255,7 +255,7 @@ static void test_many_transfers(void **state) {
     p.bucket = 0;
     p.ntensors = 1;
     p.tensors = sw_arena_array(a, 1, sizeof *p.tensors);
-    p.tensors[0] = (sw_plan_tensor){"t", SW_DT_FP32, 2, {N * 4, 64}};
+    p.tensors[0] = (sw_plan_tensor){"t", SW_DT_FP32, 2, {N * 4, 64}, 0};
     p.nranks = 2;
     p.ranks = sw_arena_array(a, 2, sizeof *p.ranks);
     p.ranks[0] = (sw_plan_rank){0, 0, 0};
