@@ -79,6 +79,10 @@ typedef struct sw_plan sw_plan;
 int sw_plan_load(sw_plan **plan, const char *path, sw_error *err);
 void sw_plan_free(sw_plan *plan);
 
+/* The highest global rank the plan uses (-1: none).  Ranks it does not use hold no
+ * tensors; an MPI job of the plan has sw_plan_max_rank() + 1 processes. */
+int sw_plan_max_rank(const sw_plan *plan);
+
 /* The local tensors one rank binds: name, its layout and role, dtype, shape, bytes. */
 typedef struct sw_tensor_info {
     const char *name;   /* owned by the plan */
@@ -129,6 +133,21 @@ int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nb
  * (nccl), else NULL.  Fails if a tensor of the session is unbound. */
 int sw_sync(sw_session *s, void *stream, sw_error *err);
 void sw_session_close(sw_session *s);
+
+/* ---- validation ------------------------------------------------------------------------
+ *
+ * What `shardwave run --validate` does, for programs that embed shardwave and want to
+ * check a plan end to end on their own memory.  Bind every tensor of the session first.
+ *
+ * sw_validation_fill: fills every source tensor of the session with a pattern that is a
+ * pure function of (logical tensor, logical index) (padding zeroed) and every destination
+ * tensor with a poison pattern, so that an element no sync writes cannot pass.
+ * sw_validation_check, after sw_sync: checks every destination element the plan writes
+ * against the same function, converted through the dtypes it travelled.  *checked (may
+ * be NULL) gets the number of elements checked.  Returns SW_MISMATCH, naming the first
+ * wrong element and counting the wrong ones in err, when any is wrong. */
+int sw_validation_fill(sw_session *s, sw_error *err);
+int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err);
 
 #ifdef __cplusplus
 }

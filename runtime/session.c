@@ -1,6 +1,7 @@
 /*
  * session.c - the embedding API of include/shardwave.h: plans, sessions, bind, sync.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,8 @@ int sw_plan_load(sw_plan **out, const char *path, sw_error *err) {
     *out = p;
     return SW_OK;
 }
+
+int sw_plan_max_rank(const sw_plan *p) { return p && p->nranks ? p->ranks[p->nranks - 1].rank : -1; }
 
 int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap, size_t *count, sw_error *err) {
     size_t n = 0;
@@ -192,4 +195,41 @@ void sw_session_close(sw_session *s) {
 #endif
     free(s->ptrs);
     free(s);
+}
+
+/* Every local tensor of the session's rank(s) must be bound before filling or checking. */
+static int all_bound(const sw_session *s, const char *what, sw_error *err) {
+    const sw_plan *p = s->plan;
+    for (uint32_t i = 0; i < p->nlocals; i++) {
+        const sw_plan_local *l = &p->locals[i];
+        if ((s->rank < 0 || l->rank == s->rank) && !s->ptrs[i] && sw_local_nbytes(l))
+            return sw__err(err, SW_USAGE, "%s: '%s' (%s) of rank %d is not bound", what, l->name,
+                           l->role == SW_ROLE_SRC ? p->from : p->to, l->rank);
+    }
+    return SW_OK;
+}
+
+int sw_validation_fill(sw_session *s, sw_error *err) {
+    if (!s) return sw__err(err, SW_USAGE, "sw_validation_fill: no session");
+    SW_CHECK(all_bound(s, "sw_validation_fill", err));
+    SW_CHECK(sw_validate_fill(s->plan, s->rank, s->ptrs, err));
+    sw_validate_poison(s->plan, s->rank, s->ptrs);
+    return SW_OK;
+}
+
+int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
+    if (checked) *checked = 0;
+    if (!s) return sw__err(err, SW_USAGE, "sw_validation_check: no session");
+    SW_CHECK(all_bound(s, "sw_validation_check", err));
+    sw_validate_report rep;
+    memset(&rep, 0, sizeof rep);
+    SW_CHECK(sw_validate_check(s->plan, s->rank, s->ptrs, &rep, err));
+    if (checked) *checked = rep.checked;
+    if (rep.bad) {
+        char first[1024];
+        sw_validate_describe(s->plan, &rep.shown[0], first, sizeof first);
+        return sw__err(err, SW_MISMATCH, "%llu of %llu destination elements are wrong; the first: %s",
+                       (unsigned long long)rep.bad, (unsigned long long)rep.checked, first);
+    }
+    return SW_OK;
 }
