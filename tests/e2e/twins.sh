@@ -19,14 +19,8 @@ defines() {
     esac
 }
 
-# Known: the plan verifier does not know about a sync's `skip` list, so `compile` rejects
-# llama_tiny's `back` sync (skip lm_head.weight) in either syntax.  tests/test_twins.c
-# still compares its plans (sw_compile, no verifier) byte for byte.
-known_bad="llama_tiny:back"
-
 pass=0
 fail=0
-skipped=0
 for yaml in examples/*.yaml; do
     x=$(basename "$yaml" .yaml)
     dsl=examples/$x.sw
@@ -38,11 +32,6 @@ for yaml in examples/*.yaml; do
     syncs=$(sed -n 's/^sync \([A-Za-z_][A-Za-z0-9_]*\).*/\1/p' "$dsl")
     [ -n "$syncs" ] || syncs=-
     for s in $syncs; do
-        if [ "$known_bad" = "$x:$s" ]; then
-            echo "SKIP $x sync $s (the verifier rejects skipped tensors)"
-            skipped=$((skipped + 1))
-            continue
-        fi
         opt=()
         [ "$s" = - ] || opt=(--sync "$s")
         # shellcheck disable=SC2046
@@ -64,5 +53,5 @@ for dsl in examples/*.sw; do
         fail=$((fail + 1))
     fi
 done
-echo "$pass passed, $fail failed ($skipped skipped)"
+echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -ge 6 ]
