@@ -1,6 +1,7 @@
 /*
  * backend_local.h - the `local` backend: every rank of a plan is a thread of this
- * process; a message is a memcpy from the sender's staging buffer into the receiver's.
+ * process; a message is one copy (with dtype conversion) straight from the sender's
+ * tensors into the receiver's, made by the receiver once the sender has posted the wave.
  * The embedded default: no MPI, no GPU.
  */
 #ifndef SW_BACKEND_LOCAL_H

@@ -162,8 +162,9 @@ nomem:
     return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", rank);
 }
 
-/* Packs wave i's outgoing messages into staging buffer i % 2; returns how many. */
-static size_t pack_wave(sw_exec *x, size_t i, void *const *ptrs) {
+/* Packs wave i's outgoing messages into staging buffer i % 2 (a direct backend copies
+ * them itself: no packing, no buffer); returns how many. */
+static size_t pack_wave(sw_exec *x, size_t i, void *const *ptrs, int direct) {
     const sw_plan *p = x->plan;
     uint8_t *buf = x->sendbuf[i & 1];
     sw_msg *out = x->sends[i & 1];
@@ -171,6 +172,10 @@ static size_t pack_wave(sw_exec *x, size_t i, void *const *ptrs) {
     for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
         const sw_plan_task *t = &p->tasks[x->tasks[k]];
         if (t->src != x->rank || t->dst == x->rank) continue;
+        if (direct) {
+            out[ns++] = (sw_msg){x->tasks[k], t->dst, NULL, (size_t)t->bytes};
+            continue;
+        }
         uint8_t *start = buf + off;
         for (uint32_t s = 0; s < t->nseg; s++) off += sw_exec_pack(p, &p->segs[t->seg0 + s], ptrs, buf + off);
         out[ns++] = (sw_msg){x->tasks[k], t->dst, start, (size_t)(buf + off - start)};
@@ -208,7 +213,8 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
     const sw_plan *p = x->plan;
     x->bytes_sent = x->bytes_recv = x->bytes_copied = 0;
     if (x->nwaves == 0) return SW_OK;
-    size_t ns = pack_wave(x, 0, ptrs), ns_next = 0, nr_pending = 0;
+    int direct = b->direct;
+    size_t ns = pack_wave(x, 0, ptrs, direct), ns_next = 0, nr_pending = 0;
     const sw_msg *pending = NULL; /* received, not yet unpacked (the previous wave) */
     for (size_t i = 0; i < x->nwaves; i++) {
         int32_t wave = p->tasks[x->tasks[x->wave0[i]]].wave;
@@ -218,8 +224,8 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
         for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
             const sw_plan_task *t = &p->tasks[x->tasks[k]];
             if (t->dst != x->rank || t->src == x->rank) continue;
-            recvs[nr++] = (sw_msg){x->tasks[k], t->src, rbuf + off, (size_t)t->bytes};
-            off += t->bytes;
+            recvs[nr++] = (sw_msg){x->tasks[k], t->src, direct ? NULL : rbuf + off, (size_t)t->bytes};
+            if (!direct) off += t->bytes;
         }
         for (size_t k = 0; k < ns; k++) x->bytes_sent += x->sends[i & 1][k].bytes;
         SW_CHECK(b->post(b->ctx, x->rank, wave, x->sends[i & 1], ns, recvs, nr, err));
@@ -235,17 +241,20 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
         if (rc == SW_OK && pending) rc = unpack_wave(x, pending, nr_pending, ptrs, err);
         pending = NULL;
         int early = i + 1 < x->nwaves && !forwards(x, i + 1);
-        if (rc == SW_OK && early) ns_next = pack_wave(x, i + 1, ptrs);
+        if (rc == SW_OK && early) ns_next = pack_wave(x, i + 1, ptrs, direct);
         int wrc = b->wait(b->ctx, x->rank, wave, rc ? NULL : err);
         if (rc) return rc;
         if (wrc) return wrc;
-        if (early) {
+        if (direct) {
+            for (size_t k = 0; k < nr; k++) x->bytes_recv += recvs[k].bytes; /* the backend wrote them */
+            if (!early && i + 1 < x->nwaves) ns_next = pack_wave(x, i + 1, ptrs, direct);
+        } else if (early) {
             pending = recvs;
             nr_pending = nr;
         } else {
             /* the next wave forwards what this one brought (or this is the last) */
             SW_CHECK(unpack_wave(x, recvs, nr, ptrs, err));
-            if (i + 1 < x->nwaves) ns_next = pack_wave(x, i + 1, ptrs);
+            if (i + 1 < x->nwaves) ns_next = pack_wave(x, i + 1, ptrs, direct);
         }
         ns = ns_next;
     }

@@ -27,6 +27,10 @@ typedef struct sw_msg {
 typedef struct sw_backend {
     const char *name;
     void *ctx;
+    /* 1: every rank shares one address space and the backend copies each message itself,
+     * straight from the source tensors to the destination ones, in wait (the local
+     * backend): the executor neither packs nor unpacks, and messages carry no buffer. */
+    int direct;
     /* Posts rank's messages of one wave without blocking. */
     int (*post)(void *ctx, int32_t rank, int32_t wave, sw_msg *sends, size_t ns, sw_msg *recvs, size_t nr,
                 sw_error *err);

@@ -106,6 +106,7 @@ int sw_mpi_open(sw_mpi_ctx **out, sw_backend *b, const MPI_Comm *comm, double ti
     MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
     c->timeout_s = timeout_s > 0 ? timeout_s : 60;
     b->name = "mpi";
+    b->direct = 0;
     b->ctx = c;
     b->post = mpost;
     b->wait = mwait;
