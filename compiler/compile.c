@@ -1031,7 +1031,7 @@ static int cmp_color_key(const void *a, const void *b) {
 
 /* Any permutation of a proper coloring is proper: put first the colors whose tasks carry
  * data that will be forwarded, so that relay forwards start early and do not trail. */
-static int relays_first(cstate *C, build *B, int32_t *color, int32_t ncolors) {
+static int relays_first(cstate *C, build *B, const uint32_t *idx, size_t m, int32_t *color, int32_t ncolors) {
     uint8_t *led = calloc(B->nX + 1, 1);
     color_key *ck = calloc((size_t)ncolors + 1, sizeof *ck);
     int32_t *perm = malloc(((size_t)ncolors + 1) * sizeof *perm);
@@ -1044,14 +1044,16 @@ static int relays_first(cstate *C, build *B, int32_t *color, int32_t ncolors) {
     for (size_t i = 0; i < B->nX; i++)
         if (B->leader[i] >= 0) led[B->leader[i]] = 1;
     for (int32_t c = 0; c < ncolors; c++) ck[c].color = c;
-    for (size_t t = 0; t < B->nT; t++)
-        for (uint32_t k = 0; k < B->T[t].nseg; k++) {
-            const sw_plan_seg *g = &B->G[B->T[t].seg0 + k];
-            if (led[g->xfer]) ck[color[t]].relayed += g->nelem;
+    for (size_t i = 0; i < m; i++) {
+        const sw_plan_task *t = &B->T[idx[i]];
+        for (uint32_t k = 0; k < t->nseg; k++) {
+            const sw_plan_seg *g = &B->G[t->seg0 + k];
+            if (led[g->xfer]) ck[color[i]].relayed += g->nelem;
         }
+    }
     qsort(ck, (size_t)ncolors, sizeof *ck, cmp_color_key);
     for (int32_t c = 0; c < ncolors; c++) perm[ck[c].color] = c;
-    for (size_t t = 0; t < B->nT; t++) color[t] = perm[color[t]];
+    for (size_t i = 0; i < m; i++) color[i] = perm[color[i]];
     free(led);
     free(ck);
     free(perm);
@@ -1078,24 +1080,38 @@ static int schedule(cstate *C, build *B, sw_scheduler sched) {
     if (sched == SW_SCHED_GREEDY) {
         rc = sw_first_fit(C->p, B->T, B->D, &P, order, m, C->err);
     } else {
+        /* The chunks of at least half the size of their class's chunk set the waves:
+         * colored with exactly as many colors as the busiest port has of them.  The
+         * small messages (one chunk each, whatever their size) then go first-fit into
+         * those waves' free ports: they must not multiply the waves the big ones need. */
+        size_t nb = 0, ns = 0;
+        uint32_t *small = malloc((m ? m : 1) * sizeof *small);
         edges = malloc((m ? m : 1) * sizeof *edges);
         color = malloc((m ? m : 1) * sizeof *color);
-        if (!edges || !color) {
+        if (!edges || !color || !small) {
+            free(small);
             rc = nomem(C);
             goto out;
         }
-        for (size_t k = 0; k < m; k++) { /* ports of one direction, numbered rank * classes + class */
-            edges[k].u = (int32_t)(sw_port_send(C->p, &B->T[k]) / 2);
-            edges[k].v = (int32_t)(sw_port_recv(C->p, &B->T[k]) / 2);
+        for (size_t k = 0; k < m; k++) {
+            const sw_plan_task *t = &B->T[k];
+            if (2 * t->bytes >= (uint64_t)C->p->chunk[t->cls]) order[nb++] = (uint32_t)k;
+            else small[ns++] = (uint32_t)k;
         }
-        rc = sw_color_bipartite(edges, m, (int32_t)nports, (int32_t)nports, color, &ncolors, C->err);
-        if (rc == SW_OK) rc = relays_first(C, B, color, ncolors);
-        for (size_t k = 0; k < m && rc == SW_OK; k++) {
-            B->T[k].wave = color[k];
+        for (size_t k = 0; k < nb; k++) { /* ports of one direction, numbered rank * classes + class */
+            edges[k].u = (int32_t)(sw_port_send(C->p, &B->T[order[k]]) / 2);
+            edges[k].v = (int32_t)(sw_port_recv(C->p, &B->T[order[k]]) / 2);
+        }
+        rc = sw_color_bipartite(edges, nb, (int32_t)nports, (int32_t)nports, color, &ncolors, C->err);
+        if (rc == SW_OK) rc = relays_first(C, B, order, nb, color, ncolors);
+        for (size_t k = 0; k < nb && rc == SW_OK; k++) {
+            B->T[order[k]].wave = color[k];
             if (sw_ports_take(&P, (size_t)edges[k].u * 2, color[k]) ||
                 sw_ports_take(&P, (size_t)edges[k].v * 2 + 1, color[k]))
                 rc = nomem(C);
         }
+        if (rc == SW_OK) rc = sw_first_fit(C->p, B->T, B->D, &P, small, ns, C->err);
+        free(small);
     }
     if (rc || (rc = build_forwards(C, B))) goto out;
     size_t nf = B->nT - m;
