@@ -132,12 +132,15 @@ typedef struct cstate {
     need *needs;
     size_t nneeds, capneeds;
     u64map locals; /* (role, rank, inst) -> local id */
+    u64map link_memo; /* (group, host, device) -> best link class */
     /* plan arrays while building */
     sw_plan_local *L;
     size_t nL, capL;
     sw_plan_piece *P;
     size_t nP, capP;
     sw_strmap names; /* interned local names */
+    size_t *s_off, *d_off;     /* per layout rank: its instances (sw_layout_rank_insts) */
+    uint32_t *s_insts, *d_insts;
     double *load;    /* [nranks * SW_LINK_COUNT] send seconds */
     double *rload;   /* [nranks * SW_LINK_COUNT] receive seconds */
 } cstate;
@@ -234,7 +237,10 @@ static int build_classes(cstate *C) {
 
 /* Adds the local tensors of one rank of one layout to the plan (with their pieces). */
 static int add_locals(cstate *C, const sw_layout *L, int role, int32_t rank, sw_rank_view *v) {
-    SW_CHECK(sw_rank_view_build(L, rank, v, C->err));
+    const size_t *off = role == SW_ROLE_SRC ? C->s_off : C->d_off;
+    const uint32_t *list = role == SW_ROLE_SRC ? C->s_insts : C->d_insts;
+    size_t l = (size_t)(rank - L->first_rank);
+    SW_CHECK(sw_rank_view_build_from(L, rank, list + off[l], off[l + 1] - off[l], v, C->err));
     for (size_t i = 0; i < v->nlocals; i++) {
         const sw_local *lt = &v->locals[i];
         uint32_t inst = (uint32_t)(lt->inst - L->insts);
@@ -504,7 +510,7 @@ static int choose_source(cstate *C, need *n, int32_t to_rank) {
 }
 
 /* The best link class any replica of a need's class offers to rank `to`. */
-static int best_link(cstate *C, const need *n, int32_t to) {
+static int best_link_scan(cstate *C, const need *n, int32_t to) {
     cand_iter it;
     cand_start(&it, C, n->grp);
     int32_t r;
@@ -515,6 +521,21 @@ static int best_link(cstate *C, const need *n, int32_t to) {
         if (best == SW_LINK_DEVICE) break;
     }
     return best;
+}
+
+/* best_link_scan, remembered per (group, destination host, device): the replicas of a
+ * group are the same for every destination on that device. */
+static int best_link(cstate *C, const need *n, int32_t to) {
+    int32_t ri = sw_plan_rank_index(C->p, to);
+    const sw_plan_rank *pr = &C->p->ranks[ri];
+    if (pr->host < 0 || pr->host >= (1 << 20) || pr->device < 0 || pr->device >= (1 << 11))
+        return best_link_scan(C, n, to);
+    uint64_t key = ((uint64_t)n->grp << 31) | ((uint64_t)pr->host << 11) | (uint64_t)pr->device;
+    uint32_t v;
+    if (u64map_get(&C->link_memo, key, &v)) return (int)v;
+    int l = best_link_scan(C, n, to);
+    if (u64map_put(&C->link_memo, key, (uint32_t)l)) return l; /* out of memory: just not remembered */
+    return l;
 }
 
 /* Sort keys: qsort has no context argument, so each key carries what it compares. */
@@ -1249,6 +1270,8 @@ int sw_compile(const sw_ir *ir, const sw_compile_opts *o, sw_plan *p, sw_error *
     build B;
     memset(&B, 0, sizeof B);
     int rc = setup(&C, o);
+    if (!rc) rc = sw_layout_rank_insts(C.S, &C.s_off, &C.s_insts, err);
+    if (!rc) rc = sw_layout_rank_insts(C.D, &C.d_off, &C.d_insts, err);
     if (!rc) rc = build_classes(&C);
     if (!rc) rc = build_needs(&C);
     if (!rc) rc = select_sources(&C, o->no_relay);
@@ -1263,11 +1286,16 @@ int sw_compile(const sw_ir *ir, const sw_compile_opts *o, sw_plan *p, sw_error *
     free(C.grp_begin);
     free(C.needs);
     u64map_free(&C.locals);
+    u64map_free(&C.link_memo);
     free(C.L);
     free(C.P);
     sw_strmap_free(&C.names);
     free(C.load);
     free(C.rload);
+    free(C.s_off);
+    free(C.d_off);
+    free(C.s_insts);
+    free(C.d_insts);
     if (rc) sw_plan_free(p);
     return rc;
 }

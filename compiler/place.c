@@ -200,7 +200,10 @@ static int cmp_local(const void *a, const void *b) {
     return strcmp(x->inst->name, y->inst->name);
 }
 
-int sw_rank_view_build(const sw_layout *L, int64_t rank, sw_rank_view *v, sw_error *err) {
+/* Builds the view from instances chosen by list (n of them) or, when list is NULL, from
+ * every instance whose `where` matches. */
+static int view_build(const sw_layout *L, int64_t rank, const uint32_t *list, size_t n, sw_rank_view *v,
+                      sw_error *err) {
     memset(v, 0, sizeof *v);
     if (rank < L->first_rank || rank >= L->first_rank + L->nranks)
         return sw__err(err, SW_USAGE, "rank %lld is not a rank of layout '%s' (ranks %lld..%lld)", (long long)rank,
@@ -209,10 +212,10 @@ int sw_rank_view_build(const sw_layout *L, int64_t rank, sw_rank_view *v, sw_err
     v->index = rank - L->first_rank;
     sw_layout_coords(L, v->index, v->coords);
     sw_layout_place(L, v->index, &v->host, &v->device);
-    size_t cap = 0;
-    for (size_t i = 0; i < L->ninsts; i++) {
-        const sw_inst *in = &L->insts[i];
-        if (!sw_inst_matches(L, in, v->coords)) continue;
+    size_t cap = 0, count = list ? n : L->ninsts;
+    for (size_t i = 0; i < count; i++) {
+        const sw_inst *in = &L->insts[list ? list[i] : i];
+        if (!list && !sw_inst_matches(L, in, v->coords)) continue;
         if (SW_GROW(v->locals, cap, v->nlocals + 1)) {
             sw_rank_view_free(v);
             return sw__err(err, SW_NOMEM, "out of memory");
@@ -229,6 +232,70 @@ int sw_rank_view_build(const sw_layout *L, int64_t rank, sw_rank_view *v, sw_err
         lt->npieces = v->pieces.n - lt->first;
     }
     if (v->nlocals > 1) qsort(v->locals, v->nlocals, sizeof *v->locals, cmp_local);
+    return SW_OK;
+}
+
+int sw_rank_view_build(const sw_layout *L, int64_t rank, sw_rank_view *v, sw_error *err) {
+    return view_build(L, rank, NULL, 0, v, err);
+}
+
+int sw_rank_view_build_from(const sw_layout *L, int64_t rank, const uint32_t *insts, size_t n, sw_rank_view *v,
+                            sw_error *err) {
+    return view_build(L, rank, insts, n, v, err);
+}
+
+/* Calls fn for every rank index whose coordinates match the instance's `where`. */
+static void each_rank(const sw_layout *L, const sw_inst *in, void (*fn)(void *, int64_t), void *ctx) {
+    int64_t coords[SW_MAXAXES];
+    for (int a = 0; a < L->naxes; a++) coords[a] = in->where[a] >= 0 ? in->where[a] : 0;
+    for (;;) {
+        int64_t l = 0;
+        for (int a = 0; a < L->naxes; a++) l += coords[a] * L->stride[a];
+        fn(ctx, l);
+        int a = L->naxes - 1;
+        while (a >= 0 && (in->where[a] >= 0 || ++coords[a] == L->size[a])) {
+            if (in->where[a] < 0) coords[a] = 0;
+            a--;
+        }
+        if (a < 0) return;
+    }
+}
+
+typedef struct fill_ctx {
+    size_t *off;
+    uint32_t *insts;
+    uint32_t inst;
+} fill_ctx;
+
+static void count_one(void *ctx, int64_t l) { ((fill_ctx *)ctx)->off[l + 1]++; }
+
+static void put_one(void *ctx, int64_t l) {
+    fill_ctx *c = ctx;
+    c->insts[c->off[l]++] = c->inst;
+}
+
+int sw_layout_rank_insts(const sw_layout *L, size_t **offp, uint32_t **instsp, sw_error *err) {
+    size_t nr = (size_t)L->nranks;
+    size_t *off = calloc(nr + 2, sizeof *off);
+    if (!off) return sw__err(err, SW_NOMEM, "out of memory");
+    fill_ctx c = {off, NULL, 0};
+    for (size_t i = 0; i < L->ninsts; i++) each_rank(L, &L->insts[i], count_one, &c);
+    for (size_t l = 0; l < nr; l++) off[l + 1] += off[l];
+    uint32_t *insts = malloc((off[nr] + 1) * sizeof *insts);
+    if (!insts) {
+        free(off);
+        return sw__err(err, SW_NOMEM, "out of memory");
+    }
+    /* fill with a moving cursor per rank (off[l] advances), then shift back */
+    c.insts = insts;
+    for (size_t i = 0; i < L->ninsts; i++) {
+        c.inst = (uint32_t)i;
+        each_rank(L, &L->insts[i], put_one, &c);
+    }
+    for (size_t l = nr; l > 0; l--) off[l] = off[l - 1];
+    off[0] = 0;
+    *offp = off;
+    *instsp = insts;
     return SW_OK;
 }
 

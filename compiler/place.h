@@ -59,7 +59,16 @@ typedef struct sw_rank_view {
 /* Everything global rank `rank` of layout L stores.  SW_USAGE when the rank is not one
  * of the layout's. */
 int sw_rank_view_build(const sw_layout *L, int64_t rank, sw_rank_view *out, sw_error *err);
+/* The same, from the instances that hold rank (insts[0..n), indices into L->insts, as
+ * sw_layout_rank_insts gives them), without scanning the others. */
+int sw_rank_view_build_from(const sw_layout *L, int64_t rank, const uint32_t *insts, size_t n, sw_rank_view *out,
+                            sw_error *err);
 void sw_rank_view_free(sw_rank_view *v);
+
+/* For every rank of L, the instances it holds: off[l] .. off[l+1] index into *insts
+ * (arrays malloc'd, the caller frees them).  Enumerates each instance's sub-mesh of
+ * matching ranks: work proportional to the local tensors, not ranks x instances. */
+int sw_layout_rank_insts(const sw_layout *L, size_t **off, uint32_t **insts, sw_error *err);
 
 /* Bytes of a local tensor of this shape. */
 int64_t sw_local_bytes(const sw_inst *in, const int64_t *shape);
