@@ -129,6 +129,10 @@ int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nb
  * (nccl), else NULL.  Fails if a tensor of the session is unbound. */
 int sw_sync(sw_session *s, void *stream, sw_error *err);
 void sw_session_close(sw_session *s);
+/* Seconds the backend's warm-up took when the session was opened (nccl: one tiny grouped
+ * send/recv with every peer, so that the first sync does not pay for connecting); 0 for
+ * the other backends. */
+double sw_session_warmup_s(const sw_session *s);
 
 #ifdef __cplusplus
 }
