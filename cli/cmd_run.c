@@ -108,7 +108,7 @@ static int run_local(const run_opts *o) {
     double *t = NULL;
     int rc;
     if ((rc = sw_plan_load(&p, o->plan, &err))) return cli_fail(&err);
-    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL};
+    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL, NULL};
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) {
@@ -216,7 +216,7 @@ static int run_mpi(const run_opts *o) {
         return 2;
     }
     int active = sw_plan_rank_index(p, me) >= 0;
-    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL};
+    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL, NULL};
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
@@ -321,7 +321,7 @@ static int run_nccl(const run_opts *o) {
     int dev = pick_device(p, me, ndev);
     if (cudaSetDevice(dev) != cudaSuccess) return mpi_fail(me, (sw__err(&err, SW_CUDA, "cudaSetDevice(%d) failed", dev), &err));
     int active = sw_plan_rank_index(p, me) >= 0;
-    sw_session_opts so = {sizeof so, o->timeout, 0, NULL, NULL};
+    sw_session_opts so = {sizeof so, o->timeout, 0, NULL, NULL, NULL};
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
@@ -435,6 +435,7 @@ int cmd_run(int argc, char **argv) {
     }
     if (!strcmp(backend, "nccl")) {
 #if defined(SW_HAVE_NCCL) && defined(SW_HAVE_MPI)
+        if (o.zero_padding) return cli_usage_error("run: --zero-padding is not supported by the nccl backend yet");
         return run_nccl(&o);
 #elif defined(SW_HAVE_NCCL)
         return cli_usage_error("run: this build of shardwave has CUDA/NCCL but no MPI to launch ranks with: the nccl "

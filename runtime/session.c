@@ -198,6 +198,7 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
 #ifdef SW_HAVE_NCCL
     } else if (s->kind == SW_BACKEND_NCCL) {
         /* device work is ordered after `stream`, and `stream` after the last unpack */
+        if (!stream) stream = s->opts.cuda_stream;
         rc = sw_nccl_begin(s->nccl, stream, s->ptrs, err);
         if (rc == SW_OK) rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
         if (rc == SW_OK) rc = sw_nccl_end(s->nccl, stream, err);
