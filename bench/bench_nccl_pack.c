@@ -3,7 +3,8 @@
  * cudaMemcpy (device to device) of the same bytes.  Goal: ratio >= 0.8.
  *
  *   contiguous pack     a [8192, 8192] bf16 tensor, whole rows, 1 MiB segments
- *   strided pack        its left half of columns (a TP shard of the inner dim)
+ *   strided pack        its left half of columns (a TP shard of the inner dim), row by
+ *                       row, and element by element (the path of converting moves)
  *   unpack bf16->fp32   staging into a [8192, 8192] fp32 tensor (converting)
  *
  * Prints one line per case.  Skips (exit 0) without a CUDA build or a device.
@@ -47,6 +48,7 @@ static size_t make_descs(sw_seg_desc *out, int64_t cols, int64_t col0, uint64_t 
         d->local[1 - staged] = 0;
         sw_box_side_init(&d->side[1 - staged], 2, shape, map, base, 2, start);
         if (st == dt && sw_seg_side_linear(d, 0) && sw_seg_side_linear(d, 1)) d->flags |= SW_SEG_BYTECOPY;
+        else if (st == dt && cols >= SW_SEG_MIN_ROW) d->flags |= SW_SEG_ROWCOPY; /* as exec.c decides */
         off += d->nelem * (uint64_t)sw_dtype_size(st);
     }
     return (size_t)n;
@@ -128,6 +130,8 @@ int main(void) {
     report("contiguous pack", n16, time_move(h, n, tab, stg), time_memcpy(stg, src, n16));
     n = make_descs(h, COLS / 2, 0, 1 << 19, 1, SW_DT_BF16, SW_DT_BF16);
     report("strided pack (cols/2)", n16 / 2, time_move(h, n, tab, stg), time_memcpy(stg, src, n16 / 2));
+    for (size_t j = 0; j < n; j++) h[j].flags = 0;
+    report("  same, per element", n16 / 2, time_move(h, n, tab, stg), time_memcpy(stg, src, n16 / 2));
     /* unpack: local 0 = dst32 (fp32), converting; compared with a copy of the bytes read */
     cudaMemcpy(tab, &dst32, sizeof dst32, cudaMemcpyHostToDevice);
     n = make_descs(h, COLS, 0, 1 << 19, 0, SW_DT_BF16, SW_DT_FP32);

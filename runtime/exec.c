@@ -220,7 +220,11 @@ static void desc_of(const sw_plan *p, const sw_plan_seg *g, int staged_src, int 
     d->local[1] = staged_dst ? SW_SEG_STAGING : x->dst.local;
     if (!staged_src) side_of(p, x, &x->src, &d->side[0]);
     if (!staged_dst) side_of(p, x, &x->dst, &d->side[1]);
-    if (d->dtype[0] == d->dtype[1] && sw_seg_side_linear(d, 0) && sw_seg_side_linear(d, 1)) d->flags |= SW_SEG_BYTECOPY;
+    if (d->dtype[0] == d->dtype[1] && sw_seg_side_linear(d, 0) && sw_seg_side_linear(d, 1))
+        d->flags |= SW_SEG_BYTECOPY;
+    else if (d->dtype[0] == d->dtype[1] && sw_seg_side_unit_rows(d, 0) && sw_seg_side_unit_rows(d, 1) &&
+             d->geo.size[d->geo.ndim - 1] >= SW_SEG_MIN_ROW)
+        d->flags |= SW_SEG_ROWCOPY;
 }
 
 size_t sw_exec_wave_descs(const sw_exec *x, size_t i, sw_segs_kind kind, sw_seg_desc *out) {
@@ -253,6 +257,14 @@ int sw_seg_run_host(const sw_seg_desc *d, size_t n, void *const *ptrs, uint8_t *
             if (d[j].nelem)
                 memmove(sw_seg_addr(&d[j], 1, 0, ptrs, staging), sw_seg_addr(&d[j], 0, 0, ptrs, staging),
                         (size_t)sw_seg_bytes(&d[j], 0));
+            continue;
+        }
+        if (d[j].flags & SW_SEG_ROWCOPY) {
+            size_t es = (size_t)sw_dtype_size((sw_dtype)d[j].dtype[0]);
+            for (uint64_t e = 0, run; e < d[j].nelem; e += run) {
+                run = sw_seg_row(&d[j], e, d[j].nelem - e);
+                memcpy(sw_seg_addr(&d[j], 1, e, ptrs, staging), sw_seg_addr(&d[j], 0, e, ptrs, staging), (size_t)run * es);
+            }
             continue;
         }
         for (uint64_t e = 0; e < d[j].nelem; e++)

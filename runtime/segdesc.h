@@ -28,7 +28,12 @@
 
 enum {
     SW_SEG_BYTECOPY = 1, /* same dtype, both sides linear: a plain byte copy */
+    SW_SEG_ROWCOPY = 2,  /* same dtype, unit inner stride on both sides, long rows: byte
+                          * copies row by row (a column shard of a row-major tensor) */
 };
+
+/* Rows shorter than this are moved element by element. */
+#define SW_SEG_MIN_ROW 32
 
 typedef struct sw_seg_desc {
     sw_box_geom geo;
@@ -57,6 +62,17 @@ SW_HD static inline int sw_seg_side_linear(const sw_seg_desc *d, int k) {
         want *= g->size[j];
     }
     return 1;
+}
+
+/* 1 when side k keeps the innermost box dim at unit stride (staging always does). */
+SW_HD static inline int sw_seg_side_unit_rows(const sw_seg_desc *d, int k) {
+    if (d->local[k] == SW_SEG_STAGING) return 1;
+    return d->geo.ndim > 0 && d->side[k].lstride[d->geo.ndim - 1] == 1;
+}
+
+/* Elements i, i+1, ... (of at most left) that stay in one row of the box. */
+SW_HD static inline uint64_t sw_seg_row(const sw_seg_desc *d, uint64_t i, uint64_t left) {
+    return sw_box_row(&d->geo, d->elem0 + i, left);
 }
 
 /* Address of element elem0 + i on side k. */

@@ -18,6 +18,10 @@
 #include "validate.h"
 #include "verify.h"
 
+/* Descriptors seen by compare_packs, by path: byte copy, row copy, per element (the test
+ * requires each path to be exercised). */
+static unsigned long long seen_paths[3];
+
 /* The device path's pack on the host (segment descriptors, SW_HD index math) writes the
  * same staging bytes as the CPU pack, wave by wave, on every rank. */
 static void compare_packs(const sw_plan *p, void *const *ptrs) {
@@ -40,6 +44,8 @@ static void compare_packs(const sw_plan *p, void *const *ptrs) {
             sw_seg_desc *d = calloc(n + 1, sizeof *d);
             assert_non_null(d);
             assert_int_equal(sw_exec_wave_descs(&x, i, SW_SEGS_PACK, d), n);
+            for (size_t j = 0; j < n; j++)
+                seen_paths[d[j].flags & SW_SEG_BYTECOPY ? 0 : d[j].flags & SW_SEG_ROWCOPY ? 1 : 2]++;
             assert_int_equal(sw_seg_run_host(d, n, ptrs, b, &err), SW_OK);
             if (memcmp(a, b, off)) fail_msg("rank %d wave %zu: descriptor pack differs from sw_exec_pack", x.rank, i);
             free(d);
@@ -135,6 +141,9 @@ static void test_examples_tiny(void **state) {
     run_file(SW_SOURCE_DIR "/examples/llama3-70b.yaml", llama70, 4);
     const sw_define qwen[] = {{"hidden", 32}, {"head_dim", 8}, {"layers", 2}, {"experts", 16}, {"moe_ffn", 16}, {"vocab", 500}};
     run_file(SW_SOURCE_DIR "/examples/qwen3-30b-a3b.yaml", qwen, 6);
+    printf("descriptor paths packed: %llu byte copies, %llu row copies, %llu per element\n", seen_paths[0],
+           seen_paths[1], seen_paths[2]);
+    assert_true(seen_paths[0] > 0 && seen_paths[1] > 0 && seen_paths[2] > 0);
 }
 
 /* Runs a plan on the local backend and returns the number of bad elements. */

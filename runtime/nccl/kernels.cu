@@ -12,7 +12,7 @@
 #define SW_K_THREADS 256
 
 extern "C" uint64_t sw_k_chunks(const sw_seg_desc *d) {
-    if (d->flags & SW_SEG_BYTECOPY) return (sw_seg_bytes(d, 0) + SW_K_CHUNK_BYTES - 1) / SW_K_CHUNK_BYTES;
+    if (d->flags & (SW_SEG_BYTECOPY | SW_SEG_ROWCOPY)) return (sw_seg_bytes(d, 0) + SW_K_CHUNK_BYTES - 1) / SW_K_CHUNK_BYTES;
     return (d->nelem + SW_K_CHUNK_ELEMS - 1) / SW_K_CHUNK_ELEMS;
 }
 
@@ -71,6 +71,15 @@ __global__ static void move_kernel(const sw_seg_desc *descs, const uint64_t *chu
             uint64_t total = sw_seg_bytes(&d, 0), b0 = cc * SW_K_CHUNK_BYTES;
             uint64_t b1 = b0 + SW_K_CHUNK_BYTES < total ? b0 + SW_K_CHUNK_BYTES : total;
             copy_range(sw_seg_addr(&d, 1, 0, ptrs, staging) + b0, sw_seg_addr(&d, 0, 0, ptrs, staging) + b0, b1 - b0);
+        } else if (d.flags & SW_SEG_ROWCOPY) {
+            /* the chunk's bytes, row piece by row piece (offsets once per row piece) */
+            uint64_t es = (uint64_t)sw__dt_bytes((sw_dtype)d.dtype[0]), per = SW_K_CHUNK_BYTES / es;
+            uint64_t e = cc * per, e1 = e + per < d.nelem ? e + per : d.nelem;
+            while (e < e1) {
+                uint64_t run = sw_seg_row(&d, e, e1 - e);
+                copy_range(sw_seg_addr(&d, 1, e, ptrs, staging), sw_seg_addr(&d, 0, e, ptrs, staging), run * es);
+                e += run;
+            }
         } else {
             uint64_t e0 = cc * SW_K_CHUNK_ELEMS;
             uint64_t e1 = e0 + SW_K_CHUNK_ELEMS < d.nelem ? e0 + SW_K_CHUNK_ELEMS : d.nelem;
