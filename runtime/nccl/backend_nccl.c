@@ -35,6 +35,7 @@ struct sw_nccl_ctx {
     size_t nposted, nwaited;  /* waves posted / waited in this sync */
     uint8_t *sendbuf[2], *recvbuf[2];
     table tab[3];             /* by sw_segs_kind */
+    uint8_t *forwards;        /* per wave: it sends or copies what an earlier wave brought */
     void **ptrs_dev, **ptrs_host;
     uint32_t nlocals;
     sw_msg *posted;           /* the wave in flight, for timeout messages */
@@ -221,7 +222,7 @@ static int hpack(void *vctx, const sw_exec *x, size_t i, void *const *ptrs, sw_e
     (void)x, (void)ptrs;
     int slot = (int)(i & 1);
     /* a relay forwards what an unpack wrote; the slot's previous send must be done */
-    SW_CUDA_CHECK(cudaStreamWaitEvent(c->pack_s, c->unpack_ev, 0), err);
+    if (c->forwards[i]) SW_CUDA_CHECK(cudaStreamWaitEvent(c->pack_s, c->unpack_ev, 0), err);
     SW_CUDA_CHECK(cudaStreamWaitEvent(c->pack_s, c->comm_ev[slot], 0), err);
     SW_CHECK(launch(c, SW_SEGS_PACK, i, c->sendbuf[slot], c->pack_s, err));
     SW_CUDA_CHECK(cudaEventRecord(c->pack_ev[slot], c->pack_s), err);
@@ -231,7 +232,7 @@ static int hpack(void *vctx, const sw_exec *x, size_t i, void *const *ptrs, sw_e
 static int hcopy(void *vctx, const sw_exec *x, size_t i, void *const *ptrs, sw_error *err) {
     sw_nccl_ctx *c = vctx;
     (void)x, (void)ptrs;
-    SW_CUDA_CHECK(cudaStreamWaitEvent(c->pack_s, c->unpack_ev, 0), err);
+    if (c->forwards[i]) SW_CUDA_CHECK(cudaStreamWaitEvent(c->pack_s, c->unpack_ev, 0), err);
     return launch(c, SW_SEGS_COPY, i, NULL, c->pack_s, err);
 }
 
@@ -247,6 +248,13 @@ static int hunpack(void *vctx, const sw_exec *x, size_t i, void *const *ptrs, sw
 
 /* Builds and uploads the descriptor tables of every wave. */
 static int build_tables(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
+    c->forwards = calloc(x->nwaves + 1, 1);
+    if (!c->forwards) return sw__err(err, SW_NOMEM, "out of memory");
+    for (size_t i = 0; i < x->nwaves; i++)
+        for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+            const sw_plan_task *t = &x->plan->tasks[x->tasks[k]];
+            if (t->src == x->rank && t->relay) c->forwards[i] = 1;
+        }
     for (int kind = 0; kind < 3; kind++) {
         table *t = &c->tab[kind];
         t->first = calloc(x->nwaves + 1, sizeof *t->first);
@@ -497,6 +505,7 @@ void sw_nccl_close(sw_nccl_ctx *c) {
     }
     if (c->ptrs_dev) cudaFree(c->ptrs_dev);
     free(c->ptrs_host);
+    free(c->forwards);
     free(c->posted);
     free(c->posted_send);
     free(c);
