@@ -13,6 +13,10 @@
 #ifdef SW_HAVE_MPI
 #include <mpi.h>
 #endif
+#ifdef SW_HAVE_NCCL
+#include <cuda_runtime_api.h>
+#include "backend_nccl.h"
+#endif
 
 static const char run_help[] =
     "usage: shardwave run PLAN --backend local|mpi|nccl [--validate] [--iters N] [--timeout S]\n"
@@ -20,8 +24,9 @@ static const char run_help[] =
     "\n"
     "Executes a compiled plan.  local: every rank is a thread of this process.  mpi: one\n"
     "process per rank, `mpirun -np N shardwave run PLAN --backend mpi`, MPI world rank k is\n"
-    "global rank k (N = the plan's highest rank + 1).  nccl: one process per GPU (builds with\n"
-    "CUDA and NCCL only).\n"
+    "global rank k (N = the plan's highest rank + 1).  nccl: one process per GPU, launched the\n"
+    "same way, tensors in device memory, --validate fills and checks on the device (builds\n"
+    "with CUDA and NCCL only; rank k uses the plan's device of rank k, else its local rank).\n"
     "\n"
     "  --validate       fill every source element from (logical tensor, index), run, check every\n"
     "                   destination element; exit 0 only if all of them match\n"
@@ -103,7 +108,7 @@ static int run_local(const run_opts *o) {
     double *t = NULL;
     int rc;
     if ((rc = sw_plan_load(&p, o->plan, &err))) return cli_fail(&err);
-    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL};
+    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL, NULL};
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) {
@@ -211,7 +216,7 @@ static int run_mpi(const run_opts *o) {
         return 2;
     }
     int active = sw_plan_rank_index(p, me) >= 0;
-    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL};
+    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL, NULL};
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
@@ -265,6 +270,124 @@ static int run_mpi(const run_opts *o) {
 }
 #endif
 
+#if defined(SW_HAVE_NCCL) && defined(SW_HAVE_MPI)
+/* The device of this process: the plan's device of the rank when this host has it, else
+ * the launcher's local rank (modulo the devices). */
+static int pick_device(const sw_plan *p, int me, int ndev) {
+    int32_t ri = sw_plan_rank_index(p, me);
+    if (ri >= 0 && p->ranks[ri].device >= 0 && p->ranks[ri].device < ndev) return p->ranks[ri].device;
+    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+    if (!lr) lr = getenv("MPI_LOCALRANKID");
+    int l = lr ? atoi(lr) : 0;
+    return (l < 0 ? 0 : l) % ndev;
+}
+
+static int run_nccl(const run_opts *o) {
+    sw_error err;
+    /* before MPI: a machine without a GPU says so plainly */
+    if (sw_nccl_have_device(&err)) {
+        fprintf(stderr, "shardwave: error: run --backend nccl: %s\n", err.msg);
+        return 3;
+    }
+    int provided = 0, me = 0, world = 0, ndev = 0;
+    MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    MPI_Comm_size(MPI_COMM_WORLD, &world);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sw_plan *p = NULL;
+    sw_session *s = NULL;
+    void **ptrs = NULL;
+    double *t = NULL;
+    int rc = 0;
+    if ((rc = sw_plan_load(&p, o->plan, &err))) {
+        if (me == 0) rc = cli_fail(&err);
+        MPI_Finalize();
+        return rc ? rc : 1;
+    }
+    int32_t maxr = p->nranks ? p->ranks[p->nranks - 1].rank : -1;
+    if (world != maxr + 1) {
+        if (me == 0)
+            cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
+                            "%d processes (mpirun -np %d), not %d",
+                            o->plan, maxr, maxr + 1, maxr + 1, world);
+        sw_plan_free(p);
+        MPI_Finalize();
+        return 2;
+    }
+    cudaGetDeviceCount(&ndev);
+    int dev = pick_device(p, me, ndev);
+    if (cudaSetDevice(dev) != cudaSuccess) return mpi_fail(me, (sw__err(&err, SW_CUDA, "cudaSetDevice(%d) failed", dev), &err));
+    int active = sw_plan_rank_index(p, me) >= 0;
+    sw_session_opts so = {sizeof so, o->timeout, 0, NULL, NULL, NULL};
+    ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
+    t = calloc((size_t)o->iters, sizeof *t);
+    if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
+    /* collective: every process opens a session (creates the communicator, warms up) */
+    if ((rc = sw_session_open(&s, p, me, SW_BACKEND_NCCL, &so, &err))) return mpi_fail(me, &err);
+    for (uint32_t i = 0; i < p->nlocals; i++) {
+        const sw_plan_local *l = &p->locals[i];
+        if (l->rank != me) continue;
+        size_t n = sw_local_nbytes(l);
+        if (cudaMalloc(&ptrs[i], n ? n : 1) != cudaSuccess)
+            return mpi_fail(me, (sw__err(&err, SW_CUDA, "cannot allocate %zu bytes of device memory for '%s'", n, l->name),
+                                 &err));
+        cudaMemset(ptrs[i], 0, n);
+        char qual[1024];
+        snprintf(qual, sizeof qual, "%s/%s", l->role == SW_ROLE_SRC ? p->from : p->to, l->name);
+        if ((rc = sw_bind_rank(s, me, qual, ptrs[i], n, &err))) return mpi_fail(me, &err);
+    }
+    if (active && o->validate && (rc = sw_nccl_validate_fill(p, me, ptrs, &err))) return mpi_fail(me, &err);
+    double wu = sw_session_warmup_s(s), wumax = 0;
+    MPI_Allreduce(&wu, &wumax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    if (me == 0) {
+        printf("run %s: %s -> %s, backend nccl, %d processes (one GPU each), %u tasks in %d waves\n", p->sync, p->from,
+               p->to, world, p->ntasks, p->nwaves);
+        printf("  warm-up at session open: %.3f ms (slowest rank)\n", wumax * 1e3);
+    }
+    for (long i = 0; i < o->iters; i++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        double a = MPI_Wtime();
+        if ((rc = sw_sync(s, NULL, &err))) return mpi_fail(me, &err);
+        cudaError_t ce = cudaStreamSynchronize(NULL);
+        if (ce != cudaSuccess) return mpi_fail(me, (sw_cuda_error((int)ce, "cudaStreamSynchronize", &err), &err));
+        double mine = MPI_Wtime() - a, all = 0;
+        MPI_Allreduce(&mine, &all, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        t[i] = all;
+    }
+    if (me == 0) print_times(o, p, t, o->iters, stdout);
+    rc = 0;
+    if (o->validate) {
+        sw_validate_report rep;
+        memset(&rep, 0, sizeof rep);
+        if (active && (rc = sw_nccl_validate_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
+        unsigned long long mine[2] = {rep.checked, rep.bad}, tot[2] = {0, 0};
+        MPI_Allreduce(mine, tot, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+        if (rep.bad) report_mismatches(p, &rep);
+        fflush(stderr);
+        MPI_Barrier(MPI_COMM_WORLD);
+        if (tot[1]) {
+            if (me == 0)
+                fprintf(stderr, "shardwave: error: validation failed: %llu of %llu destination elements are wrong\n", tot[1],
+                        tot[0]);
+            rc = 3;
+        } else if (me == 0) {
+            printf("validate: %llu destination elements checked on the device on %d ranks, all match\n", tot[0], world);
+        }
+    }
+    sw_session_close(s);
+    for (uint32_t i = 0; i < p->nlocals; i++)
+        if (ptrs[i]) cudaFree(ptrs[i]);
+    free(ptrs);
+    free(t);
+    sw_plan_free(p);
+    MPI_Finalize();
+    return rc;
+}
+#endif
+
 int cmd_run(int argc, char **argv) {
     run_opts o = {NULL, SW_BACKEND_LOCAL, 0, 0, 1, 60};
     const char *backend = NULL;
@@ -310,7 +433,16 @@ int cmd_run(int argc, char **argv) {
         return cli_usage_error("run: this build of shardwave has no MPI: the mpi backend is not available");
 #endif
     }
-    if (!strcmp(backend, "nccl"))
+    if (!strcmp(backend, "nccl")) {
+#if defined(SW_HAVE_NCCL) && defined(SW_HAVE_MPI)
+        if (o.zero_padding) return cli_usage_error("run: --zero-padding is not supported by the nccl backend yet");
+        return run_nccl(&o);
+#elif defined(SW_HAVE_NCCL)
+        return cli_usage_error("run: this build of shardwave has CUDA/NCCL but no MPI to launch ranks with: the nccl "
+                               "backend is available to embedders only (sw_session_opts.nccl_comm)");
+#else
         return cli_usage_error("run: this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
+#endif
+    }
     return cli_usage_error("run: unknown backend '%s' (local, mpi, nccl)", backend);
 }

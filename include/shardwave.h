@@ -111,7 +111,11 @@ typedef struct sw_session_opts {
     double timeout_s;    /* a sync that waits longer on any peer fails (0: 60 s) */
     int zero_padding;    /* zero the padding of destination tensors at every sync */
     const void *mpi_comm; /* const MPI_Comm *: use it instead of MPI_COMM_WORLD (mpi, nccl) */
-    void *nccl_comm;     /* an ncclComm_t the caller owns (nccl; NULL: create one) */
+    void *nccl_comm;     /* an ncclComm_t the caller owns (nccl; NULL: create one through MPI).
+                          * NCCL rank k must be global rank k.  After a sync that timed out
+                          * shardwave has called ncclCommAbort on it: do not destroy it then. */
+    void *cuda_stream;   /* nccl: the cudaStream_t that sw_sync orders against when it is
+                          * given NULL (NULL here too: the default stream) */
 } sw_session_opts;
 
 typedef struct sw_session sw_session;
@@ -130,9 +134,16 @@ int sw_bind(sw_session *s, const char *name, void *ptr, size_t nbytes, sw_error 
 /* The same for a given rank (needed with the local backend). */
 int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nbytes, sw_error *err);
 /* One weight sync (call once per RL step).  stream: the cudaStream_t to order against
- * (nccl), else NULL.  Fails if a tensor of the session is unbound. */
+ * (nccl; NULL: opts.cuda_stream), else NULL.  Fails if a tensor of the session is unbound.
+ * nccl: the sync starts after the work queued on `stream` before the call, and work queued
+ * on it after the call sees the result; the call itself returns once every wave's
+ * transfer is done (it polls them, for the timeout), the last unpack may still run. */
 int sw_sync(sw_session *s, void *stream, sw_error *err);
 void sw_session_close(sw_session *s);
+/* Seconds the backend's warm-up took when the session was opened (nccl: one tiny grouped
+ * send/recv with every peer, so that the first sync does not pay for connecting); 0 for
+ * the other backends. */
+double sw_session_warmup_s(const sw_session *s);
 
 /* ---- validation ------------------------------------------------------------------------
  *

@@ -27,6 +27,7 @@ struct sw_local_group {
     pending *pend;       /* per plan rank index */
     sw_exec *execs;      /* per plan rank index */
     int aborted;
+    int descs;           /* pack/unpack/copy through segment descriptors (sw_local_group_use_descs) */
     sw_error first;      /* the first failure */
     void *const *ptrs;
 };
@@ -95,6 +96,12 @@ static int lwait(void *ctx, int32_t rank, int32_t wave, sw_error *err) {
         } else if (s->bytes != pd->recvs[i].bytes) {
             rc = sw__err(err, SW_RUNTIME, "rank %d: wave %d: rank %d sent %zu bytes, %zu expected", rank, wave,
                          pd->recvs[i].peer, s->bytes, pd->recvs[i].bytes);
+        } else if (g->descs) {
+            /* the descriptor path stages: a memcpy between the staging buffers */
+            memcpy(pd->recvs[i].buf, s->buf, s->bytes);
+            s->ready = 0;
+            s->consumed = 1;
+            pthread_cond_broadcast(&g->cv);
         } else {
             /* one copy, straight from the sender's tensors into ours, outside the lock:
              * the sender posted, so what it forwards is complete, and it waits for
@@ -135,10 +142,43 @@ static void fail(sw_local_group *g, int rc, const sw_error *err) {
     pthread_mutex_unlock(&g->mu);
 }
 
+/* The device backends' path on the host: the wave's segment descriptors, run element by
+ * element with the SW_HD functions the kernels use. */
+static int run_descs(const sw_exec *x, size_t i, sw_segs_kind kind, void *const *ptrs, sw_error *err) {
+    size_t n = sw_exec_wave_descs(x, i, kind, NULL);
+    sw_seg_desc *d = malloc((n + 1) * sizeof *d);
+    if (!d) return sw__err(err, SW_NOMEM, "out of memory");
+    sw_exec_wave_descs(x, i, kind, d);
+    uint8_t *staging = kind == SW_SEGS_PACK ? x->sendbuf[i & 1] : kind == SW_SEGS_UNPACK ? x->recvbuf[i & 1] : NULL;
+    int rc = sw_seg_run_host(d, n, ptrs, staging, err);
+    free(d);
+    return rc;
+}
+static int dpack(void *ctx, const sw_exec *x, size_t i, void *const *ptrs, sw_error *err) {
+    (void)ctx;
+    return run_descs(x, i, SW_SEGS_PACK, ptrs, err);
+}
+static int dcopy(void *ctx, const sw_exec *x, size_t i, void *const *ptrs, sw_error *err) {
+    (void)ctx;
+    return run_descs(x, i, SW_SEGS_COPY, ptrs, err);
+}
+static int dunpack(void *ctx, const sw_exec *x, size_t i, void *const *ptrs, sw_error *err) {
+    (void)ctx;
+    return run_descs(x, i, SW_SEGS_UNPACK, ptrs, err);
+}
+
+void sw_local_group_use_descs(sw_local_group *g, int on) { g->descs = on; }
+
 static void *work(void *arg) {
     worker *w = arg;
     sw_local_group *g = w->g;
-    sw_backend b = {"local", g, 1, lpost, lwait};
+    /* direct copies, unless the descriptor path is under test (it stages like a device) */
+    sw_backend b = {"local", g, !g->descs, lpost, lwait, NULL, NULL, NULL};
+    if (g->descs) {
+        b.pack = dpack;
+        b.copy = dcopy;
+        b.unpack = dunpack;
+    }
     sw__err_clear(&w->err);
     w->rc = sw_exec_run(&g->execs[w->ri], &b, g->ptrs, &w->err);
     if (w->rc) fail(g, w->rc, &w->err);

@@ -20,5 +20,9 @@ int sw_local_group_run(sw_local_group *g, void *const *ptrs, sw_error *err);
 /* Bytes moved by the last run: sent between ranks, and copied inside a rank. */
 void sw_local_group_bytes(const sw_local_group *g, uint64_t *sent, uint64_t *copied);
 void sw_local_group_close(sw_local_group *g);
+/* on = 1: pack, unpack and copy through the segment descriptors that the nccl kernels run
+ * (sw_exec_wave_descs, sw_seg_run_host) instead of memcpy runs: the CPU tests of the
+ * device path's wave grouping, staging layout and index math. */
+void sw_local_group_use_descs(sw_local_group *g, int on);
 
 #endif

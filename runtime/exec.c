@@ -108,13 +108,17 @@ int sw_exec_copy(const sw_plan *p, const sw_plan_seg *g, void *const *ptrs, sw_e
     return SW_OK;
 }
 
+static size_t align_up(size_t n) { return (n + SW_STAGING_ALIGN - 1) / SW_STAGING_ALIGN * SW_STAGING_ALIGN; }
+
 void sw_exec_free(sw_exec *x) {
     if (!x) return;
     free(x->tasks);
     free(x->wave0);
     for (int k = 0; k < 2; k++) {
-        free(x->sendbuf[k]);
-        free(x->recvbuf[k]);
+        if (!x->staging_foreign) {
+            free(x->sendbuf[k]);
+            free(x->recvbuf[k]);
+        }
         free(x->sends[k]);
         free(x->recvs[k]);
     }
@@ -146,8 +150,8 @@ int sw_exec_init(sw_exec *x, const sw_plan *p, int32_t rank, sw_error *err) {
         }
         if (SW_GROW(x->tasks, cap, n + 1)) goto nomem;
         x->tasks[n++] = i;
-        if (t->src == rank && t->dst != rank) send += t->bytes, msgs++;
-        if (t->dst == rank && t->src != rank) recv += t->bytes, msgs++;
+        if (t->src == rank && t->dst != rank) send += align_up(t->bytes), msgs++;
+        if (t->dst == rank && t->src != rank) recv += align_up(t->bytes), msgs++;
     }
     x->ntasks = n;
     if (x->wave0) x->wave0[x->nwaves] = n;
@@ -162,9 +166,27 @@ nomem:
     return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", rank);
 }
 
-/* Packs wave i's outgoing messages into staging buffer i % 2 (a direct backend copies
- * them itself: no packing, no buffer); returns how many. */
-static size_t pack_wave(sw_exec *x, size_t i, void *const *ptrs, int direct) {
+void sw_exec_set_staging(sw_exec *x, uint8_t *send0, uint8_t *send1, uint8_t *recv0, uint8_t *recv1) {
+    for (int k = 0; k < 2 && !x->staging_foreign; k++) {
+        free(x->sendbuf[k]);
+        free(x->recvbuf[k]);
+    }
+    x->sendbuf[0] = send0;
+    x->sendbuf[1] = send1;
+    x->recvbuf[0] = recv0;
+    x->recvbuf[1] = recv1;
+    x->staging_foreign = 1;
+}
+
+/* Bytes of a segment in its source dtype: what it takes in a message. */
+static uint64_t seg_bytes(const sw_plan *p, const sw_plan_seg *g) {
+    return g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
+}
+
+/* Packs wave i's outgoing messages into staging buffer i % 2 (by the backend when it
+ * packs itself; not at all for a direct backend, whose messages carry no buffer);
+ * *ns: how many. */
+static int pack_wave(sw_exec *x, const sw_backend *b, size_t i, void *const *ptrs, size_t *ns_out, sw_error *err) {
     const sw_plan *p = x->plan;
     uint8_t *buf = x->sendbuf[i & 1];
     sw_msg *out = x->sends[i & 1];
@@ -172,15 +194,90 @@ static size_t pack_wave(sw_exec *x, size_t i, void *const *ptrs, int direct) {
     for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
         const sw_plan_task *t = &p->tasks[x->tasks[k]];
         if (t->src != x->rank || t->dst == x->rank) continue;
-        if (direct) {
+        if (b->direct) {
             out[ns++] = (sw_msg){x->tasks[k], t->dst, NULL, (size_t)t->bytes};
             continue;
         }
-        uint8_t *start = buf + off;
-        for (uint32_t s = 0; s < t->nseg; s++) off += sw_exec_pack(p, &p->segs[t->seg0 + s], ptrs, buf + off);
-        out[ns++] = (sw_msg){x->tasks[k], t->dst, start, (size_t)(buf + off - start)};
+        size_t start = off;
+        for (uint32_t s = 0; s < t->nseg; s++) {
+            const sw_plan_seg *g = &p->segs[t->seg0 + s];
+            off += b->pack ? (size_t)seg_bytes(p, g) : sw_exec_pack(p, g, ptrs, buf + off);
+        }
+        out[ns++] = (sw_msg){x->tasks[k], t->dst, buf + start, off - start};
+        off = align_up(off);
     }
-    return ns;
+    *ns_out = ns;
+    return b->pack ? b->pack(b->ctx, x, i, ptrs, err) : SW_OK;
+}
+
+static void desc_of(const sw_plan *p, const sw_plan_seg *g, int staged_src, int staged_dst, uint64_t buf_off,
+                    sw_seg_desc *d) {
+    const sw_plan_xfer *x = &p->xfers[g->xfer];
+    memset(d, 0, sizeof *d);
+    geom_of(p, x, &d->geo);
+    d->elem0 = g->elem0;
+    d->nelem = g->nelem;
+    d->buf_off = buf_off;
+    sw_dtype st = p->locals[x->src.local].dtype, dt = p->locals[x->dst.local].dtype;
+    d->dtype[0] = (int32_t)st;
+    d->dtype[1] = (int32_t)(staged_dst ? st : dt);
+    d->local[0] = staged_src ? SW_SEG_STAGING : x->src.local;
+    d->local[1] = staged_dst ? SW_SEG_STAGING : x->dst.local;
+    if (!staged_src) side_of(p, x, &x->src, &d->side[0]);
+    if (!staged_dst) side_of(p, x, &x->dst, &d->side[1]);
+    if (d->dtype[0] == d->dtype[1] && sw_seg_side_linear(d, 0) && sw_seg_side_linear(d, 1))
+        d->flags |= SW_SEG_BYTECOPY;
+    else if (d->dtype[0] == d->dtype[1] && sw_seg_side_unit_rows(d, 0) && sw_seg_side_unit_rows(d, 1) &&
+             d->geo.size[d->geo.ndim - 1] >= SW_SEG_MIN_ROW)
+        d->flags |= SW_SEG_ROWCOPY;
+}
+
+size_t sw_exec_wave_descs(const sw_exec *x, size_t i, sw_segs_kind kind, sw_seg_desc *out) {
+    const sw_plan *p = x->plan;
+    size_t n = 0;
+    uint64_t off = 0;
+    for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+        const sw_plan_task *t = &p->tasks[x->tasks[k]];
+        int mine;
+        if (kind == SW_SEGS_PACK) mine = t->src == x->rank && t->dst != x->rank;
+        else if (kind == SW_SEGS_UNPACK) mine = t->dst == x->rank && t->src != x->rank;
+        else mine = t->src == x->rank && t->dst == x->rank;
+        if (!mine) continue;
+        uint64_t start = off;
+        for (uint32_t s = 0; s < t->nseg; s++, n++) {
+            const sw_plan_seg *g = &p->segs[t->seg0 + s];
+            if (out) desc_of(p, g, kind == SW_SEGS_UNPACK, kind == SW_SEGS_PACK, off, &out[n]);
+            off += seg_bytes(p, g);
+        }
+        /* receives are laid out by the task's bytes, as sw_exec_run posts them */
+        if (kind == SW_SEGS_UNPACK) off = start + t->bytes;
+        off = align_up((size_t)off);
+    }
+    return n;
+}
+
+int sw_seg_run_host(const sw_seg_desc *d, size_t n, void *const *ptrs, uint8_t *staging, sw_error *err) {
+    for (size_t j = 0; j < n; j++) {
+        if (d[j].flags & SW_SEG_BYTECOPY) {
+            if (d[j].nelem)
+                memmove(sw_seg_addr(&d[j], 1, 0, ptrs, staging), sw_seg_addr(&d[j], 0, 0, ptrs, staging),
+                        (size_t)sw_seg_bytes(&d[j], 0));
+            continue;
+        }
+        if (d[j].flags & SW_SEG_ROWCOPY) {
+            size_t es = (size_t)sw_dtype_size((sw_dtype)d[j].dtype[0]);
+            for (uint64_t e = 0, run; e < d[j].nelem; e += run) {
+                run = sw_seg_row(&d[j], e, d[j].nelem - e);
+                memcpy(sw_seg_addr(&d[j], 1, e, ptrs, staging), sw_seg_addr(&d[j], 0, e, ptrs, staging), (size_t)run * es);
+            }
+            continue;
+        }
+        for (uint64_t e = 0; e < d[j].nelem; e++)
+            if (sw_seg_move_elem(&d[j], e, ptrs, staging))
+                return sw__err(err, SW_UNSUPPORTED, "conversion from %s to %s is not supported",
+                               sw_dtype_name((sw_dtype)d[j].dtype[0]), sw_dtype_name((sw_dtype)d[j].dtype[1]));
+    }
+    return SW_OK;
 }
 
 /* 1 when wave i forwards data (a relay): it must be packed after the waves before it
@@ -193,9 +290,14 @@ static int forwards(const sw_exec *x, size_t i) {
     return 0;
 }
 
-/* Unpacks the nr messages of recvs (received in one wave). */
-static int unpack_wave(sw_exec *x, const sw_msg *recvs, size_t nr, void *const *ptrs, sw_error *err) {
+/* Unpacks the nr messages of recvs (received in wave i). */
+static int unpack_wave(sw_exec *x, const sw_backend *b, size_t i, const sw_msg *recvs, size_t nr, void *const *ptrs,
+                       sw_error *err) {
     const sw_plan *p = x->plan;
+    if (b->unpack) {
+        for (size_t k = 0; k < nr; k++) x->bytes_recv += p->tasks[recvs[k].task].bytes;
+        return b->unpack(b->ctx, x, i, ptrs, err);
+    }
     for (size_t k = 0; k < nr; k++) {
         const sw_plan_task *t = &p->tasks[recvs[k].task];
         const uint8_t *in = recvs[k].buf;
@@ -214,7 +316,8 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
     x->bytes_sent = x->bytes_recv = x->bytes_copied = 0;
     if (x->nwaves == 0) return SW_OK;
     int direct = b->direct;
-    size_t ns = pack_wave(x, 0, ptrs, direct), ns_next = 0, nr_pending = 0;
+    size_t ns = 0, ns_next = 0, nr_pending = 0, i_pending = 0;
+    SW_CHECK(pack_wave(x, b, 0, ptrs, &ns, err));
     const sw_msg *pending = NULL; /* received, not yet unpacked (the previous wave) */
     for (size_t i = 0; i < x->nwaves; i++) {
         int32_t wave = p->tasks[x->tasks[x->wave0[i]]].wave;
@@ -225,39 +328,44 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
             const sw_plan_task *t = &p->tasks[x->tasks[k]];
             if (t->dst != x->rank || t->src == x->rank) continue;
             recvs[nr++] = (sw_msg){x->tasks[k], t->src, direct ? NULL : rbuf + off, (size_t)t->bytes};
-            if (!direct) off += t->bytes;
+            if (!direct) off = align_up(off + t->bytes);
         }
         for (size_t k = 0; k < ns; k++) x->bytes_sent += x->sends[i & 1][k].bytes;
         SW_CHECK(b->post(b->ctx, x->rank, wave, x->sends[i & 1], ns, recvs, nr, err));
         /* while the wave is in flight: copies inside the process, the previous wave's
          * unpack, the next wave's pack */
         int rc = SW_OK;
+        int ncopy = 0;
         for (size_t k = x->wave0[i]; k < x->wave0[i + 1] && rc == SW_OK; k++) {
             const sw_plan_task *t = &p->tasks[x->tasks[k]];
             if (t->src != x->rank || t->dst != x->rank) continue;
-            for (uint32_t s = 0; s < t->nseg && rc == SW_OK; s++) rc = sw_exec_copy(p, &p->segs[t->seg0 + s], ptrs, err);
+            ncopy++;
+            for (uint32_t s = 0; s < t->nseg && rc == SW_OK && !b->copy; s++)
+                rc = sw_exec_copy(p, &p->segs[t->seg0 + s], ptrs, err);
             x->bytes_copied += t->bytes;
         }
-        if (rc == SW_OK && pending) rc = unpack_wave(x, pending, nr_pending, ptrs, err);
+        if (rc == SW_OK && ncopy && b->copy) rc = b->copy(b->ctx, x, i, ptrs, err);
+        if (rc == SW_OK && pending) rc = unpack_wave(x, b, i_pending, pending, nr_pending, ptrs, err);
         pending = NULL;
         int early = i + 1 < x->nwaves && !forwards(x, i + 1);
-        if (rc == SW_OK && early) ns_next = pack_wave(x, i + 1, ptrs, direct);
+        if (rc == SW_OK && early) rc = pack_wave(x, b, i + 1, ptrs, &ns_next, err);
         int wrc = b->wait(b->ctx, x->rank, wave, rc ? NULL : err);
         if (rc) return rc;
         if (wrc) return wrc;
         if (direct) {
             for (size_t k = 0; k < nr; k++) x->bytes_recv += recvs[k].bytes; /* the backend wrote them */
-            if (!early && i + 1 < x->nwaves) ns_next = pack_wave(x, i + 1, ptrs, direct);
+            if (!early && i + 1 < x->nwaves) SW_CHECK(pack_wave(x, b, i + 1, ptrs, &ns_next, err));
         } else if (early) {
             pending = recvs;
             nr_pending = nr;
+            i_pending = i;
         } else {
             /* the next wave forwards what this one brought (or this is the last) */
-            SW_CHECK(unpack_wave(x, recvs, nr, ptrs, err));
-            if (i + 1 < x->nwaves) ns_next = pack_wave(x, i + 1, ptrs, direct);
+            SW_CHECK(unpack_wave(x, b, i, recvs, nr, ptrs, err));
+            if (i + 1 < x->nwaves) SW_CHECK(pack_wave(x, b, i + 1, ptrs, &ns_next, err));
         }
         ns = ns_next;
     }
-    if (pending) SW_CHECK(unpack_wave(x, pending, nr_pending, ptrs, err));
+    if (pending) SW_CHECK(unpack_wave(x, b, i_pending, pending, nr_pending, ptrs, err));
     return SW_OK;
 }

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include "plan.h"
+#include "segdesc.h"
 
 /* One message of a wave, as the backend sees it. */
 typedef struct sw_msg {
@@ -23,6 +24,8 @@ typedef struct sw_msg {
     void *buf;
     size_t bytes;
 } sw_msg;
+
+struct sw_exec;
 
 typedef struct sw_backend {
     const char *name;
@@ -36,6 +39,15 @@ typedef struct sw_backend {
                 sw_error *err);
     /* Returns when everything rank posted for the wave is done (or failed). */
     int (*wait)(void *ctx, int32_t rank, int32_t wave, sw_error *err);
+    /* Optional, for a backend whose tensors and staging live on a device (nccl): when
+     * set, the executor calls them instead of moving bytes on the host.  i is the
+     * executor's wave index (x->wave0); wave i uses staging slot i % 2.  They may return
+     * before the work is done, as long as the backend orders it (pack before the wave's
+     * post, unpack after its wait).  The segments of each are those of
+     * sw_exec_wave_descs(x, i, SW_SEGS_PACK / SW_SEGS_COPY / SW_SEGS_UNPACK). */
+    int (*pack)(void *ctx, const struct sw_exec *x, size_t i, void *const *ptrs, sw_error *err);
+    int (*copy)(void *ctx, const struct sw_exec *x, size_t i, void *const *ptrs, sw_error *err);
+    int (*unpack)(void *ctx, const struct sw_exec *x, size_t i, void *const *ptrs, sw_error *err);
 } sw_backend;
 
 typedef struct sw_exec {
@@ -46,7 +58,8 @@ typedef struct sw_exec {
     size_t *wave0;        /* tasks[wave0[i] .. wave0[i+1]) are its i-th wave */
     size_t nwaves;
     size_t max_send, max_recv; /* staging bytes of one wave */
-    uint8_t *sendbuf[2], *recvbuf[2];
+    uint8_t *sendbuf[2], *recvbuf[2]; /* messages start at multiples of SW_STAGING_ALIGN */
+    int staging_foreign;  /* the buffers are the backend's (sw_exec_set_staging) */
     sw_msg *sends[2], *recvs[2];
     uint64_t bytes_sent, bytes_recv, bytes_copied; /* of the last run */
 } sw_exec;
@@ -58,6 +71,23 @@ int sw_exec_init(sw_exec *x, const sw_plan *p, int32_t rank, sw_error *err);
  * the peer; a failed run never reports success. */
 int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *err);
 void sw_exec_free(sw_exec *x);
+
+/* Replaces the host staging buffers by the caller's (device memory of max_send /
+ * max_recv bytes each; the caller keeps them alive and frees them after sw_exec_free). */
+void sw_exec_set_staging(sw_exec *x, uint8_t *send0, uint8_t *send1, uint8_t *recv0, uint8_t *recv1);
+
+/* Messages of a wave start at multiples of this in staging (vector loads on devices). */
+#define SW_STAGING_ALIGN 16
+
+typedef enum sw_segs_kind { SW_SEGS_PACK, SW_SEGS_COPY, SW_SEGS_UNPACK } sw_segs_kind;
+/* Describes the segments of wave i (an index into x->wave0) that its pack (outgoing
+ * messages into staging slot i % 2), copies (inside the process) or unpack (incoming
+ * messages from slot i % 2) move, in the order and at the staging offsets sw_exec_run
+ * uses.  Writes them to out when out is not NULL; returns how many there are. */
+size_t sw_exec_wave_descs(const sw_exec *x, size_t i, sw_segs_kind kind, sw_seg_desc *out);
+/* Runs n descriptors on the host, element by element with the SW_HD functions the
+ * device kernels use (slow: for tests and as a reference). */
+int sw_seg_run_host(const sw_seg_desc *d, size_t n, void *const *ptrs, uint8_t *staging, sw_error *err);
 
 /* Building blocks, exposed for tests and the CUDA backend's host fallback: */
 /* Packs a segment (source dtype) into out; returns the bytes written. */

@@ -13,6 +13,9 @@
 #ifdef SW_HAVE_MPI
 #include "backend_mpi.h"
 #endif
+#ifdef SW_HAVE_NCCL
+#include "backend_nccl.h"
+#endif
 
 struct sw_session {
     const sw_plan *plan;
@@ -25,6 +28,9 @@ struct sw_session {
     sw_backend backend;
 #ifdef SW_HAVE_MPI
     sw_mpi_ctx *mpi;
+#endif
+#ifdef SW_HAVE_NCCL
+    sw_nccl_ctx *nccl;
 #endif
 };
 
@@ -104,7 +110,18 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
 #endif
         break;
     case SW_BACKEND_NCCL:
+#ifdef SW_HAVE_NCCL
+        if (s->opts.zero_padding) {
+            rc = sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
+            break;
+        }
+        /* collective over the communicator: every rank opens, also one the plan does not use */
+        if ((rc = sw_exec_init(&s->exec, p, rank, err))) break;
+        rc = sw_nccl_open(&s->nccl, &s->backend, &s->exec, rank, s->opts.mpi_comm, s->opts.nccl_comm, s->opts.timeout_s,
+                          err);
+#else
         rc = sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
+#endif
         break;
     default:
         rc = sw__err(err, SW_USAGE, "unknown backend %d", (int)kind);
@@ -170,7 +187,6 @@ int sw_bind(sw_session *s, const char *name, void *ptr, size_t nbytes, sw_error 
 }
 
 int sw_sync(sw_session *s, void *stream, sw_error *err) {
-    (void)stream;
     if (!s) return sw__err(err, SW_USAGE, "sw_sync: no session");
     const sw_plan *p = s->plan;
     for (uint32_t i = 0; i < p->nlocals; i++) {
@@ -180,16 +196,39 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
                            l->role == SW_ROLE_SRC ? p->from : p->to, l->rank);
     }
     int rc;
-    if (s->kind == SW_BACKEND_LOCAL) rc = sw_local_group_run(s->local, s->ptrs, err);
-    else rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
+    if (s->kind == SW_BACKEND_LOCAL) {
+        rc = sw_local_group_run(s->local, s->ptrs, err);
+#ifdef SW_HAVE_NCCL
+    } else if (s->kind == SW_BACKEND_NCCL) {
+        /* device work is ordered after `stream`, and `stream` after the last unpack */
+        if (!stream) stream = s->opts.cuda_stream;
+        rc = sw_nccl_begin(s->nccl, stream, s->ptrs, err);
+        if (rc == SW_OK) rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
+        if (rc == SW_OK) rc = sw_nccl_end(s->nccl, stream, err);
+        return rc;
+#endif
+    } else {
+        rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
+    }
     if (rc == SW_OK && s->opts.zero_padding) sw_validate_zero_padding(p, s->rank, s->ptrs);
     return rc;
+}
+
+double sw_session_warmup_s(const sw_session *s) {
+#ifdef SW_HAVE_NCCL
+    if (s && s->kind == SW_BACKEND_NCCL) return sw_nccl_warmup_s(s->nccl);
+#endif
+    (void)s;
+    return 0;
 }
 
 void sw_session_close(sw_session *s) {
     if (!s) return;
     sw_local_group_close(s->local);
     sw_exec_free(&s->exec);
+#ifdef SW_HAVE_NCCL
+    sw_nccl_close(s->nccl); /* after sw_exec_free: the staging it lent the executor */
+#endif
 #ifdef SW_HAVE_MPI
     sw_mpi_close(s->mpi);
 #endif

@@ -1,0 +1,67 @@
+/*
+ * kernels.h - the nccl backend's CUDA kernels, behind a C interface (kernels.cu).
+ *
+ * Every launcher enqueues on `stream` (a cudaStream_t) and returns a cudaError_t as int
+ * (0: launched).  Descriptor tables live in device memory; ptrs_dev is a device array of
+ * the plan locals' device pointers (NULL for locals of other ranks).
+ */
+#ifndef SW_NCCL_KERNELS_H
+#define SW_NCCL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segdesc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Work split of the move kernel: a descriptor is cut into chunks of this many bytes
+ * (byte copies) or elements (converting moves); blocks take chunks. */
+#define SW_K_CHUNK_BYTES 16384u
+#define SW_K_CHUNK_ELEMS 1024u
+
+/* Chunks of one descriptor under the split above. */
+uint64_t sw_k_chunks(const sw_seg_desc *d);
+
+/* One launch for a whole table: moves descriptors descs[0 .. n) (pack, unpack or copy:
+ * segdesc.h).  chunk0[j] is the first chunk of descriptor j (prefix sums of sw_k_chunks,
+ * chunk0[n] the total).  staging: the wave's staging buffer (may be NULL for copies). */
+int sw_k_move(const sw_seg_desc *descs, const uint64_t *chunk0, uint32_t n, uint64_t nchunks, void *const *ptrs_dev,
+              uint8_t *staging, void *stream);
+
+/* Validation (run --validate on the device): one descriptor per piece (fill) or per
+ * transfer (check). */
+typedef struct sw_val_desc {
+    sw_box_geom geo;
+    sw_box_side side;
+    uint64_t nelem;
+    uint64_t key;              /* sw_val_key of the logical tensor */
+    int64_t start[SW_BOX_MAXDIM];   /* the box in the logical tensor */
+    int64_t tstride[SW_BOX_MAXDIM]; /* row-major strides of the logical tensor */
+    uint32_t local;
+    int32_t dtype;             /* of the local */
+    int32_t chain[4];          /* check: dtypes travelled, chain[nchain-1] the origin, chain[0] = dtype */
+    int32_t nchain;
+    int32_t pad_;
+} sw_val_desc;
+
+#define SW_K_MAXBAD 8
+typedef struct sw_val_result {
+    unsigned long long bad;
+    struct {
+        uint32_t local;
+        int64_t off;           /* element offset in the local */
+        uint64_t expected, got;
+    } shown[SW_K_MAXBAD];
+} sw_val_result;
+
+int sw_k_fill(const sw_val_desc *descs, uint32_t n, void *const *ptrs_dev, void *stream);
+/* Adds mismatches to *res (device memory, zeroed by the caller). */
+int sw_k_check(const sw_val_desc *descs, uint32_t n, void *const *ptrs_dev, sw_val_result *res, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

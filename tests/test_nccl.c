@@ -1,0 +1,273 @@
+/* The nccl backend on one GPU (CTest label `gpu`): skips, exit 77, without a CUDA device.
+ *  - the pack / unpack / copy kernels against the CPU's sw_exec_pack / sw_exec_unpack /
+ *    sw_exec_copy on every rank of compiled conformance plans: bitwise equal;
+ *  - a 1-rank communicator with a send to itself through the backend's post/wait;
+ *  - a colocated plan (trainer and engine on the same rank and GPU: device copies only)
+ *    through the public API, validated on the device, several syncs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cuda_runtime_api.h>
+#include <glob.h>
+#include <nccl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_nccl.h"
+#include "compile.h"
+#include "elab.h"
+#include "exec.h"
+#include "kernels.h"
+#include "shardwave.h"
+#include "validate.h"
+
+#define CU(call) assert_int_equal((int)(call), 0)
+
+static int compile_first(const char *path, int sync, sw_plan *p) {
+    sw_ir ir;
+    sw_error err;
+    sw_load_opts lo = {NULL, 0};
+    if (sw_load_file(path, &lo, &ir, &err)) fail_msg("%s: %s", path, err.msg);
+    int n = (int)ir.nsyncs;
+    if (sync < n) {
+        sw_compile_opts o = {sync, 4096, SW_SCHED_OPTIMAL, 0}; /* small chunks: many segments */
+        if (sw_compile(&ir, &o, p, &err)) fail_msg("%s: compile: %s", path, err.msg);
+    }
+    sw_ir_free(&ir);
+    return n;
+}
+
+static ncclComm_t one_rank_comm(void) {
+    ncclUniqueId id;
+    ncclComm_t c = NULL;
+    assert_int_equal(ncclGetUniqueId(&id), ncclSuccess);
+    assert_int_equal(ncclCommInitRank(&c, 1, id, 0), ncclSuccess);
+    return c;
+}
+
+/* Device copies of every local of the plan (host contents), and their pointer table. */
+static void **to_device(const sw_plan *p, void *const *host) {
+    void **d = calloc(p->nlocals + 1, sizeof *d);
+    assert_non_null(d);
+    for (uint32_t i = 0; i < p->nlocals; i++) {
+        size_t n = sw_local_nbytes(&p->locals[i]);
+        CU(cudaMalloc(&d[i], n + 1));
+        CU(cudaMemcpy(d[i], host[i], n, cudaMemcpyHostToDevice));
+    }
+    return d;
+}
+
+/* Runs one wave's descriptors of a kind on the device (one launch). */
+static void gpu_move(const sw_exec *x, size_t i, sw_segs_kind kind, void **ptrs_dev, uint8_t *staging) {
+    size_t n = sw_exec_wave_descs(x, i, kind, NULL);
+    if (!n) return;
+    sw_seg_desc *h = calloc(n, sizeof *h);
+    uint64_t *pre = calloc(n + 1, sizeof *pre);
+    assert_true(h && pre);
+    sw_exec_wave_descs(x, i, kind, h);
+    for (size_t j = 0; j < n; j++) pre[j + 1] = pre[j] + sw_k_chunks(&h[j]);
+    sw_seg_desc *dd;
+    uint64_t *dp;
+    CU(cudaMalloc((void **)&dd, n * sizeof *h));
+    CU(cudaMalloc((void **)&dp, (n + 1) * sizeof *pre));
+    CU(cudaMemcpy(dd, h, n * sizeof *h, cudaMemcpyHostToDevice));
+    CU(cudaMemcpy(dp, pre, (n + 1) * sizeof *pre, cudaMemcpyHostToDevice));
+    CU(sw_k_move(dd, dp, (uint32_t)n, pre[n], ptrs_dev, staging, NULL));
+    CU(cudaDeviceSynchronize());
+    cudaFree(dd);
+    cudaFree(dp);
+    free(h);
+    free(pre);
+}
+
+static size_t up16(size_t n) { return (n + SW_STAGING_ALIGN - 1) / SW_STAGING_ALIGN * SW_STAGING_ALIGN; }
+
+/* Every wave of every rank: the kernels' staging bytes and destination tensors equal the
+ * CPU's, bit for bit. */
+static void kernels_vs_cpu(const sw_plan *p) {
+    sw_error err;
+    void **host = calloc(p->nlocals + 1, sizeof *host);
+    assert_non_null(host);
+    for (uint32_t i = 0; i < p->nlocals; i++) host[i] = calloc(sw_local_nbytes(&p->locals[i]) + 1, 1);
+    assert_int_equal(sw_validate_fill(p, -1, host, &err), SW_OK);
+    sw_validate_poison(p, -1, host);
+    void **dev = to_device(p, host);
+    void **devtab;
+    CU(cudaMalloc((void **)&devtab, (p->nlocals + 1) * sizeof *devtab));
+    CU(cudaMemcpy(devtab, dev, p->nlocals * sizeof *dev, cudaMemcpyHostToDevice));
+    for (uint32_t r = 0; r < p->nranks; r++) {
+        sw_exec x;
+        assert_int_equal(sw_exec_init(&x, p, p->ranks[r].rank, &err), SW_OK);
+        size_t cap = (x.max_send > x.max_recv ? x.max_send : x.max_recv) + 16;
+        uint8_t *a = calloc(cap, 1), *b = calloc(cap, 1), *stg;
+        CU(cudaMalloc((void **)&stg, cap));
+        for (size_t i = 0; i < x.nwaves; i++) {
+            /* pack */
+            size_t off = 0;
+            for (size_t k = x.wave0[i]; k < x.wave0[i + 1]; k++) {
+                const sw_plan_task *t = &p->tasks[x.tasks[k]];
+                if (t->src != x.rank || t->dst == x.rank) continue;
+                for (uint32_t s = 0; s < t->nseg; s++) off += sw_exec_pack(p, &p->segs[t->seg0 + s], host, a + off);
+                off = up16(off);
+            }
+            CU(cudaMemset(stg, 0, cap));
+            memset(b, 0, cap);
+            gpu_move(&x, i, SW_SEGS_PACK, devtab, stg);
+            CU(cudaMemcpy(b, stg, off, cudaMemcpyDeviceToHost));
+            if (memcmp(a, b, off)) fail_msg("rank %d wave %zu: the pack kernel differs from sw_exec_pack", x.rank, i);
+            /* unpack arbitrary bytes (NaN patterns included) and copies */
+            off = 0;
+            for (size_t k = 0; k < cap; k++) a[k] = (uint8_t)(k * 131u + i * 7u + 3u);
+            CU(cudaMemcpy(stg, a, cap, cudaMemcpyHostToDevice));
+            for (size_t k = x.wave0[i]; k < x.wave0[i + 1]; k++) {
+                const sw_plan_task *t = &p->tasks[x.tasks[k]];
+                if (t->dst == x.rank && t->src != x.rank) {
+                    const uint8_t *in = a + off;
+                    for (uint32_t s = 0; s < t->nseg; s++) {
+                        const sw_plan_seg *g = &p->segs[t->seg0 + s];
+                        assert_int_equal(sw_exec_unpack(p, g, host, in, &err), SW_OK);
+                        in += g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
+                    }
+                    off = up16(off + t->bytes);
+                }
+                if (t->dst == x.rank && t->src == x.rank)
+                    for (uint32_t s = 0; s < t->nseg; s++)
+                        assert_int_equal(sw_exec_copy(p, &p->segs[t->seg0 + s], host, &err), SW_OK);
+            }
+            gpu_move(&x, i, SW_SEGS_UNPACK, devtab, stg);
+            gpu_move(&x, i, SW_SEGS_COPY, devtab, NULL);
+        }
+        cudaFree(stg);
+        free(a);
+        free(b);
+        sw_exec_free(&x);
+    }
+    for (uint32_t i = 0; i < p->nlocals; i++) {
+        size_t n = sw_local_nbytes(&p->locals[i]);
+        uint8_t *got = malloc(n + 1);
+        assert_non_null(got);
+        CU(cudaMemcpy(got, dev[i], n, cudaMemcpyDeviceToHost));
+        if (memcmp(got, host[i], n)) fail_msg("local %u (%s of rank %d): the kernels' result differs from the CPU's", i,
+                                             p->locals[i].name, p->locals[i].rank);
+        free(got);
+        cudaFree(dev[i]);
+        free(host[i]);
+    }
+    cudaFree(devtab);
+    free(dev);
+    free(host);
+}
+
+static void test_kernels_vs_cpu(void **state) {
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g), 0);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        int n = 1;
+        for (int s = 0; s < n; s++) {
+            sw_plan p;
+            memset(&p, 0, sizeof p);
+            n = compile_first(g.gl_pathv[i], s, &p);
+            kernels_vs_cpu(&p);
+            sw_plan_free(&p);
+        }
+    }
+    globfree(&g);
+}
+
+static void test_self_send(void **state) {
+    (void)state;
+    ncclComm_t comm = one_rank_comm();
+    sw_nccl_ctx *c = NULL;
+    sw_backend b;
+    sw_error err;
+    assert_int_equal(sw_nccl_open(&c, &b, NULL, 0, NULL, comm, 20, &err), SW_OK);
+    enum { N = 1 << 20 };
+    uint8_t *h = malloc(N), *back = calloc(N, 1), *src, *dst;
+    for (size_t i = 0; i < N; i++) h[i] = (uint8_t)(i * 2654435761u >> 13);
+    CU(cudaMalloc((void **)&src, N));
+    CU(cudaMalloc((void **)&dst, N));
+    CU(cudaMemcpy(src, h, N, cudaMemcpyHostToDevice));
+    CU(cudaMemset(dst, 0, N));
+    assert_int_equal(sw_nccl_begin(c, NULL, NULL, &err), SW_OK);
+    sw_msg send = {0, 0, src, N}, recv = {0, 0, dst, N};
+    if (b.post(b.ctx, 0, 0, &send, 1, &recv, 1, &err) || b.wait(b.ctx, 0, 0, &err)) fail_msg("self send: %s", err.msg);
+    assert_int_equal(sw_nccl_end(c, NULL, &err), SW_OK);
+    CU(cudaMemcpy(back, dst, N, cudaMemcpyDeviceToHost));
+    assert_memory_equal(back, h, N);
+    sw_nccl_close(c);
+    ncclCommDestroy(comm);
+    cudaFree(src);
+    cudaFree(dst);
+    free(h);
+    free(back);
+}
+
+static void test_colocated_session(void **state) {
+    (void)state;
+    sw_plan p;
+    compile_first(SW_SOURCE_DIR "/tests/gpu/colocated_1gpu.sw", 0, &p);
+    ncclComm_t comm = one_rank_comm();
+    sw_session_opts so = {sizeof so, 20, 0, NULL, comm, NULL};
+    sw_session *s = NULL;
+    sw_error err;
+    if (sw_session_open(&s, &p, 0, SW_BACKEND_NCCL, &so, &err)) fail_msg("open: %s", err.msg);
+    void **ptrs = calloc(p.nlocals + 1, sizeof *ptrs);
+    assert_non_null(ptrs);
+    for (uint32_t i = 0; i < p.nlocals; i++) {
+        const sw_plan_local *l = &p.locals[i];
+        size_t n = sw_local_nbytes(l);
+        CU(cudaMalloc(&ptrs[i], n + 1));
+        char q[512];
+        snprintf(q, sizeof q, "%s/%s", l->role == SW_ROLE_SRC ? p.from : p.to, l->name);
+        assert_int_equal(sw_bind(s, q, ptrs[i], n, &err), SW_OK);
+    }
+    assert_int_equal(sw_nccl_validate_fill(&p, 0, ptrs, &err), SW_OK);
+    cudaStream_t st;
+    CU(cudaStreamCreate(&st));
+    for (int it = 0; it < 3; it++)
+        if (sw_sync(s, st, &err)) fail_msg("sync %d: %s", it + 1, err.msg);
+    CU(cudaStreamSynchronize(st));
+    sw_validate_report rep;
+    assert_int_equal(sw_nccl_validate_check(&p, 0, ptrs, &rep, &err), SW_OK);
+    uint64_t want = 0;
+    for (uint32_t x = 0; x < p.nxfers; x++) want += p.xfers[x].nelem;
+    assert_true(rep.checked == want && want > 0);
+    if (rep.bad) {
+        char buf[512];
+        sw_validate_describe(&p, &rep.shown[0], buf, sizeof buf);
+        fail_msg("%llu of %llu elements wrong, first: %s", (unsigned long long)rep.bad,
+                 (unsigned long long)rep.checked, buf);
+    }
+    /* the device check catches a wrong element too */
+    CU(cudaMemset(ptrs[p.nlocals - 1], 0x5A, 2));
+    assert_int_equal(sw_nccl_validate_check(&p, 0, ptrs, &rep, &err), SW_OK);
+    assert_true(rep.bad >= 1);
+    sw_session_close(s);
+    CU(cudaStreamDestroy(st));
+    for (uint32_t i = 0; i < p.nlocals; i++) cudaFree(ptrs[i]);
+    free(ptrs);
+    ncclCommDestroy(comm);
+    sw_plan_free(&p);
+}
+
+int main(void) {
+    sw_error err;
+    if (sw_nccl_have_device(&err)) {
+        printf("SKIP: test_nccl: %s\n", err.msg);
+        return 77; /* CTest SKIP_RETURN_CODE */
+    }
+    if (cudaSetDevice(0) != cudaSuccess) {
+        printf("SKIP: test_nccl: cudaSetDevice(0) failed\n");
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernels_vs_cpu),
+        cmocka_unit_test(test_self_send),
+        cmocka_unit_test(test_colocated_session),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
