@@ -277,7 +277,7 @@ static void test_baselines(void **state) {
     const sw_define ds[] = {{"hidden", 64}, {"layers", 4},   {"dense", 1},    {"experts", 64},  {"moe_ffn", 16},
                             {"ffn", 64},    {"heads", 8},    {"q_lora", 32},  {"kv_lora", 16},  {"nope", 8},
                             {"rope", 8},    {"v_head", 8},   {"vocab", 1024}, {"pp_train", 2},  {"ep_train", 4},
-                            {"ep_inf", 2},  {"tp_inf", 2}};
+                            {"ep_inf", 2},  {"tp_inf", 2},   {"block", 8}};
     baseline_file(SW_SOURCE_DIR "/examples/deepseek-v3.yaml", ds, sizeof ds / sizeof *ds);
     glob_t g;
     if (glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g) == 0) {

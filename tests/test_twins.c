@@ -56,7 +56,8 @@ static const twin twins[] = {
       {"pp_train", 2},
       {"ep_train", 4},
       {"ep_inf", 2},
-      {"tp_inf", 2}}},
+      {"tp_inf", 2},
+      {"block", 8}}},
     {"llama_tiny", 0, {{NULL, 0}}},
     {"pipeline_tiny", 0, {{NULL, 0}}},
 };
