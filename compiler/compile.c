@@ -128,6 +128,8 @@ typedef struct cstate {
     size_t ncls, capcls;
     srcgrp *grp;
     size_t ngrp, capgrp;
+    uint32_t *cand0;     /* [ncls + 1]: the replicas of class c are cand[cand0[c] .. cand0[c+1]) */
+    uint32_t *cand;      /* plan rank indices */
     uint32_t *grp_begin; /* [ntensors + 1] into grp, sorted by tensor */
     need *needs;
     size_t nneeds, capneeds;
@@ -417,58 +419,40 @@ static int build_needs(cstate *C) {
 
 /* ---- stage 3: source selection and relays ----------------------------------------------- */
 
-/* Visits the replicas of a group: every rank whose coordinates match one of its
- * classes (it->cls says which). */
-typedef struct cand_iter {
-    const sw_layout *S;
-    const srccls *c;
-    int64_t coords[SW_MAXAXES];
-    int started, done;
-    const cstate *C;
-    uint32_t cls, cls_end;
-} cand_iter;
-
-static void cand_start(cand_iter *it, const cstate *C, uint32_t grp) {
-    memset(it, 0, sizeof *it);
-    it->S = C->S;
-    it->C = C;
-    it->cls = C->grp[grp].c0;
-    it->cls_end = C->grp[grp].c0 + C->grp[grp].nc;
-    it->c = &C->cls[it->cls];
-}
-
-static int cand_next1(cand_iter *it, int32_t *rank);
-
-static int cand_next(cand_iter *it, int32_t *rank) {
-    for (;;) {
-        if (cand_next1(it, rank)) return 1;
-        if (++it->cls >= it->cls_end) return 0;
-        it->c = &it->C->cls[it->cls];
-        it->started = it->done = 0;
-    }
-}
-
-static int cand_next1(cand_iter *it, int32_t *rank) {
-    const sw_layout *S = it->S;
-    if (it->done) return 0;
-    if (!it->started) {
-        for (int a = 0; a < S->naxes; a++) it->coords[a] = it->c->fixed[a] >= 0 ? it->c->fixed[a] : 0;
-        it->started = 1;
-    } else {
-        int a = S->naxes - 1;
-        while (a >= 0 && (it->c->fixed[a] >= 0 || ++it->coords[a] == S->size[a])) {
-            if (it->c->fixed[a] < 0) it->coords[a] = 0;
-            a--;
-        }
-        if (a < 0) {
-            it->done = 1;
-            return 0;
+/* The replicas of every class (the ranks whose coordinates match its fixed ones), as
+ * plan rank indices: computed once, read for every need. */
+static int build_candidates(cstate *C) {
+    const sw_layout *S = C->S;
+    size_t cap = 0, n = 0;
+    C->cand0 = malloc((C->ncls + 1) * sizeof *C->cand0);
+    if (!C->cand0) return nomem(C);
+    for (size_t c = 0; c < C->ncls; c++) {
+        const srccls *sc = &C->cls[c];
+        C->cand0[c] = (uint32_t)n;
+        int64_t coords[SW_MAXAXES];
+        for (int a = 0; a < S->naxes; a++) coords[a] = sc->fixed[a] >= 0 ? sc->fixed[a] : 0;
+        for (;;) {
+            int64_t l = 0;
+            for (int a = 0; a < S->naxes; a++) l += coords[a] * S->stride[a];
+            if (SW_GROW(C->cand, cap, n + 1)) return nomem(C);
+            C->cand[n++] = (uint32_t)sw_plan_rank_index(C->p, (int32_t)(S->first_rank + l));
+            int a = S->naxes - 1;
+            while (a >= 0 && (sc->fixed[a] >= 0 || ++coords[a] == S->size[a])) {
+                if (sc->fixed[a] < 0) coords[a] = 0;
+                a--;
+            }
+            if (a < 0) break;
         }
     }
-    int64_t l = 0;
-    for (int a = 0; a < S->naxes; a++) l += it->coords[a] * S->stride[a];
-    *rank = (int32_t)(S->first_rank + l);
-    return 1;
+    C->cand0[C->ncls] = (uint32_t)n;
+    return SW_OK;
+}
+
+/* Link class between two plan rank indices. */
+static int link_of(const sw_plan *p, uint32_t a, uint32_t b) {
+    const sw_plan_rank *x = &p->ranks[a], *y = &p->ranks[b];
+    if (x->host != y->host) return SW_LINK_NETWORK;
+    return x->device == y->device ? SW_LINK_DEVICE : SW_LINK_HOST;
 }
 
 static double *load_of(cstate *C, double *arr, int32_t rank, int cls) {
@@ -477,22 +461,24 @@ static double *load_of(cstate *C, double *arr, int32_t rank, int cls) {
 
 /* Chooses the source replica of need n: the best link class, then the least loaded. */
 static int choose_source(cstate *C, need *n, int32_t to_rank) {
-    cand_iter it;
-    cand_start(&it, C, n->grp);
-    int32_t r, best = -1;
+    uint32_t to = (uint32_t)sw_plan_rank_index(C->p, to_rank);
+    const srcgrp *g = &C->grp[n->grp];
+    int32_t best = -1;
     uint32_t best_cls = 0;
     int best_link = SW_LINK_COUNT;
     double best_load = 0;
-    while (cand_next(&it, &r)) {
-        int link = (int)sw_plan_link(C->p, r, to_rank);
-        double ld = *load_of(C, C->load, r, link);
-        if (link < best_link || (link == best_link && ld < best_load)) {
-            best = r;
-            best_cls = it.cls;
-            best_link = link;
-            best_load = ld;
+    for (uint32_t c = g->c0; c < g->c0 + g->nc; c++)
+        for (uint32_t k = C->cand0[c]; k < C->cand0[c + 1]; k++) {
+            uint32_t ri = C->cand[k];
+            int link = link_of(C->p, ri, to);
+            double ld = C->load[(size_t)ri * SW_LINK_COUNT + (size_t)link];
+            if (link < best_link || (link == best_link && ld < best_load)) {
+                best = C->p->ranks[ri].rank;
+                best_cls = c;
+                best_link = link;
+                best_load = ld;
+            }
         }
-    }
     if (best < 0) return sw__err(C->err, SW_INTERNAL, "a source class without replicas");
     const srccls *sc = &C->cls[best_cls];
     n->cls = best_cls;
@@ -510,16 +496,16 @@ static int choose_source(cstate *C, need *n, int32_t to_rank) {
 }
 
 /* The best link class any replica of a need's class offers to rank `to`. */
-static int best_link_scan(cstate *C, const need *n, int32_t to) {
-    cand_iter it;
-    cand_start(&it, C, n->grp);
-    int32_t r;
+static int best_link_scan(cstate *C, const need *n, int32_t to_rank) {
+    uint32_t to = (uint32_t)sw_plan_rank_index(C->p, to_rank);
+    const srcgrp *g = &C->grp[n->grp];
     int best = SW_LINK_NETWORK;
-    while (cand_next(&it, &r)) {
-        int l = (int)sw_plan_link(C->p, r, to);
-        if (l < best) best = l;
-        if (best == SW_LINK_DEVICE) break;
-    }
+    for (uint32_t c = g->c0; c < g->c0 + g->nc; c++)
+        for (uint32_t k = C->cand0[c]; k < C->cand0[c + 1]; k++) {
+            int l = link_of(C->p, C->cand[k], to);
+            if (l < best) best = l;
+            if (best == SW_LINK_DEVICE) return best;
+        }
     return best;
 }
 
@@ -538,28 +524,46 @@ static int best_link(cstate *C, const need *n, int32_t to) {
     return l;
 }
 
-/* Sort keys: qsort has no context argument, so each key carries what it compares. */
-typedef struct relay_key {
-    uint32_t cls;
-    int32_t host, dst;
-    uint32_t idx;
-    int64_t start[SW_MAXDIM], size[SW_MAXDIM];
-} relay_key;
+/* Stable merge sort of indices with a comparator that takes a context (qsort has none):
+ * moves 4-byte indices instead of wide keys. */
+typedef int (*idx_cmp)(const void *ctx, uint32_t a, uint32_t b);
 
-static int cmp_relay(const void *a, const void *b) {
-    const relay_key *x = a, *y = b;
-    if (x->cls != y->cls) return x->cls < y->cls ? -1 : 1;
-    if (x->host != y->host) return x->host < y->host ? -1 : 1;
+static int sort_idx(uint32_t *v, size_t n, idx_cmp cmp, const void *ctx) {
+    uint32_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    if (!tmp) return -1;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = cmp(ctx, v[j], v[i]) < 0 ? v[j++] : v[i++];
+            while (i < mid) tmp[k++] = v[i++];
+            while (j < hi) tmp[k++] = v[j++];
+        }
+        memcpy(v, tmp, n * sizeof *v);
+    }
+    free(tmp);
+    return 0;
+}
+
+/* Network-only needs, in the order that puts each (source group, destination host, box)
+ * together: a relay group is a run of equal (group, host, box). */
+static int cmp_relay(const void *ctx, uint32_t a, uint32_t b) {
+    const need *x = &((const need *)ctx)[a], *y = &((const need *)ctx)[b];
+    if (x->grp != y->grp) return x->grp < y->grp ? -1 : 1;
+    if (x->dst_host != y->dst_host) return x->dst_host < y->dst_host ? -1 : 1;
     int c = memcmp(x->start, y->start, sizeof x->start);
     if (c) return c;
-    c = memcmp(x->size, y->size, sizeof x->size);
-    if (c) return c;
+    if ((c = memcmp(x->size, y->size, sizeof x->size))) return c;
     return (x->dst > y->dst) - (x->dst < y->dst);
+}
+
+static int same_box(const need *a, const need *b) {
+    return !memcmp(a->start, b->start, sizeof a->start) && !memcmp(a->size, b->size, sizeof a->size);
 }
 
 typedef struct unit_key {
     uint64_t bytes;
-    uint32_t first, count; /* members: relay_key[first .. first+count) or one need */
+    uint32_t first, count; /* a relay group: rk[first .. first+count) (need indices); or,
+                              when first >= nneeds, the single need first - nneeds */
 } unit_key;
 
 static int cmp_unit(const void *a, const void *b) {
@@ -574,62 +578,58 @@ static int cmp_unit(const void *a, const void *b) {
  * replica of the best class. */
 static int select_sources(cstate *C, int no_relay) {
     size_t n = C->nneeds;
-    relay_key *rk = malloc((n ? n : 1) * sizeof *rk);
+    uint32_t *rk = malloc((n ? n : 1) * sizeof *rk);
     unit_key *units = malloc((n ? n : 1) * sizeof *units);
     int rc = SW_OK;
     if (!rk || !units) {
         rc = nomem(C);
         goto out;
     }
-    size_t nunits = 0;
+    size_t nunits = 0, m = 0;
+    /* needs that some replica serves inside the host are units of their own; the others
+     * are sorted so that the same box for the same destination host comes together */
     for (size_t i = 0; i < n; i++) {
         need *nd = &C->needs[i];
-        relay_key *k = &rk[i];
-        memset(k, 0, sizeof *k);
-        k->idx = (uint32_t)i;
-        k->dst = nd->dst;
-        if (!no_relay && best_link(C, nd, nd->dst) == SW_LINK_NETWORK) {
-            k->cls = nd->grp;
-            k->host = nd->dst_host;
-            memcpy(k->start, nd->start, sizeof k->start);
-            memcpy(k->size, nd->size, sizeof k->size);
-        } else {
-            k->cls = UINT32_MAX; /* never grouped: sorts last, one unit each */
-            k->host = (int32_t)i;
-        }
+        if (no_relay || best_link(C, nd, nd->dst) != SW_LINK_NETWORK)
+            units[nunits++] = (unit_key){nd->bytes, (uint32_t)(n + i), 1};
+        else
+            rk[m++] = (uint32_t)i;
     }
-    qsort(rk, n, sizeof *rk, cmp_relay);
-    for (size_t s = 0; s < n;) {
+    if (sort_idx(rk, m, cmp_relay, C->needs)) {
+        rc = nomem(C);
+        goto out;
+    }
+    for (size_t s = 0; s < m;) {
         size_t e = s + 1;
-        if (rk[s].cls != UINT32_MAX)
-            while (e < n && rk[e].cls == rk[s].cls && rk[e].host == rk[s].host &&
-                   !memcmp(rk[e].start, rk[s].start, sizeof rk[s].start) &&
-                   !memcmp(rk[e].size, rk[s].size, sizeof rk[s].size))
-                e++;
-        units[nunits++] = (unit_key){C->needs[rk[s].idx].bytes, (uint32_t)s, (uint32_t)(e - s)};
+        const need *a = &C->needs[rk[s]];
+        while (e < m && C->needs[rk[e]].grp == a->grp && C->needs[rk[e]].dst_host == a->dst_host &&
+               same_box(&C->needs[rk[e]], a))
+            e++;
+        units[nunits++] = (unit_key){a->bytes, (uint32_t)s, (uint32_t)(e - s)};
         s = e;
     }
     qsort(units, nunits, sizeof *units, cmp_unit);
     for (size_t u = 0; u < nunits && rc == SW_OK; u++) {
         const unit_key *uk = &units[u];
-        uint32_t lead = rk[uk->first].idx;
-        if (uk->count > 1) {
+        int single = uk->first >= n;
+        uint32_t lead = single ? (uint32_t)(uk->first - n) : rk[uk->first];
+        if (!single && uk->count > 1) {
             double bl = *load_of(C, C->rload, C->needs[lead].dst, SW_LINK_NETWORK);
             for (uint32_t k = 1; k < uk->count; k++) {
-                uint32_t m = rk[uk->first + k].idx;
-                double l = *load_of(C, C->rload, C->needs[m].dst, SW_LINK_NETWORK);
+                uint32_t mi = rk[uk->first + k];
+                double l = *load_of(C, C->rload, C->needs[mi].dst, SW_LINK_NETWORK);
                 if (l < bl) {
                     bl = l;
-                    lead = m;
+                    lead = mi;
                 }
             }
         }
         need *L = &C->needs[lead];
         if ((rc = choose_source(C, L, L->dst))) break;
-        for (uint32_t k = 0; k < uk->count; k++) {
-            uint32_t m = rk[uk->first + k].idx;
-            if (m == lead) continue;
-            need *f = &C->needs[m];
+        for (uint32_t k = 0; !single && k < uk->count; k++) {
+            uint32_t mi = rk[uk->first + k];
+            if (mi == lead) continue;
+            need *f = &C->needs[mi];
             f->leader = (int32_t)lead;
             f->src = L->dst;
             f->src_local = L->dst_local;
@@ -649,11 +649,11 @@ out:
 
 /* ---- stage 4: transfers, tasks and chunks ------------------------------------------------ */
 
+/* Messages: transfers grouped by (source rank, destination rank, stage), each message's
+ * transfers in the order the needs were made (destination local by name, then piece). */
 typedef struct xkey {
     int32_t src, dst;
-    uint8_t stage;
-    uint32_t tensor;
-    int64_t start[SW_MAXDIM];
+    uint32_t stage;
     uint32_t idx;
 } xkey;
 
@@ -662,9 +662,6 @@ static int cmp_xkey(const void *a, const void *b) {
     if (x->src != y->src) return x->src < y->src ? -1 : 1;
     if (x->dst != y->dst) return x->dst < y->dst ? -1 : 1;
     if (x->stage != y->stage) return x->stage < y->stage ? -1 : 1;
-    if (x->tensor != y->tensor) return x->tensor < y->tensor ? -1 : 1;
-    int c = memcmp(x->start, y->start, sizeof x->start);
-    if (c) return c;
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
@@ -684,7 +681,6 @@ typedef struct build {
 } build;
 
 static void build_free(build *B) {
-    free(B->X);
     free(B->stage);
     free(B->leader);
     free(B->G);
@@ -779,7 +775,8 @@ static int build_tasks(cstate *C, build *B) {
     sw_plan *p = C->p;
     size_t n = C->nneeds;
     B->nX = n;
-    B->X = calloc(n ? n : 1, sizeof *B->X);
+    /* the transfers go straight into the plan's arena: no copy at the end */
+    B->X = sw_arena_array(&C->p->arena, n ? n : 1, sizeof *B->X);
     B->stage = calloc(n ? n : 1, 1);
     B->leader = malloc((n ? n : 1) * sizeof *B->leader);
     B->xseg0 = calloc(n ? n : 1, sizeof *B->xseg0);
@@ -814,14 +811,7 @@ static int build_tasks(cstate *C, build *B) {
         memcpy(x->dst.base, nd->dbase, sizeof x->dst.base);
         B->stage[i] = nd->leader >= 0;
         B->leader[i] = nd->leader;
-        xkey *k = &keys[i];
-        memset(k, 0, sizeof *k);
-        k->src = x->src_rank;
-        k->dst = x->dst_rank;
-        k->stage = B->stage[i];
-        k->tensor = x->tensor;
-        memcpy(k->start, x->start, sizeof k->start);
-        k->idx = (uint32_t)i;
+        keys[i] = (xkey){x->src_rank, x->dst_rank, B->stage[i], (uint32_t)i};
     }
     qsort(keys, n, sizeof *keys, cmp_xkey);
     for (size_t s = 0; s < n && rc == SW_OK;) {
@@ -915,12 +905,7 @@ static int build_forwards(cstate *C, build *B) {
     size_t m = 0;
     for (size_t i = 0; i < B->nX; i++) {
         if (!B->stage[i]) continue;
-        xkey *k = &keys[m++];
-        memset(k, 0, sizeof *k);
-        k->src = B->X[i].src_rank;
-        k->dst = B->X[i].dst_rank;
-        k->stage = 1;
-        k->idx = (uint32_t)i;
+        keys[m++] = (xkey){B->X[i].src_rank, B->X[i].dst_rank, 1, (uint32_t)i};
     }
     qsort(keys, m, sizeof *keys, cmp_xkey);
     for (size_t s = 0; s < m && rc == SW_OK;) {
@@ -1181,7 +1166,8 @@ static int finish(cstate *C, build *B) {
     p->nsegs = (uint32_t)B->nG;
     p->nlocals = (uint32_t)C->nL;
     p->npieces = (uint32_t)C->nP;
-    if (!(p->xfers = arena_copy(a, B->X, B->nX, sizeof *B->X)) || !(p->segs = arena_copy(a, B->G, B->nG, sizeof *B->G)) ||
+    p->xfers = B->X;
+    if (!(p->segs = arena_copy(a, B->G, B->nG, sizeof *B->G)) ||
         !(p->locals = arena_copy(a, C->L, C->nL, sizeof *C->L)) ||
         !(p->pieces = arena_copy(a, C->P, C->nP, sizeof *C->P)))
         return nomem(C);
@@ -1273,6 +1259,7 @@ int sw_compile(const sw_ir *ir, const sw_compile_opts *o, sw_plan *p, sw_error *
     if (!rc) rc = sw_layout_rank_insts(C.S, &C.s_off, &C.s_insts, err);
     if (!rc) rc = sw_layout_rank_insts(C.D, &C.d_off, &C.d_insts, err);
     if (!rc) rc = build_classes(&C);
+    if (!rc) rc = build_candidates(&C);
     if (!rc) rc = build_needs(&C);
     if (!rc) rc = select_sources(&C, o->no_relay);
     if (!rc) rc = chunk_caps(&C, p->bucket);
@@ -1284,6 +1271,8 @@ int sw_compile(const sw_ir *ir, const sw_compile_opts *o, sw_plan *p, sw_error *
     free(C.cls);
     free(C.grp);
     free(C.grp_begin);
+    free(C.cand0);
+    free(C.cand);
     free(C.needs);
     u64map_free(&C.locals);
     u64map_free(&C.link_memo);
