@@ -177,6 +177,25 @@ static void on_term(int sig) {
     _exit(3);
 }
 
+/* Sums every rank's validation report; each rank prints its own first mismatches, rank 0
+ * the verdict.  Returns 0 when every element matched, else 3.  Collective. */
+static int mpi_validation_result(const sw_plan *p, int me, int world, const sw_validate_report *rep,
+                                 const char *where) {
+    unsigned long long mine[2] = {rep->checked, rep->bad}, tot[2] = {0, 0};
+    MPI_Allreduce(mine, tot, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    if (rep->bad) report_mismatches(p, rep);
+    fflush(stderr);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (tot[1]) {
+        if (me == 0)
+            fprintf(stderr, "shardwave: error: validation failed: %llu of %llu destination elements are wrong\n", tot[1],
+                    tot[0]);
+        return 3;
+    }
+    if (me == 0) printf("validate: %llu destination elements checked%s on %d ranks, all match\n", tot[0], where, world);
+    return 0;
+}
+
 static int mpi_fail(int rank, const sw_error *err) {
     char buf[2200];
     fprintf(stderr, "[rank %d] %s\n", rank, sw_error_format(err, buf, sizeof buf));
@@ -201,9 +220,10 @@ static int run_mpi(const run_opts *o) {
     double *t = NULL;
     int rc = 0;
     if ((rc = sw_plan_load(&p, o->plan, &err))) {
-        if (me == 0) rc = cli_fail(&err);
+        /* every rank fails the same way; rank 0 says why, all exit with its status */
+        if (me == 0) cli_fail(&err);
         MPI_Finalize();
-        return rc ? rc : 1;
+        return cli_exit_code(rc);
     }
     int32_t maxr = p->nranks ? p->ranks[p->nranks - 1].rank : -1;
     if (world != maxr + 1) {
@@ -246,19 +266,7 @@ static int run_mpi(const run_opts *o) {
         sw_validate_report rep;
         memset(&rep, 0, sizeof rep);
         if (active && (rc = sw_validate_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
-        unsigned long long mine[2] = {rep.checked, rep.bad}, tot[2] = {0, 0};
-        MPI_Allreduce(mine, tot, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
-        if (rep.bad) report_mismatches(p, &rep);
-        fflush(stderr);
-        MPI_Barrier(MPI_COMM_WORLD);
-        if (tot[1]) {
-            if (me == 0)
-                fprintf(stderr, "shardwave: error: validation failed: %llu of %llu destination elements are wrong\n", tot[1],
-                        tot[0]);
-            rc = 3;
-        } else if (me == 0) {
-            printf("validate: %llu destination elements checked on %d ranks, all match\n", tot[0], world);
-        }
+        rc = mpi_validation_result(p, me, world, &rep, "");
     }
     sw_session_close(s);
     for (uint32_t i = 0; i < p->nlocals; i++) free(ptrs[i]);
@@ -303,9 +311,10 @@ static int run_nccl(const run_opts *o) {
     double *t = NULL;
     int rc = 0;
     if ((rc = sw_plan_load(&p, o->plan, &err))) {
-        if (me == 0) rc = cli_fail(&err);
+        /* every rank fails the same way; rank 0 says why, all exit with its status */
+        if (me == 0) cli_fail(&err);
         MPI_Finalize();
-        return rc ? rc : 1;
+        return cli_exit_code(rc);
     }
     int32_t maxr = p->nranks ? p->ranks[p->nranks - 1].rank : -1;
     if (world != maxr + 1) {
@@ -363,19 +372,7 @@ static int run_nccl(const run_opts *o) {
         sw_validate_report rep;
         memset(&rep, 0, sizeof rep);
         if (active && (rc = sw_nccl_validate_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
-        unsigned long long mine[2] = {rep.checked, rep.bad}, tot[2] = {0, 0};
-        MPI_Allreduce(mine, tot, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
-        if (rep.bad) report_mismatches(p, &rep);
-        fflush(stderr);
-        MPI_Barrier(MPI_COMM_WORLD);
-        if (tot[1]) {
-            if (me == 0)
-                fprintf(stderr, "shardwave: error: validation failed: %llu of %llu destination elements are wrong\n", tot[1],
-                        tot[0]);
-            rc = 3;
-        } else if (me == 0) {
-            printf("validate: %llu destination elements checked on the device on %d ranks, all match\n", tot[0], world);
-        }
+        rc = mpi_validation_result(p, me, world, &rep, " on the device");
     }
     sw_session_close(s);
     for (uint32_t i = 0; i < p->nlocals; i++)

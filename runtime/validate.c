@@ -19,6 +19,17 @@ static void tensor_strides(const sw_plan_tensor *t, int64_t *st) {
 
 static int mine(const sw_plan_local *l, int32_t rank) { return rank < 0 || l->rank == rank; }
 
+/* The logical linear index (tensor strides ts) of element e of the box at start. */
+static int64_t box_linear(const sw_box_geom *g, const int64_t *start, const int64_t *ts, uint64_t e) {
+    int64_t lin = 0;
+    for (int d = g->ndim - 1; d >= 0; d--) {
+        uint64_t y = e % (uint64_t)g->size[d];
+        e /= (uint64_t)g->size[d];
+        lin += (start[d] + (int64_t)y) * ts[d];
+    }
+    return lin;
+}
+
 enum { RUN = 4096 };
 
 int sw_validate_fill(const sw_plan *p, int32_t rank, void *const *ptrs, sw_error *err) {
@@ -47,14 +58,7 @@ int sw_validate_fill(const sw_plan *p, int32_t rank, void *const *ptrs, sw_error
             for (uint64_t e = 0; e < n;) {
                 uint64_t run = sw_box_row(&g, e, n - e);
                 if (run > RUN) run = RUN;
-                /* the logical index of element e of the box */
-                int64_t lin = 0;
-                uint64_t r = e;
-                for (int d = t->ndim - 1; d >= 0; d--) {
-                    uint64_t y = r % (uint64_t)g.size[d];
-                    r /= (uint64_t)g.size[d];
-                    lin += (pc->start[d] + (int64_t)y) * ts[d];
-                }
+                int64_t lin = box_linear(&g, pc->start, ts, e);
                 uint8_t *dst = (uint8_t *)ptrs[li] + (size_t)sw_box_offset(&g, &s, e) * es;
                 if (stride == 1) {
                     sw_val_fill(dst, l->dtype, key, (uint64_t)lin, (size_t)run);
@@ -186,13 +190,7 @@ int sw_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_vali
         for (uint64_t e = 0; e < x->nelem && rc == SW_OK;) {
             uint64_t run = sw_box_row(&g, e, x->nelem - e);
             if (run > RUN) run = RUN;
-            int64_t lin = 0;
-            uint64_t r = e;
-            for (int d = t->ndim - 1; d >= 0; d--) {
-                uint64_t y = r % (uint64_t)g.size[d];
-                r /= (uint64_t)g.size[d];
-                lin += (x->start[d] + (int64_t)y) * ts[d];
-            }
+            int64_t lin = box_linear(&g, x->start, ts, e);
             /* expected: fill in the origin dtype, then convert hop by hop */
             sw_val_fill(a, chain[nchain - 1], key, (uint64_t)lin, (size_t)run);
             for (int h = nchain - 1; h > 0 && rc == SW_OK; h--) {

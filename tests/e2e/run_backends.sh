@@ -74,6 +74,11 @@ if [ $HAVE_MPI = 1 ]; then
     # the wrong number of processes is bad usage, said once
     timeout 60 mpirun --oversubscribe -np 3 "$SW" run "$T/l.swp" --backend mpi >"$T/o" 2>&1; rc=$?
     [ $rc != 0 ] && grep -q "launch 24 processes" "$T/o" && ok || bad "mpi world size: exit $rc: $(tail -2 "$T/o")"
+    # a corrupted plan: every process refuses it, one message, exit status 1
+    cp "$T/l.swp" "$T/bad.swp"
+    printf '\x55' | dd of="$T/bad.swp" bs=1 seek=200 conv=notrunc 2>/dev/null
+    timeout 60 mpirun --oversubscribe -np 24 "$SW" run "$T/bad.swp" --backend mpi >"$T/o" 2>&1; rc=$?
+    [ $rc = 1 ] && [ "$(grep -c "checksum mismatch" "$T/o")" = 1 ] && ok || bad "mpi corrupted plan: exit $rc: $(head -2 "$T/o")"
     # a rank killed mid-run: every other rank stops with a message, nothing reports success
     "$SW" compile examples/llama3-8b.yaml -D hidden=512 -D layers=2 -D vocab=4000 -D multiple_of=64 -o "$T/big.swp" >/dev/null
     timeout 120 mpirun --oversubscribe -np 24 "$SW" run "$T/big.swp" --backend mpi --validate --iters 100000 --timeout 10 \
