@@ -10,14 +10,33 @@
 #include "yaml_load.h"
 
 static const char fmt_help[] =
-    "usage: shardwave fmt FILE --to dsl|yaml [-o OUT]\n"
+    "usage: shardwave fmt FILE --to dsl|yaml [-o OUT] [-D NAME=VALUE]...\n"
     "\n"
     "Prints a layout file as canonical YAML or as the textual DSL.  FILE is read as the DSL\n"
     "when it ends in .sw (or starts with `shardwave 1`), else as YAML.  Formatting the\n"
     "output again changes nothing; both forms elaborate to the same IR.\n"
     "\n"
     "  --to dsl|yaml   the output syntax (default: the other one)\n"
-    "  -o OUT          write to OUT instead of standard output\n";
+    "  -o OUT          write to OUT instead of standard output\n"
+    "  -D NAME=VALUE   print the model's let constant NAME as VALUE (repeatable)\n";
+
+/* -D for fmt: the model's `let` entry NAME is written as VALUE. */
+static int apply_defines(sw_arena *a, sw_doc *root, const cli_common *c) {
+    sw_doc *let = sw_doc_get(sw_doc_get(root, "model"), "let");
+    for (size_t i = 0; i < c->ndefines; i++) {
+        sw_doc *key = sw_doc_key(let, c->defines[i].name);
+        if (!key) return cli_usage_error("-D %s: the model has no let constant '%s'", c->defines[i].name, c->defines[i].name);
+        for (size_t k = 0; k < let->n; k++)
+            if (let->keys[k] == key) {
+                char num[32];
+                int n = snprintf(num, sizeof num, "%lld", (long long)c->defines[i].value);
+                sw_doc *v = sw_doc_scalar(a, let->vals[k]->loc, num, (size_t)n, SW_DOC_PLAIN);
+                if (!v) return cli_usage_error("out of memory");
+                let->vals[k] = v;
+            }
+    }
+    return 0;
+}
 
 static int read_all(const char *path, char **buf, size_t *len, sw_error *err) {
     FILE *f = fopen(path, "rb");
@@ -47,7 +66,11 @@ static int read_all(const char *path, char **buf, size_t *len, sw_error *err) {
 
 int cmd_fmt(int argc, char **argv) {
     const char *path = NULL, *to = NULL, *outp = NULL;
+    cli_common c = {0};
     for (int i = 1; i < argc; i++) {
+        int d = cli_take_define(&c, argc, argv, &i);
+        if (d < 0) return 2;
+        if (d) continue;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(fmt_help, stdout);
             return 0;
@@ -80,6 +103,12 @@ int cmd_fmt(int argc, char **argv) {
     int rc = is_dsl ? sw_dsl_load(&a, path, text, len, &root, &err) : sw_yaml_load(&a, path, text, len, &root, &err);
     int to_dsl = to ? !strcmp(to, "dsl") : !is_dsl;
     char *out = NULL;
+    if (!rc && c.ndefines && apply_defines(&a, root, &c)) {
+        sw_arena_free(&a);
+        free(text);
+        for (size_t i = 0; i < c.ndefines; i++) free((char *)c.defines[i].name);
+        return 2;
+    }
     if (!rc) rc = sw_doc_to_string(root, to_dsl, &out, &err);
     if (!rc) { /* the output must read back: a writer bug is not the user's fault */
         sw_arena b;
@@ -108,5 +137,6 @@ int cmd_fmt(int argc, char **argv) {
     free(out);
     free(text);
     sw_arena_free(&a);
+    for (size_t i = 0; i < c.ndefines; i++) free((char *)c.defines[i].name);
     return rc ? cli_fail(&err) : 0;
 }

@@ -30,4 +30,14 @@ grep -q '^      |                        \^$' "$tmp/err"
 set +e
 "$sw" fmt "$tmp/a.sw" --to json 2> /dev/null
 [ $? -eq 2 ] || exit 1
+"$sw" fmt "$tmp/a.sw" --to yaml -D no_such_constant=1 2> /dev/null
+[ $? -eq 2 ] || exit 1
+set -e
+# -D writes the constant: the formatted file elaborates like the original with -D
+"$sw" fmt examples/llama3-8b.yaml --to dsl -D layers=2 -D hidden=256 > "$tmp/d.sw"
+grep -q "layers = 2" "$tmp/d.sw"
+"$sw" layout "$tmp/d.sw" -D vocab=1000 -D multiple_of=64 --layout infer --rank 17 --json > "$tmp/d1.json"
+"$sw" layout examples/llama3-8b.yaml -D layers=2 -D hidden=256 -D vocab=1000 -D multiple_of=64 --layout infer \
+    --rank 17 --json > "$tmp/d2.json"
+cmp "$tmp/d1.json" "$tmp/d2.json"
 echo ok
