@@ -23,7 +23,7 @@ static const char compile_help[] =
     "the largest per-rank load, the staging memory, and the predicted time next to a lower\n"
     "bound.  The plan is verified before it is written.\n"
     "\n"
-    "  --sync NAME        the sync to compile (default: the only one)\n"
+    "  --sync NAME        the sync to compile (default: the first one)\n"
     "  --bucket SIZE      staging memory per rank per wave, e.g. 256MiB (default: the sync's)\n"
     "  --scheduler NAME   optimal (default: Konig coloring, exactly as many waves as the\n"
     "                     busiest port needs); baselines for comparison: greedy (first-fit),\n"
@@ -124,10 +124,13 @@ int cmd_compile(int argc, char **argv) {
             sw_ir_free(&ir);
             goto done;
         }
-    } else if (ir.nsyncs != 1) {
-        rc = cli_usage_error("compile: %s has %zu syncs: choose one with --sync NAME", path, ir.nsyncs);
+    } else if (ir.nsyncs == 0) {
+        rc = cli_usage_error("compile: %s has no sync (add `syncs:`, or give exactly two layouts)", path);
         sw_ir_free(&ir);
         goto done;
+    } else if (ir.nsyncs > 1) {
+        fprintf(stderr, "shardwave: note: %s has %zu syncs; compiling '%s', the first (choose with --sync NAME)\n", path,
+                ir.nsyncs, ir.syncs[0].name);
     }
     sw_plan plan;
     sw_error err;
