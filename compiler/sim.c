@@ -15,7 +15,18 @@ typedef struct rwave {
     double local;          /* end of its in-process copies so far */
     double done;           /* last task of the rank in this wave finishes */
     double pend;           /* unpack of the previous wave, done after this one is posted */
+    uint64_t fwdrecvb;     /* of recvb: what the rank forwards in its next wave */
 } rwave;
+
+/* The entry of rank x (entries E[lo..hi), sorted by wave) for wave w, or -1. */
+static long entry_of(const rwave *E, size_t lo, size_t hi, int32_t w) {
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (E[mid].wave < w) lo = mid + 1;
+        else hi = mid;
+    }
+    return (long)lo;
+}
 
 typedef struct wkey {
     uint64_t tensor_dst; /* tensor << 32 | dst rank index */
@@ -160,6 +171,27 @@ int sw_sim_run(const sw_plan *p, const sw_sim_opts *opts, sw_sim_result *r, sw_e
             if (t->relay) es->fwd = 1;
         }
     }
+    /* what each rank receives in one wave and forwards in its next (runtime/exec.c unpacks
+     * that first, packs the next wave, and unpacks the rest while the next is in flight) */
+    {
+        uint8_t *seen = calloc((size_t)nt + 1, 1);
+        if (!seen) goto nomem;
+        for (uint32_t i = 0; i < nt; i++) {
+            const sw_plan_task *t = &p->tasks[i];
+            if (!t->relay || rs[i] < 0) continue;
+            size_t lo = off[rs[i]], hi = off[rs[i] + 1];
+            long e = entry_of(E, lo, hi, t->wave);
+            if (e <= (long)lo || e >= (long)hi || E[e].wave != t->wave) continue;
+            rwave *prev = &E[e - 1];
+            for (uint32_t k = 0; k < t->ndep; k++) {
+                uint32_t d = p->deps[t->dep0 + k];
+                if (d >= nt || seen[d] || rd[d] != rs[i] || p->tasks[d].wave != prev->wave) continue;
+                seen[d] = 1;
+                prev->fwdrecvb += r->wire[d];
+            }
+        }
+        free(seen);
+    }
     for (uint32_t a = 0; a < n; a++) {
         cur[a] = off[a];
         if (off[a] < off[a + 1]) E[off[a]].post = E[off[a]].local = (double)E[off[a]].sendb * inv_mem;
@@ -215,12 +247,13 @@ int sw_sim_run(const sw_plan *p, const sw_sim_opts *opts, sw_sim_result *r, sw_e
                  * wave k+1 forwards what wave k brings does it unpack and pack after the wait */
                 int early = nx && !nx->fwd;
                 double packn = nx ? (double)nx->sendb * inv_mem : 0, unpack = (double)e->recvb * inv_mem;
+                double first = nx ? (double)e->fwdrecvb * inv_mem : unpack; /* before the next post */
                 double busy = (e->local > e->post ? e->local : e->post) + e->pend + (early ? packn : 0);
                 double waited = e->done > busy ? e->done : busy;
-                double end = early ? waited : waited + unpack;
+                double end = early ? waited : waited + first;
                 if (nx) {
                     nx->post = nx->local = early ? waited : end + packn;
-                    nx->pend = early ? unpack : 0;
+                    nx->pend = early ? unpack : unpack - first;
                 }
                 r->rank_end[x] = end;
                 if (end > sw->end || sw->critical_rank < 0) {

@@ -28,6 +28,7 @@ struct sw_local_group {
     sw_exec *execs;      /* per plan rank index */
     int aborted;
     int descs;           /* pack/unpack/copy through segment descriptors (sw_local_group_use_descs) */
+    int staged;          /* messages through staging buffers (sw_local_group_use_staging) */
     sw_error first;      /* the first failure */
     void *const *ptrs;
 };
@@ -96,7 +97,7 @@ static int lwait(void *ctx, int32_t rank, int32_t wave, sw_error *err) {
         } else if (s->bytes != pd->recvs[i].bytes) {
             rc = sw__err(err, SW_RUNTIME, "rank %d: wave %d: rank %d sent %zu bytes, %zu expected", rank, wave,
                          pd->recvs[i].peer, s->bytes, pd->recvs[i].bytes);
-        } else if (g->descs) {
+        } else if (g->descs || g->staged) {
             /* the descriptor path stages: a memcpy between the staging buffers */
             memcpy(pd->recvs[i].buf, s->buf, s->bytes);
             s->ready = 0;
@@ -169,11 +170,13 @@ static int dunpack(void *ctx, const sw_exec *x, size_t i, void *const *ptrs, sw_
 
 void sw_local_group_use_descs(sw_local_group *g, int on) { g->descs = on; }
 
+void sw_local_group_use_staging(sw_local_group *g, int on) { g->staged = on; }
+
 static void *work(void *arg) {
     worker *w = arg;
     sw_local_group *g = w->g;
     /* direct copies, unless the descriptor path is under test (it stages like a device) */
-    sw_backend b = {"local", g, !g->descs, lpost, lwait, NULL, NULL, NULL};
+    sw_backend b = {"local", g, !g->descs && !g->staged, lpost, lwait, NULL, NULL, NULL};
     if (g->descs) {
         b.pack = dpack;
         b.copy = dcopy;

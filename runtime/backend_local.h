@@ -24,5 +24,9 @@ void sw_local_group_close(sw_local_group *g);
  * (sw_exec_wave_descs, sw_seg_run_host) instead of memcpy runs: the CPU tests of the
  * device path's wave grouping, staging layout and index math. */
 void sw_local_group_use_descs(sw_local_group *g, int on);
+/* on = 1: messages go through staging buffers as with the mpi backend (pack, hand-over,
+ * unpack) instead of one direct copy: the CPU tests of the executor's staged path
+ * (double buffering, relays unpacked first). */
+void sw_local_group_use_staging(sw_local_group *g, int on);
 
 #endif

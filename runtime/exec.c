@@ -155,6 +155,7 @@ int sw_exec_init(sw_exec *x, const sw_plan *p, int32_t rank, sw_error *err) {
     }
     x->ntasks = n;
     if (x->wave0) x->wave0[x->nwaves] = n;
+    if (!(x->fwd_mark = calloc((size_t)p->ntasks + 1, 1))) goto nomem;
     for (int k = 0; k < 2; k++)
         if (!(x->sendbuf[k] = malloc(x->max_send + 1)) || !(x->recvbuf[k] = malloc(x->max_recv + 1)) ||
             !(x->sends[k] = malloc((maxmsgs + 1) * sizeof *x->sends[k])) ||
@@ -311,6 +312,30 @@ static int unpack_wave(sw_exec *x, const sw_backend *b, size_t i, const sw_msg *
     return SW_OK;
 }
 
+/* Moves to the front of recvs the messages whose data this rank forwards in wave index
+ * `next` (the predecessors of its relay sends there); returns how many. */
+static size_t forwarded_first(sw_exec *x, size_t next, sw_msg *recvs, size_t nr) {
+    const sw_plan *p = x->plan;
+    for (size_t k = x->wave0[next]; k < x->wave0[next + 1]; k++) {
+        const sw_plan_task *t = &p->tasks[x->tasks[k]];
+        if (t->src != x->rank || !t->relay) continue;
+        for (uint32_t d = 0; d < t->ndep; d++) x->fwd_mark[p->deps[t->dep0 + d]] = 1;
+    }
+    size_t nf = 0;
+    for (size_t k = 0; k < nr; k++)
+        if (x->fwd_mark[recvs[k].task]) {
+            sw_msg tmp = recvs[nf];
+            recvs[nf++] = recvs[k];
+            recvs[k] = tmp;
+        }
+    for (size_t k = x->wave0[next]; k < x->wave0[next + 1]; k++) {
+        const sw_plan_task *t = &p->tasks[x->tasks[k]];
+        if (t->src != x->rank || !t->relay) continue;
+        for (uint32_t d = 0; d < t->ndep; d++) x->fwd_mark[p->deps[t->dep0 + d]] = 0;
+    }
+    return nf;
+}
+
 int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *err) {
     const sw_plan *p = x->plan;
     x->bytes_sent = x->bytes_recv = x->bytes_copied = 0;
@@ -359,10 +384,19 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
             pending = recvs;
             nr_pending = nr;
             i_pending = i;
-        } else {
-            /* the next wave forwards what this one brought (or this is the last) */
+        } else if (i + 1 == x->nwaves || b->unpack) {
+            /* the last wave, or a backend that unpacks whole waves */
             SW_CHECK(unpack_wave(x, b, i, recvs, nr, ptrs, err));
             if (i + 1 < x->nwaves) SW_CHECK(pack_wave(x, b, i + 1, ptrs, &ns_next, err));
+        } else {
+            /* the next wave forwards some of what this one brought: unpack that first,
+             * pack the next wave, and unpack the rest while it is in flight */
+            size_t nf = forwarded_first(x, i + 1, recvs, nr);
+            SW_CHECK(unpack_wave(x, b, i, recvs, nf, ptrs, err));
+            SW_CHECK(pack_wave(x, b, i + 1, ptrs, &ns_next, err));
+            pending = recvs + nf;
+            nr_pending = nr - nf;
+            i_pending = i;
         }
         ns = ns_next;
     }

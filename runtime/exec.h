@@ -61,6 +61,7 @@ typedef struct sw_exec {
     uint8_t *sendbuf[2], *recvbuf[2]; /* messages start at multiples of SW_STAGING_ALIGN */
     int staging_foreign;  /* the buffers are the backend's (sw_exec_set_staging) */
     sw_msg *sends[2], *recvs[2];
+    uint8_t *fwd_mark;    /* per plan task, scratch: forwarded by this rank in the next wave */
     uint64_t bytes_sent, bytes_recv, bytes_copied; /* of the last run */
 } sw_exec;
 
