@@ -114,6 +114,7 @@ void sw_exec_free(sw_exec *x) {
     if (!x) return;
     free(x->tasks);
     free(x->wave0);
+    free(x->fwd_mark);
     for (int k = 0; k < 2; k++) {
         if (!x->staging_foreign) {
             free(x->sendbuf[k]);
