@@ -196,6 +196,40 @@ static int mpi_validation_result(const sw_plan *p, int me, int world, const sw_v
     return 0;
 }
 
+/* MPI start of `run --backend mpi|nccl`: MPI_Init, a message on SIGTERM, the plan (every
+ * rank loads it; rank 0 says why it cannot), the world size (MPI world rank k is global
+ * rank k, so it is the plan's highest rank + 1).  Returns 0, or an exit status after
+ * MPI_Finalize. */
+static int mpi_begin(const run_opts *o, int *me, int *world, sw_plan **p) {
+    int provided = 0;
+    MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, me);
+    MPI_Comm_size(MPI_COMM_WORLD, world);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sw_error err;
+    int rc = sw_plan_load(p, o->plan, &err);
+    if (rc) {
+        if (*me == 0) cli_fail(&err);
+        MPI_Finalize();
+        return cli_exit_code(rc);
+    }
+    int32_t maxr = (*p)->nranks ? (*p)->ranks[(*p)->nranks - 1].rank : -1;
+    if (*world != maxr + 1) {
+        if (*me == 0)
+            cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
+                            "%d processes (mpirun -np %d), not %d",
+                            o->plan, maxr, maxr + 1, maxr + 1, *world);
+        sw_plan_free(*p);
+        *p = NULL;
+        MPI_Finalize();
+        return 2;
+    }
+    return 0;
+}
+
 static int mpi_fail(int rank, const sw_error *err) {
     char buf[2200];
     fprintf(stderr, "[rank %d] %s\n", rank, sw_error_format(err, buf, sizeof buf));
@@ -205,36 +239,14 @@ static int mpi_fail(int rank, const sw_error *err) {
 }
 
 static int run_mpi(const run_opts *o) {
-    int provided = 0, me = 0, world = 0;
-    MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &world);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
+    int me = 0, world = 0;
     sw_plan *p = NULL;
     sw_session *s = NULL;
     sw_error err;
     void **ptrs = NULL;
     double *t = NULL;
-    int rc = 0;
-    if ((rc = sw_plan_load(&p, o->plan, &err))) {
-        /* every rank fails the same way; rank 0 says why, all exit with its status */
-        if (me == 0) cli_fail(&err);
-        MPI_Finalize();
-        return cli_exit_code(rc);
-    }
-    int32_t maxr = p->nranks ? p->ranks[p->nranks - 1].rank : -1;
-    if (world != maxr + 1) {
-        if (me == 0)
-            cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
-                            "%d processes (mpirun -np %d), not %d",
-                            o->plan, maxr, maxr + 1, maxr + 1, world);
-        sw_plan_free(p);
-        MPI_Finalize();
-        return 2;
-    }
+    int rc = mpi_begin(o, &me, &world, &p);
+    if (rc) return rc;
     int active = sw_plan_rank_index(p, me) >= 0;
     sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL, NULL};
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
@@ -297,35 +309,13 @@ static int run_nccl(const run_opts *o) {
         fprintf(stderr, "shardwave: error: run --backend nccl: %s\n", err.msg);
         return 3;
     }
-    int provided = 0, me = 0, world = 0, ndev = 0;
-    MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &me);
-    MPI_Comm_size(MPI_COMM_WORLD, &world);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
+    int me = 0, world = 0, ndev = 0;
     sw_plan *p = NULL;
     sw_session *s = NULL;
     void **ptrs = NULL;
     double *t = NULL;
-    int rc = 0;
-    if ((rc = sw_plan_load(&p, o->plan, &err))) {
-        /* every rank fails the same way; rank 0 says why, all exit with its status */
-        if (me == 0) cli_fail(&err);
-        MPI_Finalize();
-        return cli_exit_code(rc);
-    }
-    int32_t maxr = p->nranks ? p->ranks[p->nranks - 1].rank : -1;
-    if (world != maxr + 1) {
-        if (me == 0)
-            cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
-                            "%d processes (mpirun -np %d), not %d",
-                            o->plan, maxr, maxr + 1, maxr + 1, world);
-        sw_plan_free(p);
-        MPI_Finalize();
-        return 2;
-    }
+    int rc = mpi_begin(o, &me, &world, &p);
+    if (rc) return rc;
     cudaGetDeviceCount(&ndev);
     int dev = pick_device(p, me, ndev);
     if (cudaSetDevice(dev) != cudaSuccess) return mpi_fail(me, (sw__err(&err, SW_CUDA, "cudaSetDevice(%d) failed", dev), &err));
