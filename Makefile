@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SW         := $(BUILD)/shardwave
 EXAMPLE    ?= examples/llama3-8b.yaml
-APT_PKGS   := flex bison libyaml-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake
+APT_PKGS   := flex bison libyaml-dev libjansson-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake
 
 .PHONY: all deps build asan test test-asan demo clean
 
