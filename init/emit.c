@@ -333,7 +333,7 @@ static void dpairs(buf *b, const char *kw, const sw_ir_kv *kv, size_t max, const
 static void dfuse(buf *b, const sw_ir_rule *r) {
     putf(b, "fuse dim %s [", r->fuse_dim);
     for (size_t i = 0; i < 4 && r->parts[i].tensor; i++) {
-        if (i) puts_(b, ", ");
+        puts_(b, i ? ",\n        " : "\n        ");
         dstr(b, r->parts[i].tensor);
         if (r->parts[i].unit) putf(b, " unit %s", r->parts[i].unit);
     }

@@ -342,8 +342,9 @@ static int megatron(sw_preset_ctx *x) {
     r = (sw_ir_rule){0};
     r.comment = s->vocab_pad
                     ? "VocabParallelEmbedding (megatron/core/tensor_parallel/layers.py): the vocabulary padded to a multiple of\n"
-                      "make_vocab_size_divisible_by * tp (megatron/training/tokenizer vocab_size_with_padding; Megatron-LM\n"
-                      "default 128), split over tp; only the first stage holds it (GPTModel pre_process)."
+                      "make_vocab_size_divisible_by * tp (megatron/core/tokenizers/utils/build_tokenizer.py\n"
+                      "vocab_size_with_padding; Megatron-LM default 128), split over tp; only the first stage holds it\n"
+                      "(GPTModel pre_process)."
                     : "VocabParallelEmbedding, not padded (vocab_pad=0: Megatron-Bridge's HF import keeps vocab_size),\n"
                       "split over tp; only the first stage holds it (GPTModel pre_process).";
     r.tensor = "model.embed_tokens.weight";

@@ -101,6 +101,7 @@ def main():
     ap.add_argument("--layout", default="infer")
     ap.add_argument("--hf-config", required=True, help="the model's config.json (any size)")
     ap.add_argument("--expert-parallel", action="store_true")
+    ap.add_argument("--dp-axis", default="dp", help="the mesh axis that is vLLM's data-parallel rank")
     ap.add_argument("-D", dest="defines", action="append", default=[])
     ap.add_argument("--label", default=None)
     ap.add_argument("--verbose", action="store_true")
@@ -123,10 +124,12 @@ def main():
     hf = unique_tensors(shapes, torch)
     skipped = 0
     coords0 = jsons[0]["coords"]
-    dp_size = max(js["coords"].get("dp", 0) for js in jsons) + 1
-    tp_size = max(js["coords"].get("tp", 0) for js in jsons) + 1
-    if set(coords0) - {"dp", "tp"}:
-        sys.exit("check_vllm: the layout's mesh must be (dp, tp), is %s" % list(coords0))
+    if set(coords0) - {a.dp_axis, "tp"}:
+        sys.exit("check_vllm: the layout's mesh must be (%s, tp), is %s" % (a.dp_axis, list(coords0)))
+    for js in jsons:
+        js["coords"] = {"dp": js["coords"].get(a.dp_axis, 0), "tp": js["coords"].get("tp", 0)}
+    dp_size = max(js["coords"]["dp"] for js in jsons) + 1
+    tp_size = max(js["coords"]["tp"] for js in jsons) + 1
 
     # the same model at the layout's size: a tiny config.json next to nothing else
     import tempfile
