@@ -7,7 +7,7 @@
  * version it follows.  Versions read (the installed packages' own source):
  *
  *   Megatron-Core 0.19.2 (megatron/core/...), Megatron-Bridge 0.6.2 (megatron/bridge/...)
- *   vLLM 0.33.0 (vllm/model_executor/...); older FusedMoE names with version=0.11
+ *   vLLM 0.33.0 (vllm/model_executor/...); FusedMoE names before 0.24 with version=0.N
  *   SGLang 0.5.23 (sglang/srt/...)
  *   PyTorch FSDP2 (torch.distributed.fsdp.fully_shard, torch 2.14)
  */
@@ -15,6 +15,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
@@ -595,10 +596,13 @@ static int engine(sw_preset_ctx *x, int sglang) {
     eng g = {0};
     g.sglang = sglang;
     const char *fwn = sglang ? "SGLang 0.5.23" : "vLLM 0.33.0";
-    int old = !sglang && strcmp(s->version, "0.33") != 0;
-    if (!sglang) {
-        fwn = old ? S("vLLM %s (FusedMoE names before RoutedExperts)", s->version) : "vLLM 0.33.0";
-    }
+    /* vLLM's FusedMoE parameters moved into the RoutedExperts submodule in 0.24 (found in the
+     * wheels 0.24.0 .. 0.33.0, absent from 0.11.2 .. 0.23.0). */
+    int minor = atoi(s->version + 2);
+    int old = !sglang && minor < 24;
+    if (!sglang && minor != 33)
+        fwn = S("vLLM 0.33.0 conventions with the FusedMoE names of %s (%s)", s->version,
+                old ? "before RoutedExperts: mlp.experts.w13_weight" : "RoutedExperts");
     g.ver = fwn;
     if (sglang && c->family == SW_HF_DEEPSEEK_V3)
         return usage(x, "the sglang preset has no DeepSeek-V3 conventions yet (SGLang fuses shared experts and "

@@ -102,7 +102,7 @@ grep -q '"name": "model.layers.0.self_attn.qkv_proj.weight", "dtype": "bf16", "s
 grep -q '"name": "model.embed_tokens.weight", "dtype": "bf16", "shape": \[16032, 4096\]' "$tmp/l11.json" || fail "llama vllm embedding"
 
 # Qwen3-30B-A3B to vLLM 0.33 (RoutedExperts names) and to the older names
-"$sw" init --hf $cfg/qwen3-30b-a3b.json --from megatron:tp=1,pp=2,dp=8,ep=8 --to vllm:tp=4,dp=2 --to vllm:tp=4,dp=2,ep=1,version=0.11 -o "$tmp/m.yaml"
+"$sw" init --hf $cfg/qwen3-30b-a3b.json --from megatron:tp=1,pp=2,dp=8,ep=8 --to vllm:tp=4,dp=2 --to vllm:tp=4,dp=2,ep=1,version=0.23 -o "$tmp/m.yaml"
 "$sw" layout "$tmp/m.yaml" --layout infer --rank 16 --json > "$tmp/m16.json"
 grep -q '"name": "model.layers.0.mlp.experts.routed_experts.w13_weight", "dtype": "bf16", "shape": \[128, 192, 2048\]' "$tmp/m16.json" || fail "w13 (no EP, moe tp over dp x tp = 8)"
 "$sw" layout "$tmp/m.yaml" --layout infer1 --rank 25 --json > "$tmp/m25.json"
