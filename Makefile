@@ -7,7 +7,7 @@ SW         := $(BUILD)/shardwave
 EXAMPLE    ?= examples/llama3-8b.yaml
 APT_PKGS   := flex bison libyaml-dev libjansson-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake
 
-.PHONY: all deps build asan test test-asan demo clean
+.PHONY: all deps build asan test test-asan test-frameworks demo clean
 
 all: build
 
