@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "compile.h"
-#include "elab.h"
-#include "verify.h"
+#include "load.h"
+#include "plan_verify.h"
 
 static double now_s(void) {
     struct timespec t;

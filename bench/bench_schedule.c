@@ -15,9 +15,9 @@
 #include <time.h>
 
 #include "compile.h"
-#include "elab.h"
+#include "load.h"
 #include "sim.h"
-#include "verify.h"
+#include "plan_verify.h"
 
 typedef struct ex {
     const char *label, *file, *sync;

@@ -9,7 +9,7 @@
 #include "exec.h"
 #include "plan_io.h"
 #include "shardwave.h"
-#include "validate.h"
+#include "data_validate.h"
 #ifdef SW_HAVE_MPI
 #include <mpi.h>
 #endif
@@ -60,7 +60,7 @@ static int alloc_and_bind(const sw_plan *p, int32_t rank, sw_session *s, void **
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
         if (rank >= 0 && l->rank != rank) continue;
-        size_t n = sw_local_nbytes(l);
+        size_t n = sw_plan_local_nbytes(l);
         ptrs[i] = malloc(n ? n : 1);
         if (!ptrs[i]) return sw__err(err, SW_NOMEM, "cannot allocate %zu bytes for '%s' of rank %d", n, l->name, l->rank);
         memset(ptrs[i], 0, n);
@@ -83,19 +83,19 @@ static void print_times(const run_opts *o, const sw_plan *p, const double *t, lo
         double med = (n - 1) % 2 ? s[(n - 1) / 2] : (s[(n - 1) / 2 - 1] + s[(n - 1) / 2]) / 2;
         fprintf(f, "  steady state: median %.3f ms over %ld syncs (min %.3f, max %.3f), %.2f GB/s of destination bytes (%s)\n",
                 med * 1e3, n - 1, s[0] * 1e3, s[n - 2] * 1e3, med > 0 ? gb / med : 0,
-                cli_bytes((int64_t)p->stats.unique_bytes, b, sizeof b));
+                sw_fmt_bytes((int64_t)p->stats.unique_bytes, b, sizeof b));
         free(s);
     } else {
         fprintf(f, "  %.2f GB/s of destination bytes (%s)\n", t[0] > 0 ? gb / t[0] : 0,
-                cli_bytes((int64_t)p->stats.unique_bytes, b, sizeof b));
+                sw_fmt_bytes((int64_t)p->stats.unique_bytes, b, sizeof b));
     }
     (void)o;
 }
 
-static void report_mismatches(const sw_plan *p, const sw_validate_report *rep) {
+static void report_mismatches(const sw_plan *p, const sw_data_report *rep) {
     for (size_t i = 0; i < rep->nshown; i++) {
         char buf[1024];
-        sw_validate_describe(p, &rep->shown[i], buf, sizeof buf);
+        sw_data_describe(p, &rep->shown[i], buf, sizeof buf);
         fprintf(stderr, "shardwave: mismatch: %s\n", buf);
     }
 }
@@ -122,11 +122,11 @@ static int run_local(const run_opts *o) {
     printf("run %s: %s -> %s, backend local, %u ranks as threads, %u tasks in %d waves\n", p->sync, p->from, p->to,
            p->nranks, p->ntasks, p->nwaves);
     if (o->validate) {
-        if ((rc = sw_validate_fill(p, -1, ptrs, &err))) {
+        if ((rc = sw_data_fill(p, -1, ptrs, &err))) {
             rc = cli_fail(&err);
             goto out;
         }
-        sw_validate_poison(p, -1, ptrs);
+        sw_data_poison(p, -1, ptrs);
     }
     double t0 = now_s();
     for (long i = 0; i < o->iters; i++) {
@@ -141,8 +141,8 @@ static int run_local(const run_opts *o) {
     }
     print_times(o, p, t, o->iters, stdout);
     if (o->validate) {
-        sw_validate_report rep;
-        if ((rc = sw_validate_check(p, -1, ptrs, &rep, &err))) {
+        sw_data_report rep;
+        if ((rc = sw_data_check(p, -1, ptrs, &rep, &err))) {
             rc = cli_fail(&err);
             goto out;
         }
@@ -179,7 +179,7 @@ static void on_term(int sig) {
 
 /* Sums every rank's validation report; each rank prints its own first mismatches, rank 0
  * the verdict.  Returns 0 when every element matched, else 3.  Collective. */
-static int mpi_validation_result(const sw_plan *p, int me, int world, const sw_validate_report *rep,
+static int mpi_validation_result(const sw_plan *p, int me, int world, const sw_data_report *rep,
                                  const char *where) {
     unsigned long long mine[2] = {rep->checked, rep->bad}, tot[2] = {0, 0};
     MPI_Allreduce(mine, tot, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
@@ -257,8 +257,8 @@ static int run_mpi(const run_opts *o) {
         return mpi_fail(me, &err);
     if (active) {
         if (o->validate) {
-            if ((rc = sw_validate_fill(p, me, ptrs, &err))) return mpi_fail(me, &err);
-            sw_validate_poison(p, me, ptrs);
+            if ((rc = sw_data_fill(p, me, ptrs, &err))) return mpi_fail(me, &err);
+            sw_data_poison(p, me, ptrs);
         }
     }
     if (me == 0)
@@ -275,9 +275,9 @@ static int run_mpi(const run_opts *o) {
     if (me == 0) print_times(o, p, t, o->iters, stdout);
     rc = 0;
     if (o->validate) {
-        sw_validate_report rep;
+        sw_data_report rep;
         memset(&rep, 0, sizeof rep);
-        if (active && (rc = sw_validate_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
+        if (active && (rc = sw_data_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
         rc = mpi_validation_result(p, me, world, &rep, "");
     }
     sw_session_close(s);
@@ -329,7 +329,7 @@ static int run_nccl(const run_opts *o) {
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
         if (l->rank != me) continue;
-        size_t n = sw_local_nbytes(l);
+        size_t n = sw_plan_local_nbytes(l);
         if (cudaMalloc(&ptrs[i], n ? n : 1) != cudaSuccess)
             return mpi_fail(me, (sw__err(&err, SW_CUDA, "cannot allocate %zu bytes of device memory for '%s'", n, l->name),
                                  &err));
@@ -359,7 +359,7 @@ static int run_nccl(const run_opts *o) {
     if (me == 0) print_times(o, p, t, o->iters, stdout);
     rc = 0;
     if (o->validate) {
-        sw_validate_report rep;
+        sw_data_report rep;
         memset(&rep, 0, sizeof rep);
         if (active && (rc = sw_nccl_validate_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
         rc = mpi_validation_result(p, me, world, &rep, " on the device");

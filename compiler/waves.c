@@ -1,4 +1,5 @@
 #include "waves.h"
+#include "diag.h"
 
 #include <stdlib.h>
 #include <string.h>

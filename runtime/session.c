@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "backend_local.h"
+#include "diag.h"
 #include "exec.h"
 #include "plan_io.h"
 #include "shardwave.h"
-#include "validate.h"
+#include "data_validate.h"
 #ifdef SW_HAVE_MPI
 #include "backend_mpi.h"
 #endif
@@ -66,7 +67,7 @@ int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap,
             t->dtype = sw_dtype_name(l->dtype);
             t->ndim = l->ndim;
             for (int d = 0; d < l->ndim; d++) t->shape[d] = l->shape[d];
-            t->nbytes = sw_local_nbytes(l);
+            t->nbytes = sw_plan_local_nbytes(l);
         }
         n++;
     }
@@ -169,7 +170,7 @@ int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nb
     uint32_t li = 0;
     SW_CHECK(find_local(s->plan, rank, name, &li, err));
     const sw_plan_local *l = &s->plan->locals[li];
-    size_t want = sw_local_nbytes(l);
+    size_t want = sw_plan_local_nbytes(l);
     if (nbytes != want)
         return sw__err(err, SW_USAGE, "'%s' of rank %d is %s with %d dims (%zu bytes); %zu bytes were given", name, rank,
                        sw_dtype_name(l->dtype), l->ndim, want, nbytes);
@@ -191,7 +192,7 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
     const sw_plan *p = s->plan;
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
-        if ((s->rank < 0 || l->rank == s->rank) && !s->ptrs[i] && sw_local_nbytes(l))
+        if ((s->rank < 0 || l->rank == s->rank) && !s->ptrs[i] && sw_plan_local_nbytes(l))
             return sw__err(err, SW_USAGE, "'%s' (%s) of rank %d is not bound", l->name,
                            l->role == SW_ROLE_SRC ? p->from : p->to, l->rank);
     }
@@ -210,7 +211,7 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
     } else {
         rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
     }
-    if (rc == SW_OK && s->opts.zero_padding) sw_validate_zero_padding(p, s->rank, s->ptrs);
+    if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
     return rc;
 }
 
@@ -241,7 +242,7 @@ static int all_bound(const sw_session *s, const char *what, sw_error *err) {
     const sw_plan *p = s->plan;
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
-        if ((s->rank < 0 || l->rank == s->rank) && !s->ptrs[i] && sw_local_nbytes(l))
+        if ((s->rank < 0 || l->rank == s->rank) && !s->ptrs[i] && sw_plan_local_nbytes(l))
             return sw__err(err, SW_USAGE, "%s: '%s' (%s) of rank %d is not bound", what, l->name,
                            l->role == SW_ROLE_SRC ? p->from : p->to, l->rank);
     }
@@ -251,8 +252,8 @@ static int all_bound(const sw_session *s, const char *what, sw_error *err) {
 int sw_validation_fill(sw_session *s, sw_error *err) {
     if (!s) return sw__err(err, SW_USAGE, "sw_validation_fill: no session");
     SW_CHECK(all_bound(s, "sw_validation_fill", err));
-    SW_CHECK(sw_validate_fill(s->plan, s->rank, s->ptrs, err));
-    sw_validate_poison(s->plan, s->rank, s->ptrs);
+    SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
+    sw_data_poison(s->plan, s->rank, s->ptrs);
     return SW_OK;
 }
 
@@ -260,13 +261,13 @@ int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
     if (checked) *checked = 0;
     if (!s) return sw__err(err, SW_USAGE, "sw_validation_check: no session");
     SW_CHECK(all_bound(s, "sw_validation_check", err));
-    sw_validate_report rep;
+    sw_data_report rep;
     memset(&rep, 0, sizeof rep);
-    SW_CHECK(sw_validate_check(s->plan, s->rank, s->ptrs, &rep, err));
+    SW_CHECK(sw_data_check(s->plan, s->rank, s->ptrs, &rep, err));
     if (checked) *checked = rep.checked;
     if (rep.bad) {
         char first[1024];
-        sw_validate_describe(s->plan, &rep.shown[0], first, sizeof first);
+        sw_data_describe(s->plan, &rep.shown[0], first, sizeof first);
         return sw__err(err, SW_MISMATCH, "%llu of %llu destination elements are wrong; the first: %s",
                        (unsigned long long)rep.bad, (unsigned long long)rep.checked, first);
     }

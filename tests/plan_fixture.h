@@ -17,6 +17,7 @@
 
 #include <string.h>
 #include "plan.h"
+#include "stats.h"
 
 static void fx_side(sw_plan_side *s, uint32_t local, int nd, const int8_t *map, const int64_t *base) {
     memset(s, 0, sizeof *s);

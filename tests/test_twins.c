@@ -18,7 +18,7 @@
 #include "compile.h"
 #include "doc_write.h"
 #include "dsl_load.h"
-#include "elab.h"
+#include "load.h"
 #include "place.h"
 #include "plan_io.h"
 #include "yaml_load.h"

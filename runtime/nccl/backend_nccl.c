@@ -2,6 +2,7 @@
  * backend_nccl.c - the nccl backend (see backend_nccl.h for the stream/event protocol).
  */
 #include "backend_nccl.h"
+#include "diag.h"
 
 #include <cuda_runtime_api.h>
 #include <nccl.h>
@@ -579,7 +580,7 @@ int sw_nccl_validate_fill(const sw_plan *p, int32_t rank, void *const *ptrs, sw_
     for (uint32_t li = 0; li < p->nlocals; li++) {
         const sw_plan_local *l = &p->locals[li];
         if (l->rank != rank || !ptrs[li]) continue;
-        SW_CUDA_CHECK(cudaMemset(ptrs[li], l->role == SW_ROLE_SRC ? 0 : 0xA5, sw_local_nbytes(l)), err);
+        SW_CUDA_CHECK(cudaMemset(ptrs[li], l->role == SW_ROLE_SRC ? 0 : 0xA5, sw_plan_local_nbytes(l)), err);
         if (l->role == SW_ROLE_SRC) n += l->npieces;
     }
     sw_val_desc *h = malloc((n + 1) * sizeof *h);
@@ -609,7 +610,7 @@ static int32_t leader_of(const sw_plan *p, const sw_plan_xfer *x) {
     return -1;
 }
 
-int sw_nccl_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_validate_report *rep, sw_error *err) {
+int sw_nccl_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_report *rep, sw_error *err) {
     memset(rep, 0, sizeof *rep);
     sw_val_desc *h = malloc(((size_t)p->nxfers + 1) * sizeof *h);
     if (!h) return sw__err(err, SW_NOMEM, "out of memory");
@@ -621,7 +622,7 @@ int sw_nccl_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw
         if (dl->rank != rank || !ptrs[x->dst.local]) continue;
         sw_val_desc *d = &h[n++];
         val_desc(p, x->tensor, x->dst.local, x->start, x->size, x->dst.map, x->dst.base, d);
-        /* the dtypes the elements travelled through, as validate.c follows them */
+        /* the dtypes the elements travelled through, as data_validate.c follows them */
         const sw_plan_xfer *cur = x;
         for (int hops = 0; hops < 3; hops++) {
             const sw_plan_local *sl = &p->locals[cur->src.local];
@@ -642,8 +643,8 @@ int sw_nccl_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw
     free(h);
     if (rc) return rc;
     rep->bad = res.bad;
-    for (size_t k = 0; k < SW_K_MAXBAD && k < SW_VALIDATE_REPORT && k < res.bad; k++) {
-        sw_mismatch *m = &rep->shown[rep->nshown++];
+    for (size_t k = 0; k < SW_K_MAXBAD && k < SW_DATA_REPORT && k < res.bad; k++) {
+        sw_data_mismatch *m = &rep->shown[rep->nshown++];
         const sw_plan_local *l = &p->locals[res.shown[k].local];
         m->local = res.shown[k].local;
         int64_t o = res.shown[k].off;

@@ -21,7 +21,7 @@
 #define SW_BACKEND_NCCL_H
 
 #include "exec.h"
-#include "validate.h"
+#include "data_validate.h"
 
 typedef struct sw_nccl_ctx sw_nccl_ctx;
 
@@ -54,7 +54,7 @@ int sw_nccl_end(sw_nccl_ctx *ctx, void *stream, sw_error *err);
  * zeroes and fills sources and poisons destinations; check compares every destination
  * element the plan writes (synchronous). */
 int sw_nccl_validate_fill(const sw_plan *p, int32_t rank, void *const *ptrs, sw_error *err);
-int sw_nccl_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_validate_report *rep, sw_error *err);
+int sw_nccl_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_report *rep, sw_error *err);
 
 /* Converts CUDA / NCCL codes to SW_CUDA / SW_NCCL with the library's message. */
 int sw_cuda_error(int code, const char *what, sw_error *err);

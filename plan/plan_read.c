@@ -1,6 +1,9 @@
-/* plan_io.c - the plan file (docs/plan-format.md): writer, validating reader, and the
- * structural check shared with the verifier. */
+/*
+ * plan_read.c - the validating plan reader (whole plan, one rank's section, from a file
+ * or from memory; see plan_io.h).
+ */
 #include "plan_io.h"
+#include "plan_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,512 +14,6 @@
 #include <unistd.h>
 
 #include "diag.h"
-
-#define MAX_STR (1u << 20)
-/* smallest encodings of one record: bound hostile counts by the file size */
-#define MIN_XFER 32u  /* gidx, tensor, nelem, ranks, two sides */
-#define MIN_TASK 42u
-#define MIN_SEG 20u
-#define MIN_DEP 4u
-#define DIR_ENTRY 32u
-
-/* The plan's checksum: four FNV-style lanes over little-endian 64-bit words (32 bytes a
- * step), the tail byte by byte, the lanes folded at the end.  Each step is a bijection
- * of the lane for a fixed word and of the word for a fixed lane, so a change of any one
- * byte always changes the result.  About 8x faster than byte-wise FNV-1a. */
-uint64_t sw__fnv1a64(const void *data, size_t n) {
-    const uint8_t *b = data;
-    const uint64_t P = 0x100000001b3ULL;
-    uint64_t h[4] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL, 0x9e3779b97f4a7c15ULL, 0xd6e8feb86659fd93ULL};
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        for (int l = 0; l < 4; l++) {
-            uint64_t w = 0;
-            for (int k = 7; k >= 0; k--) w = (w << 8) | b[i + 8 * (size_t)l + (size_t)k];
-            h[l] = (h[l] ^ w) * P;
-        }
-    uint64_t r = h[0];
-    for (int l = 1; l < 4; l++) r = (r ^ (h[l] ^ (h[l] >> 29))) * P;
-    for (; i < n; i++) r = (r ^ b[i]) * P;
-    return r ^ (uint64_t)n;
-}
-
-/* ==== structural check ================================================================ */
-
-/* 1 when the box start/size (n dims) lies inside shape. */
-static int box_inside(const int64_t *start, const int64_t *size, const int64_t *shape, int n) {
-    for (int k = 0; k < n; k++) {
-        int64_t end;
-        if (start[k] < 0 || size[k] < 0 || sw_add64(start[k], size[k], &end) || end > shape[k]) return 0;
-    }
-    return 1;
-}
-
-/* Checks a side mapping (map/base over the local's dims) of a logical box of tensor t
- * into local l: map entries in [-1, t.ndim) and the mapped box inside the local's shape
- * (bases may be negative: they are relative to logical coordinates).  Returns NULL or a static description. */
-static const char *side_problem(const sw_plan_tensor *t, const sw_plan_local *l, const int8_t *map,
-                                const int64_t *base, const int64_t *start, const int64_t *size) {
-    for (int j = 0; j < l->ndim; j++) {
-        int m = map[j];
-        if (m < -1 || m >= t->ndim) return "a map entry out of range";
-        int64_t lo, hi;
-        if (m >= 0) {
-            if (sw_add64(base[j], start[m], &lo) || sw_add64(lo, size[m], &hi)) return "an overflowing offset";
-        } else {
-            lo = base[j];
-            hi = lo + (lo < INT64_MAX ? 1 : 0);
-        }
-        if (lo < 0 || hi > l->shape[j] || (m < 0 && lo >= l->shape[j]))
-            return "a box outside the local tensor";
-    }
-    return NULL;
-}
-
-int sw__plan_check(const sw_plan *p, const char *what, int status, sw_error *err) {
-    if (p->nwaves < 0) return sw__err(err, status, "%s: %d waves", what, p->nwaves);
-    if ((unsigned)p->scheduler >= SW_SCHED_COUNT)
-        return sw__err(err, status, "%s: unknown scheduler %u", what, (unsigned)p->scheduler);
-    for (uint32_t i = 0; i < p->ntensors; i++) {
-        const sw_plan_tensor *t = &p->tensors[i];
-        if (!t->name) return sw__err(err, status, "%s: tensor %u has no name", what, i);
-        if (t->ndim < 0 || t->ndim > SW_MAXDIM)
-            return sw__err(err, status, "%s: tensor %u has %d dims (at most %d)", what, i, t->ndim, SW_MAXDIM);
-        if ((unsigned)t->dtype >= SW_DT_COUNT)
-            return sw__err(err, status, "%s: tensor %u has unknown dtype %u", what, i, (unsigned)t->dtype);
-        for (int k = 0; k < t->ndim; k++)
-            if (t->shape[k] < 0) return sw__err(err, status, "%s: tensor %u has a negative dim", what, i);
-    }
-    for (uint32_t i = 1; i < p->nranks; i++)
-        if (p->ranks[i].rank <= p->ranks[i - 1].rank)
-            return sw__err(err, status, "%s: ranks not sorted (rank %d after %d)", what, p->ranks[i].rank,
-                           p->ranks[i - 1].rank);
-    for (uint32_t i = 0; i < p->nlocals; i++) {
-        const sw_plan_local *l = &p->locals[i];
-        if (!l->name) return sw__err(err, status, "%s: local %u has no name", what, i);
-        if (sw_plan_rank_index(p, l->rank) < 0)
-            return sw__err(err, status, "%s: local %u '%s' is on unknown rank %d", what, i, l->name, l->rank);
-        if (l->role != SW_ROLE_SRC && l->role != SW_ROLE_DST)
-            return sw__err(err, status, "%s: local %u '%s' has role %u", what, i, l->name, l->role);
-        if ((unsigned)l->dtype >= SW_DT_COUNT)
-            return sw__err(err, status, "%s: local %u '%s' has unknown dtype %u", what, i, l->name, (unsigned)l->dtype);
-        if (l->ndim < 0 || l->ndim > SW_MAXDIM)
-            return sw__err(err, status, "%s: local %u '%s' has %d dims (at most %d)", what, i, l->name, l->ndim,
-                           SW_MAXDIM);
-        for (int k = 0; k < l->ndim; k++)
-            if (l->shape[k] < 0) return sw__err(err, status, "%s: local %u '%s' has a negative dim", what, i, l->name);
-        if ((uint64_t)l->piece0 + l->npieces > p->npieces)
-            return sw__err(err, status, "%s: local %u '%s' references pieces %u..%llu of %u", what, i, l->name,
-                           l->piece0, (unsigned long long)l->piece0 + l->npieces, p->npieces);
-        for (uint32_t q = l->piece0; q < l->piece0 + l->npieces; q++) {
-            const sw_plan_piece *pc = &p->pieces[q];
-            if (pc->tensor >= p->ntensors)
-                return sw__err(err, status, "%s: piece %u references tensor %u of %u", what, q, pc->tensor, p->ntensors);
-            const sw_plan_tensor *t = &p->tensors[pc->tensor];
-            if (!box_inside(pc->start, pc->size, t->shape, t->ndim))
-                return sw__err(err, status, "%s: piece %u is outside the shape of tensor '%s'", what, q, t->name);
-            const char *why = side_problem(t, l, pc->map, pc->base, pc->start, pc->size);
-            if (why) return sw__err(err, status, "%s: piece %u of local %u '%s' has %s", what, q, i, l->name, why);
-        }
-    }
-    for (uint32_t q = 0; q < p->npieces; q++)
-        if (p->pieces[q].tensor >= p->ntensors)
-            return sw__err(err, status, "%s: piece %u references tensor %u of %u", what, q, p->pieces[q].tensor,
-                           p->ntensors);
-    for (uint32_t i = 0; i < p->nxfers; i++) {
-        const sw_plan_xfer *x = &p->xfers[i];
-        if (x->tensor >= p->ntensors)
-            return sw__err(err, status, "%s: transfer %u references tensor %u of %u", what, i, x->tensor, p->ntensors);
-        const sw_plan_tensor *t = &p->tensors[x->tensor];
-        if (!box_inside(x->start, x->size, t->shape, t->ndim))
-            return sw__err(err, status, "%s: transfer %u is outside the shape of tensor '%s'", what, i, t->name);
-        uint64_t n = 1;
-        for (int k = 0; k < t->ndim; k++)
-            if (__builtin_mul_overflow(n, (uint64_t)x->size[k], &n))
-                return sw__err(err, status, "%s: transfer %u has an overflowing size", what, i);
-        if (n != x->nelem)
-            return sw__err(err, status, "%s: transfer %u has nelem %llu but its box holds %llu", what, i,
-                           (unsigned long long)x->nelem, (unsigned long long)n);
-        if (sw_plan_rank_index(p, x->src_rank) < 0 || sw_plan_rank_index(p, x->dst_rank) < 0)
-            return sw__err(err, status, "%s: transfer %u is between unknown ranks %d -> %d", what, i, x->src_rank,
-                           x->dst_rank);
-        const sw_plan_side *sd[2] = {&x->src, &x->dst};
-        for (int s = 0; s < 2; s++) {
-            if (sd[s]->local >= p->nlocals)
-                return sw__err(err, status, "%s: transfer %u references %s local %u of %u", what, i,
-                               s ? "destination" : "source", sd[s]->local, p->nlocals);
-            const sw_plan_local *l = &p->locals[sd[s]->local];
-            const char *why = side_problem(t, l, sd[s]->map, sd[s]->base, x->start, x->size);
-            if (why)
-                return sw__err(err, status, "%s: transfer %u has %s on its %s side (local '%s')", what, i, why,
-                               s ? "destination" : "source", l->name);
-        }
-    }
-    for (uint32_t i = 0; i < p->nsegs; i++) {
-        const sw_plan_seg *g = &p->segs[i];
-        if (g->xfer >= p->nxfers)
-            return sw__err(err, status, "%s: segment %u references transfer %u of %u", what, i, g->xfer, p->nxfers);
-        uint64_t end;
-        if (__builtin_add_overflow(g->elem0, g->nelem, &end) || end > p->xfers[g->xfer].nelem)
-            return sw__err(err, status, "%s: segment %u (elements %llu+%llu) is outside transfer %u of %llu elements",
-                           what, i, (unsigned long long)g->elem0, (unsigned long long)g->nelem, g->xfer,
-                           (unsigned long long)p->xfers[g->xfer].nelem);
-    }
-    for (uint32_t i = 0; i < p->ntasks; i++) {
-        const sw_plan_task *t = &p->tasks[i];
-        if (sw_plan_rank_index(p, t->src) < 0 || sw_plan_rank_index(p, t->dst) < 0)
-            return sw__err(err, status, "%s: task %u is between unknown ranks %d -> %d", what, i, t->src, t->dst);
-        if (t->cls >= SW_LINK_COUNT) return sw__err(err, status, "%s: task %u has link class %u", what, i, t->cls);
-        if (t->wave < 0 || t->wave >= p->nwaves)
-            return sw__err(err, status, "%s: task %u is in wave %d of %d", what, i, t->wave, p->nwaves);
-        if ((uint64_t)t->seg0 + t->nseg > p->nsegs)
-            return sw__err(err, status, "%s: task %u references segment %llu of %u", what, i,
-                           (unsigned long long)t->seg0 + t->nseg - 1, p->nsegs);
-        if ((uint64_t)t->dep0 + t->ndep > p->ndeps)
-            return sw__err(err, status, "%s: task %u references dep %llu of %u", what, i,
-                           (unsigned long long)t->dep0 + t->ndep - 1, p->ndeps);
-    }
-    for (uint32_t i = 0; i < p->ndeps; i++)
-        if (p->deps[i] >= p->ntasks)
-            return sw__err(err, status, "%s: dep %u references task %u of %u", what, i, p->deps[i], p->ntasks);
-    return SW_OK;
-}
-
-/* ==== writer ========================================================================== */
-
-typedef struct wbuf {
-    uint8_t *d;
-    size_t n, cap;
-    int oom;
-} wbuf;
-
-static void w_bytes(wbuf *b, const void *src, size_t n) {
-    if (b->oom) return;
-    if (SW_GROW(b->d, b->cap, b->n + n)) {
-        b->oom = 1;
-        return;
-    }
-    memcpy(b->d + b->n, src, n);
-    b->n += n;
-}
-static void w_u8(wbuf *b, uint8_t v) { w_bytes(b, &v, 1); }
-static void w_u32(wbuf *b, uint32_t v) {
-    uint8_t x[4];
-    for (int i = 0; i < 4; i++) x[i] = (uint8_t)(v >> (8 * i));
-    w_bytes(b, x, 4);
-}
-static void w_u64(wbuf *b, uint64_t v) {
-    uint8_t x[8];
-    for (int i = 0; i < 8; i++) x[i] = (uint8_t)(v >> (8 * i));
-    w_bytes(b, x, 8);
-}
-static void w_i32(wbuf *b, int32_t v) { w_u32(b, (uint32_t)v); }
-static void w_i64(wbuf *b, int64_t v) { w_u64(b, (uint64_t)v); }
-static void w_f64(wbuf *b, double v) {
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    w_u64(b, u);
-}
-static void w_str(wbuf *b, const char *s) {
-    if (!s) s = "";
-    size_t n = strlen(s);
-    w_u32(b, (uint32_t)n);
-    w_bytes(b, s, n);
-    w_u8(b, 0);
-}
-static void put_u64_at(uint8_t *d, uint64_t v) {
-    for (int i = 0; i < 8; i++) d[i] = (uint8_t)(v >> (8 * i));
-}
-static uint64_t get_u64_at(const uint8_t *d) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)d[i] << (8 * i);
-    return v;
-}
-static uint32_t get_u32_at(const uint8_t *d) {
-    return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
-}
-
-static void w_side(wbuf *b, const sw_plan *p, const sw_plan_side *s) {
-    w_u32(b, s->local);
-    for (int j = 0; j < p->locals[s->local].ndim; j++) {
-        w_u8(b, (uint8_t)s->map[j]);
-        w_i64(b, s->base[j]);
-    }
-}
-
-static void w_xfer(wbuf *b, const sw_plan *p, uint32_t i) {
-    const sw_plan_xfer *x = &p->xfers[i];
-    w_u32(b, i);
-    w_u32(b, x->tensor);
-    for (int k = 0; k < p->tensors[x->tensor].ndim; k++) {
-        w_i64(b, x->start[k]);
-        w_i64(b, x->size[k]);
-    }
-    w_u64(b, x->nelem);
-    w_i32(b, x->src_rank);
-    w_i32(b, x->dst_rank);
-    w_side(b, p, &x->src);
-    w_side(b, p, &x->dst);
-}
-
-static void w_task(wbuf *b, const sw_plan *p, uint32_t i) {
-    const sw_plan_task *t = &p->tasks[i];
-    w_u32(b, i);
-    w_i32(b, t->src);
-    w_i32(b, t->dst);
-    w_u8(b, t->cls);
-    w_u8(b, t->relay);
-    w_i32(b, t->wave);
-    w_u64(b, t->bytes);
-    w_u32(b, t->seg0);
-    w_u32(b, t->nseg);
-    for (uint32_t k = 0; k < t->nseg; k++) {
-        const sw_plan_seg *g = &p->segs[t->seg0 + k];
-        w_u32(b, g->xfer);
-        w_u64(b, g->elem0);
-        w_u64(b, g->nelem);
-    }
-    w_u32(b, t->dep0);
-    w_u32(b, t->ndep);
-    for (uint32_t k = 0; k < t->ndep; k++) w_u32(b, p->deps[t->dep0 + k]);
-}
-
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-int sw__plan_io_reseal(uint8_t *buf, size_t len) {
-    if (len < SW_PLAN_PREAMBLE) return -1;
-    uint64_t hoff = get_u64_at(buf + 32), hlen = get_u64_at(buf + 40);
-    if (hoff > len || hlen > len - hoff) return -1;
-    /* section checksums: the directory is the header's last nranks * 32 bytes */
-    if (hlen >= 4) {
-        const uint8_t *h = buf + hoff;
-        uint32_t nr = get_u32_at(h + hlen - 4);
-        if ((uint64_t)nr * DIR_ENTRY <= hlen - 4) {
-            uint8_t *dir = buf + hoff + hlen - 4 - (uint64_t)nr * DIR_ENTRY;
-            for (uint32_t r = 0; r < nr; r++) {
-                uint64_t so = get_u64_at(dir + r * DIR_ENTRY + 8), sl = get_u64_at(dir + r * DIR_ENTRY + 16);
-                if (so <= len && sl <= len - so) put_u64_at(dir + r * DIR_ENTRY + 24, sw__fnv1a64(buf + so, sl));
-            }
-        }
-    }
-    put_u64_at(buf + 48, sw__fnv1a64(buf + hoff, hlen));
-    put_u64_at(buf + 24, sw__fnv1a64(buf + 32, len - 32));
-    return 0;
-}
-
-int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *err) {
-    *out = NULL;
-    *len = 0;
-    int rc = sw__plan_check(p, "cannot write plan", SW_INTERNAL, err);
-    if (rc) return rc;
-    wbuf b = {0};
-    uint32_t nr = p->nranks;
-    /* tasks of each rank (as src or dst), in task order: counting sort */
-    uint32_t *cnt = calloc((size_t)nr + 1, sizeof *cnt);
-    uint32_t *list = malloc(((size_t)p->ntasks * 2 + 1) * sizeof *list);
-    uint32_t *xcnt = calloc((size_t)nr + 1, sizeof *xcnt);
-    uint32_t *xlist = malloc(((size_t)p->nxfers + 1) * sizeof *xlist);
-    uint32_t *stamp = calloc((size_t)p->nxfers + 1, sizeof *stamp);
-    uint32_t *sel = malloc(((size_t)p->nxfers + 1) * sizeof *sel);
-    uint64_t *dir = calloc((size_t)nr * 3 + 1, sizeof *dir);
-    if (!cnt || !list || !xcnt || !xlist || !stamp || !sel || !dir) {
-        rc = sw__err(err, SW_NOMEM, "out of memory writing a plan");
-        goto out;
-    }
-    for (uint32_t i = 0; i < p->ntasks; i++) {
-        uint32_t s = (uint32_t)sw_plan_rank_index(p, p->tasks[i].src), d = (uint32_t)sw_plan_rank_index(p, p->tasks[i].dst);
-        cnt[s + 1]++;
-        if (d != s) cnt[d + 1]++;
-    }
-    for (uint32_t r = 0; r < nr; r++) cnt[r + 1] += cnt[r];
-    {
-        uint32_t *fill = calloc((size_t)nr + 1, sizeof *fill);
-        if (!fill) {
-            rc = sw__err(err, SW_NOMEM, "out of memory writing a plan");
-            goto out;
-        }
-        for (uint32_t i = 0; i < p->ntasks; i++) {
-            uint32_t s = (uint32_t)sw_plan_rank_index(p, p->tasks[i].src), d = (uint32_t)sw_plan_rank_index(p, p->tasks[i].dst);
-            list[cnt[s] + fill[s]++] = i;
-            if (d != s) list[cnt[d] + fill[d]++] = i;
-        }
-        for (uint32_t x = 0; x < p->nxfers; x++) xcnt[(uint32_t)sw_plan_rank_index(p, p->xfers[x].dst_rank) + 1]++;
-        for (uint32_t r = 0; r < nr; r++) xcnt[r + 1] += xcnt[r];
-        memset(fill, 0, ((size_t)nr + 1) * sizeof *fill);
-        for (uint32_t x = 0; x < p->nxfers; x++) {
-            uint32_t d = (uint32_t)sw_plan_rank_index(p, p->xfers[x].dst_rank);
-            xlist[xcnt[d] + fill[d]++] = x;
-        }
-        free(fill);
-    }
-
-    /* preamble (patched at the end) */
-    w_bytes(&b, SW_PLAN_MAGIC, 8);
-    w_u32(&b, SW_PLAN_VERSION);
-    w_u32(&b, SW_PLAN_PREAMBLE);
-    for (int i = 0; i < 6; i++) w_u64(&b, 0);
-    size_t hoff = b.n;
-    /* header */
-    w_str(&b, p->model);
-    w_str(&b, p->sync);
-    w_str(&b, p->from);
-    w_str(&b, p->to);
-    w_u32(&b, (uint32_t)p->scheduler);
-    for (int c = 0; c < SW_LINK_COUNT; c++) {
-        w_f64(&b, p->topo.link[c].bandwidth);
-        w_f64(&b, p->topo.link[c].latency);
-    }
-    w_i64(&b, p->topo.gpus_per_nic);
-    w_i64(&b, p->bucket);
-    for (int c = 0; c < SW_LINK_COUNT; c++) w_i64(&b, p->chunk[c]);
-    w_i32(&b, p->nwaves);
-    for (int c = 0; c < SW_LINK_COUNT; c++) w_u64(&b, p->stats.bytes[c]);
-    w_u64(&b, p->stats.unique_bytes);
-    for (int c = 0; c < SW_LINK_COUNT; c++) w_u64(&b, p->stats.max_send[c]);
-    for (int c = 0; c < SW_LINK_COUNT; c++) w_u64(&b, p->stats.max_recv[c]);
-    w_u64(&b, p->stats.max_staging);
-    w_f64(&b, p->stats.predicted_s);
-    w_f64(&b, p->stats.lower_bound_s);
-    w_u32(&b, p->ntensors);
-    w_u32(&b, p->nranks);
-    w_u32(&b, p->nlocals);
-    w_u32(&b, p->npieces);
-    w_u32(&b, p->nxfers);
-    w_u32(&b, p->nsegs);
-    w_u32(&b, p->ntasks);
-    w_u32(&b, p->ndeps);
-    for (uint32_t i = 0; i < p->ntensors; i++) {
-        const sw_plan_tensor *t = &p->tensors[i];
-        w_str(&b, t->name);
-        w_u8(&b, (uint8_t)t->dtype);
-        w_u8(&b, t->skipped ? 1 : 0); /* flags: bit 0 = skipped by the sync */
-        w_u8(&b, (uint8_t)t->ndim);
-        for (int k = 0; k < t->ndim; k++) w_i64(&b, t->shape[k]);
-    }
-    for (uint32_t i = 0; i < nr; i++) {
-        w_i32(&b, p->ranks[i].rank);
-        w_i32(&b, p->ranks[i].host);
-        w_i32(&b, p->ranks[i].device);
-    }
-    /* the owner's ndim of each piece (pieces of no local keep 0 map entries) */
-    uint8_t *nmap = calloc((size_t)p->npieces + 1, 1);
-    if (!nmap) {
-        rc = sw__err(err, SW_NOMEM, "out of memory writing a plan");
-        goto out;
-    }
-    for (uint32_t i = 0; i < p->nlocals; i++) {
-        const sw_plan_local *l = &p->locals[i];
-        w_str(&b, l->name);
-        w_i32(&b, l->rank);
-        w_u8(&b, l->role);
-        w_u8(&b, (uint8_t)l->dtype);
-        w_u8(&b, (uint8_t)l->ndim);
-        for (int k = 0; k < l->ndim; k++) w_i64(&b, l->shape[k]);
-        w_u32(&b, l->piece0);
-        w_u32(&b, l->npieces);
-        for (uint32_t q = l->piece0; q < l->piece0 + l->npieces; q++)
-            if (l->ndim > nmap[q]) nmap[q] = (uint8_t)l->ndim;
-    }
-    for (uint32_t q = 0; q < p->npieces; q++) {
-        const sw_plan_piece *pc = &p->pieces[q];
-        w_u32(&b, pc->tensor);
-        for (int k = 0; k < p->tensors[pc->tensor].ndim; k++) {
-            w_i64(&b, pc->start[k]);
-            w_i64(&b, pc->size[k]);
-        }
-        w_u8(&b, nmap[q]);
-        for (int j = 0; j < nmap[q]; j++) {
-            w_u8(&b, (uint8_t)pc->map[j]);
-            w_i64(&b, pc->base[j]);
-        }
-    }
-    free(nmap);
-    size_t dir_at = b.n;
-    for (uint32_t r = 0; r < nr; r++) {
-        w_i32(&b, p->ranks[r].rank);
-        w_u32(&b, 0);
-        w_u64(&b, 0);
-        w_u64(&b, 0);
-        w_u64(&b, 0);
-    }
-    w_u32(&b, nr);
-    size_t hlen = b.n - hoff;
-    /* sections */
-    for (uint32_t r = 0; r < nr; r++) {
-        size_t so = b.n;
-        uint32_t nsel = 0;
-        for (uint32_t k = xcnt[r]; k < xcnt[r + 1]; k++) {
-            stamp[xlist[k]] = r + 1;
-            sel[nsel++] = xlist[k];
-        }
-        for (uint32_t k = cnt[r]; k < cnt[r + 1]; k++) {
-            const sw_plan_task *t = &p->tasks[list[k]];
-            for (uint32_t s = 0; s < t->nseg; s++) {
-                uint32_t x = p->segs[t->seg0 + s].xfer;
-                if (stamp[x] != r + 1) {
-                    stamp[x] = r + 1;
-                    sel[nsel++] = x;
-                }
-            }
-        }
-        qsort(sel, nsel, sizeof *sel, cmp_u32);
-        w_i32(&b, p->ranks[r].rank);
-        w_u32(&b, nsel);
-        for (uint32_t k = 0; k < nsel; k++) w_xfer(&b, p, sel[k]);
-        w_u32(&b, cnt[r + 1] - cnt[r]);
-        for (uint32_t k = cnt[r]; k < cnt[r + 1]; k++) w_task(&b, p, list[k]);
-        dir[3 * r] = so;
-        dir[3 * r + 1] = b.n - so;
-    }
-    if (b.oom) {
-        rc = sw__err(err, SW_NOMEM, "out of memory writing a plan");
-        goto out;
-    }
-    for (uint32_t r = 0; r < nr; r++) {
-        put_u64_at(b.d + dir_at + (size_t)r * DIR_ENTRY + 8, dir[3 * r]);
-        put_u64_at(b.d + dir_at + (size_t)r * DIR_ENTRY + 16, dir[3 * r + 1]);
-    }
-    put_u64_at(b.d + 16, b.n);
-    put_u64_at(b.d + 32, hoff);
-    put_u64_at(b.d + 40, hlen);
-    sw__plan_io_reseal(b.d, b.n);
-    *out = b.d;
-    *len = b.n;
-    b.d = NULL;
-out:
-    free(b.d);
-    free(cnt);
-    free(list);
-    free(xcnt);
-    free(xlist);
-    free(stamp);
-    free(sel);
-    free(dir);
-    return rc;
-}
-
-int sw_plan_write(const sw_plan *p, const char *path, sw_error *err) {
-    uint8_t *buf;
-    size_t len;
-    int rc = sw_plan_write_mem(p, &buf, &len, err);
-    if (rc) return rc;
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        rc = sw__err(err, SW_IO, "cannot write plan '%s': %s", path, strerror(errno));
-        free(buf);
-        return rc;
-    }
-    size_t w = fwrite(buf, 1, len, f);
-    int e = errno;
-    if (fclose(f) != 0 || w != len) rc = sw__err(err, SW_IO, "cannot write plan '%s': %s", path, strerror(e ? e : EIO));
-    free(buf);
-    return rc;
-}
-
-/* ==== reader ========================================================================== */
 
 typedef struct rcur {
     const uint8_t *d;
@@ -539,11 +36,11 @@ static uint8_t r_u8(rcur *c) {
 }
 static uint32_t r_u32(rcur *c) {
     const uint8_t *p = r_take(c, 4);
-    return p ? get_u32_at(p) : 0;
+    return p ? sw__get_u32_at(p) : 0;
 }
 static uint64_t r_u64(rcur *c) {
     const uint8_t *p = r_take(c, 8);
-    return p ? get_u64_at(p) : 0;
+    return p ? sw__get_u64_at(p) : 0;
 }
 static int32_t r_i32(rcur *c) { return (int32_t)r_u32(c); }
 static int64_t r_i64(rcur *c) { return (int64_t)r_u64(c); }
@@ -944,37 +441,37 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
         rc = CORRUPT(&cx, "plan '%s': not a shardwave plan (bad magic)", name);
         goto fail;
     }
-    uint32_t ver = get_u32_at(pre + 8);
+    uint32_t ver = sw__get_u32_at(pre + 8);
     if (ver != SW_PLAN_VERSION) {
         rc = CORRUPT(&cx, "plan '%s': format version %u, this build reads version %u", name, ver, SW_PLAN_VERSION);
         goto fail;
     }
-    if (get_u32_at(pre + 12) != SW_PLAN_PREAMBLE) {
-        rc = CORRUPT(&cx, "plan '%s': preamble of %u bytes, expected %u", name, get_u32_at(pre + 12), SW_PLAN_PREAMBLE);
+    if (sw__get_u32_at(pre + 12) != SW_PLAN_PREAMBLE) {
+        rc = CORRUPT(&cx, "plan '%s': preamble of %u bytes, expected %u", name, sw__get_u32_at(pre + 12), SW_PLAN_PREAMBLE);
         goto fail;
     }
-    if (get_u64_at(pre + 16) != fsize) {
+    if (sw__get_u64_at(pre + 16) != fsize) {
         rc = CORRUPT(&cx, "plan '%s': the file has %llu bytes but its preamble says %llu (truncated or extended)", name,
-                     (unsigned long long)fsize, (unsigned long long)get_u64_at(pre + 16));
+                     (unsigned long long)fsize, (unsigned long long)sw__get_u64_at(pre + 16));
         goto fail;
     }
     if (s->mem && only_rank < 0) {
-        uint64_t want = get_u64_at(pre + 24), got = sw__fnv1a64(s->mem + 32, fsize - 32);
+        uint64_t want = sw__get_u64_at(pre + 24), got = sw__plan_checksum(s->mem + 32, fsize - 32);
         if (want != got) {
             rc = CORRUPT(&cx, "plan '%s': checksum mismatch (stored %016llx, computed %016llx)", name,
                          (unsigned long long)want, (unsigned long long)got);
             goto fail;
         }
     }
-    cx.hoff = get_u64_at(pre + 32);
-    cx.hlen = get_u64_at(pre + 40);
+    cx.hoff = sw__get_u64_at(pre + 32);
+    cx.hlen = sw__get_u64_at(pre + 40);
     if (cx.hoff != SW_PLAN_PREAMBLE || cx.hlen > fsize - cx.hoff) {
         rc = CORRUPT(&cx, "plan '%s': header at offset %llu, %llu bytes, outside the file (%llu bytes)", name,
                      (unsigned long long)cx.hoff, (unsigned long long)cx.hlen, (unsigned long long)fsize);
         goto fail;
     }
     SW_CHECK_GOTO(src_get(&cx, s, cx.hoff, cx.hlen, &hdr, &hdr_o), rc, fail);
-    if (sw__fnv1a64(hdr, cx.hlen) != get_u64_at(pre + 48)) {
+    if (sw__plan_checksum(hdr, cx.hlen) != sw__get_u64_at(pre + 48)) {
         rc = CORRUPT(&cx, "plan '%s': header checksum mismatch", name);
         goto fail;
     }
@@ -1000,7 +497,7 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
         for (uint32_t r = 0; r < p->nranks; r++) {
             const uint8_t *sd = s->mem + cx.dir[3 * r];
             uint64_t sl = cx.dir[3 * r + 1];
-            if (sw__fnv1a64(sd, sl) != cx.dir[3 * r + 2]) {
+            if (sw__plan_checksum(sd, sl) != cx.dir[3 * r + 2]) {
                 rc = CORRUPT(&cx, "plan '%s': checksum mismatch in the section of rank %d", name, p->ranks[r].rank);
                 goto fail;
             }
@@ -1028,7 +525,7 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
         }
         uint64_t so = cx.dir[3 * ri], sl = cx.dir[3 * ri + 1];
         SW_CHECK_GOTO(src_get(&cx, s, so, sl, &sec, &sec_o), rc, fail);
-        if (sw__fnv1a64(sec, sl) != cx.dir[3 * ri + 2]) {
+        if (sw__plan_checksum(sec, sl) != cx.dir[3 * ri + 2]) {
             rc = CORRUPT(&cx, "plan '%s': checksum mismatch in the section of rank %d", name, only_rank);
             goto fail;
         }
@@ -1068,7 +565,7 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
     }
     char what[600];
     snprintf(what, sizeof what, "plan '%s'", name);
-    SW_CHECK_GOTO(sw__plan_check(p, what, SW_CORRUPT, err), rc, fail);
+    SW_CHECK_GOTO(sw__plan_struct_check(p, what, SW_CORRUPT, err), rc, fail);
     if (info) {
         info->version = ver;
         info->size = fsize;

@@ -1,4 +1,5 @@
-#include "validate.h"
+#include "data_validate.h"
+#include "diag.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +33,13 @@ static int64_t box_linear(const sw_box_geom *g, const int64_t *start, const int6
 
 enum { RUN = 4096 };
 
-int sw_validate_fill(const sw_plan *p, int32_t rank, void *const *ptrs, sw_error *err) {
+int sw_data_fill(const sw_plan *p, int32_t rank, void *const *ptrs, sw_error *err) {
     uint8_t *tmp = malloc(RUN * 8);
     if (!tmp) return sw__err(err, SW_NOMEM, "out of memory");
     for (uint32_t li = 0; li < p->nlocals; li++) {
         const sw_plan_local *l = &p->locals[li];
         if (l->role != SW_ROLE_SRC || !mine(l, rank) || !ptrs[li]) continue;
-        memset(ptrs[li], 0, sw_local_nbytes(l));
+        memset(ptrs[li], 0, sw_plan_local_nbytes(l));
         size_t es = (size_t)sw_dtype_size(l->dtype);
         for (uint32_t k = 0; k < l->npieces; k++) {
             const sw_plan_piece *pc = &p->pieces[l->piece0 + k];
@@ -74,19 +75,19 @@ int sw_validate_fill(const sw_plan *p, int32_t rank, void *const *ptrs, sw_error
     return SW_OK;
 }
 
-void sw_validate_poison(const sw_plan *p, int32_t rank, void *const *ptrs) {
+void sw_data_poison(const sw_plan *p, int32_t rank, void *const *ptrs) {
     for (uint32_t li = 0; li < p->nlocals; li++) {
         const sw_plan_local *l = &p->locals[li];
-        if (l->role == SW_ROLE_DST && mine(l, rank) && ptrs[li]) memset(ptrs[li], 0xA5, sw_local_nbytes(l));
+        if (l->role == SW_ROLE_DST && mine(l, rank) && ptrs[li]) memset(ptrs[li], 0xA5, sw_plan_local_nbytes(l));
     }
 }
 
 /* Marks the elements of a local covered by its pieces. */
-void sw_validate_zero_padding(const sw_plan *p, int32_t rank, void *const *ptrs) {
+void sw_data_zero_padding(const sw_plan *p, int32_t rank, void *const *ptrs) {
     for (uint32_t li = 0; li < p->nlocals; li++) {
         const sw_plan_local *l = &p->locals[li];
         if (l->role != SW_ROLE_DST || !mine(l, rank) || !ptrs[li]) continue;
-        size_t es = (size_t)sw_dtype_size(l->dtype), n = sw_local_nbytes(l) / (es ? es : 1);
+        size_t es = (size_t)sw_dtype_size(l->dtype), n = sw_plan_local_nbytes(l) / (es ? es : 1);
         uint8_t *covered = calloc(n + 1, 1);
         if (!covered) continue;
         for (uint32_t k = 0; k < l->npieces; k++) {
@@ -135,7 +136,7 @@ static uint64_t bits_of(const uint8_t *e, size_t es) {
     return v;
 }
 
-int sw_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_validate_report *rep, sw_error *err) {
+int sw_data_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_report *rep, sw_error *err) {
     memset(rep, 0, sizeof *rep);
     xref *idx = malloc(((size_t)p->nxfers + 1) * sizeof *idx);
     uint8_t *a = malloc(RUN * 8), *b = malloc(RUN * 8), *got = malloc(RUN * 8);
@@ -208,8 +209,8 @@ int sw_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_vali
                 for (uint64_t i = 0; i < run; i++) {
                     if (!memcmp(got + i * es, a + i * es, es)) continue;
                     rep->bad++;
-                    if (rep->nshown < SW_VALIDATE_REPORT) {
-                        sw_mismatch *m = &rep->shown[rep->nshown++];
+                    if (rep->nshown < SW_DATA_REPORT) {
+                        sw_data_mismatch *m = &rep->shown[rep->nshown++];
                         m->local = x->dst.local;
                         int64_t o = off + (int64_t)i * stride;
                         for (int j = dl->ndim - 1; j >= 0; j--) {
@@ -232,7 +233,7 @@ out:
     return rc;
 }
 
-void sw_validate_describe(const sw_plan *p, const sw_mismatch *m, char *buf, size_t cap) {
+void sw_data_describe(const sw_plan *p, const sw_data_mismatch *m, char *buf, size_t cap) {
     const sw_plan_local *l = &p->locals[m->local];
     size_t n = (size_t)snprintf(buf, cap, "rank %d, %s[", l->rank, l->name);
     for (int j = 0; j < l->ndim && n < cap; j++) n += (size_t)snprintf(buf + n, cap - n, "%s%lld", j ? ", " : "", (long long)m->index[j]);

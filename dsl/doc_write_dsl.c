@@ -1,3 +1,7 @@
+/*
+ * doc_write_dsl.c - the document tree as the textual DSL (see doc_write.h).  The writer
+ * knows the layout language's schema: each section has its clause emitters.
+ */
 #include "doc_write.h"
 #include "dsl_load.h"
 
@@ -6,209 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LINE_WIDTH 100
-
-/* ---- a growable string ------------------------------------------------------------ */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (SW_GROW(b->p, b->cap, b->n + n + 1)) {
-        b->oom = 1;
-        return;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-static void sb_putc(sbuf *b, char ch) { sb_putn(b, &ch, 1); }
-static void sb_indent(sbuf *b, int n) {
-    for (int i = 0; i < n; i++) sb_putc(b, ' ');
-}
-static void sb_free(sbuf *b) {
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-/* ---- YAML ------------------------------------------------------------------------- */
-
-static int is_word(const char *s, const char *const *words) {
-    for (; *words; words++)
-        if (!strcmp(s, *words)) return 1;
-    return 0;
-}
-
-/* Would a plain scalar with this text be read back as something other than a string? */
-static int looks_typed(const char *s) {
-    static const char *const w[] = {"true", "false", "True", "False", "TRUE", "FALSE", "yes", "no", "Yes", "No",
-                                    "YES", "NO", "on", "off", "On", "Off", "ON", "OFF", "y", "n", "Y", "N",
-                                    "null", "Null", "NULL", "~", NULL};
-    if (!*s || is_word(s, w)) return 1;
-    const char *p = s;
-    if (*p == '-' || *p == '+') p++;
-    if (*p == '.') p++;
-    return isdigit((unsigned char)*p);
-}
-
-/* Can text be written as a plain scalar (in a flow collection when in_flow)? */
-static int plain_ok(const char *s, int in_flow) {
-    size_t n = strlen(s);
-    if (!n || s[0] == ' ' || s[n - 1] == ' ' || s[n - 1] == ':') return 0;
-    if (strchr("?:,[]{}#&*!|>'\"%@`", s[0])) return 0;
-    if (s[0] == '-' && (n == 1 || s[1] == ' ')) return 0;
-    for (const char *p = s; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch < 0x20 || ch == 0x7f) return 0;
-        if (ch == ':' && (p[1] == ' ' || in_flow)) return 0;
-        if (ch == '#' && p > s && p[-1] == ' ') return 0;
-        if (in_flow && strchr(",[]{}", ch)) return 0;
-    }
-    return 1;
-}
-
-static void yaml_quoted(sbuf *b, const char *s) {
-    sb_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char tmp[8];
-        if (*p == '"' || *p == '\\') {
-            sb_putc(b, '\\');
-            sb_putc(b, (char)*p);
-        } else if (*p == '\n') {
-            sb_puts(b, "\\n");
-        } else if (*p == '\t') {
-            sb_puts(b, "\\t");
-        } else if (*p < 0x20 || *p == 0x7f) {
-            snprintf(tmp, sizeof tmp, "\\x%02x", *p);
-            sb_puts(b, tmp);
-        } else {
-            sb_putc(b, (char)*p);
-        }
-    }
-    sb_putc(b, '"');
-}
-
-static void yaml_scalar(sbuf *b, const sw_doc *d, int in_flow) {
-    if (d->style == SW_DOC_PLAIN && !d->text[0]) { /* an empty value (null) stays null */
-        sb_puts(b, "null");
-        return;
-    }
-    int plain = plain_ok(d->text, in_flow) && (d->style == SW_DOC_PLAIN || !looks_typed(d->text));
-    if (plain) sb_puts(b, d->text);
-    else yaml_quoted(b, d->text);
-}
-
-static int depth(const sw_doc *d) {
-    if (d->kind == SW_DOC_SCALAR) return 0;
-    int m = 0;
-    for (size_t i = 0; i < d->n; i++) {
-        int k = depth(d->kind == SW_DOC_MAP ? d->vals[i] : d->items[i]);
-        if (k > m) m = k;
-    }
-    return m + 1;
-}
-
-static void yaml_flow(sbuf *b, const sw_doc *d) {
-    if (d->kind == SW_DOC_SCALAR) {
-        yaml_scalar(b, d, 1);
-        return;
-    }
-    int map = d->kind == SW_DOC_MAP;
-    sb_putc(b, map ? '{' : '[');
-    for (size_t i = 0; i < d->n; i++) {
-        if (i) sb_puts(b, ", ");
-        if (map) {
-            yaml_scalar(b, d->keys[i], 1);
-            sb_puts(b, ": ");
-            yaml_flow(b, d->vals[i]);
-        } else {
-            yaml_flow(b, d->items[i]);
-        }
-    }
-    sb_putc(b, map ? '}' : ']');
-}
-
-/* The flow form of d when it is short and shallow enough for one line of `room`. */
-static int try_flow(sbuf *b, const sw_doc *d, int room) {
-    if (d->kind == SW_DOC_SCALAR) {
-        yaml_scalar(b, d, 0);
-        return 1;
-    }
-    if (depth(d) > 2 && d->n) return 0;
-    if (d->kind == SW_DOC_SEQ) /* lists of mappings (tensors, rules, syncs) stay in block style */
-        for (size_t i = 0; i < d->n; i++)
-            if (d->items[i]->kind == SW_DOC_MAP) return 0;
-    sbuf t = {0};
-    yaml_flow(&t, d);
-    int ok = !t.oom && (int)t.n <= room;
-    if (ok) sb_puts(b, t.p);
-    sb_free(&t);
-    return ok;
-}
-
-static void yaml_block(sbuf *b, const sw_doc *d, int indent, int first_inline);
-
-/* The value after "key:" or "- ", at column col, of a block node at indent. */
-static void yaml_value(sbuf *b, const sw_doc *v, int indent, int col) {
-    sb_putc(b, ' ');
-    if (try_flow(b, v, LINE_WIDTH - col - 1)) {
-        sb_putc(b, '\n');
-        return;
-    }
-    b->n--; /* the space */
-    sb_putc(b, '\n');
-    yaml_block(b, v, indent, 0);
-}
-
-/* A block collection whose lines start at indent; when first_inline, the first line
- * continues a "- " already written. */
-static void yaml_block(sbuf *b, const sw_doc *d, int indent, int first_inline) {
-    for (size_t i = 0; i < d->n; i++) {
-        if (!(first_inline && i == 0)) sb_indent(b, indent);
-        if (d->kind == SW_DOC_MAP) {
-            size_t at = b->n;
-            yaml_scalar(b, d->keys[i], 0);
-            sb_putc(b, ':');
-            int col = indent + (int)(b->n - at);
-            const sw_doc *v = d->vals[i];
-            yaml_value(b, v, v->kind == SW_DOC_SEQ ? indent : indent + 2, col);
-        } else {
-            const sw_doc *v = d->items[i];
-            sb_putc(b, '-');
-            if (v->kind == SW_DOC_MAP && v->n) {
-                sb_putc(b, ' ');
-                if (try_flow(b, v, LINE_WIDTH - indent - 2)) sb_putc(b, '\n');
-                else yaml_block(b, v, indent + 2, 1);
-            } else {
-                yaml_value(b, v, indent + 2, indent + 1);
-            }
-        }
-    }
-}
-
-int sw_doc_write_yaml(FILE *f, const sw_doc *root, sw_error *err) {
-    sbuf b = {0};
-    if (root->kind == SW_DOC_SCALAR) {
-        yaml_scalar(&b, root, 0);
-        sb_putc(&b, '\n');
-    } else if (!root->n) {
-        sb_puts(&b, root->kind == SW_DOC_MAP ? "{}\n" : "[]\n");
-    } else {
-        yaml_block(&b, root, 0, 0);
-    }
-    int rc = SW_OK;
-    if (b.oom) rc = sw__err(err, SW_NOMEM, "out of memory writing YAML");
-    else if (fwrite(b.p, 1, b.n, f) != b.n) rc = sw__err(err, SW_IO, "cannot write the output");
-    sb_free(&b);
-    return rc;
-}
-
-/* ---- DSL -------------------------------------------------------------------------- */
+#include "buf.h"
 
 static const char *const dsl_keywords[] = {
     "shardwave", "model", "dtype", "let", "tensor", "for", "in", "shape", "layout", "first_rank", "mesh",
@@ -217,7 +19,7 @@ static const char *const dsl_keywords[] = {
     "true", "false", NULL};
 
 typedef struct dw {
-    sbuf out;
+    sw_buf out;
     sw_error *err;
     int failed;
 } dw;
@@ -247,43 +49,43 @@ static int need_scalar(dw *w, const sw_doc *d, const char *what) {
     return dw_fail(w, d, "%s must be a scalar, not %s", what, sw_doc_kind_name(d->kind));
 }
 
-static int dsl_string(dw *w, sbuf *b, const sw_doc *d, const char *what) {
+static int dsl_string(dw *w, sw_buf *b, const sw_doc *d, const char *what) {
     if (need_scalar(w, d, what)) return -1;
-    sb_putc(b, '"');
+    sw_buf_putc(b, '"');
     for (const unsigned char *p = (const unsigned char *)d->text; *p; p++) {
         if (*p == '"' || *p == '\\') {
-            sb_putc(b, '\\');
-            sb_putc(b, (char)*p);
+            sw_buf_putc(b, '\\');
+            sw_buf_putc(b, (char)*p);
         } else if (*p == '\n') {
-            sb_puts(b, "\\n");
+            sw_buf_puts(b, "\\n");
         } else if (*p == '\t') {
-            sb_puts(b, "\\t");
+            sw_buf_puts(b, "\\t");
         } else if (*p < 0x20) {
             return dw_fail(w, d, "%s holds a control character", what);
         } else {
-            sb_putc(b, (char)*p);
+            sw_buf_putc(b, (char)*p);
         }
     }
-    sb_putc(b, '"');
+    sw_buf_putc(b, '"');
     return 0;
 }
 
 /* A name: bare when it is an identifier and no keyword, else quoted. */
-static int dsl_name(dw *w, sbuf *b, const sw_doc *d, const char *what) {
+static int dsl_name(dw *w, sw_buf *b, const sw_doc *d, const char *what) {
     if (need_scalar(w, d, what)) return -1;
-    if (is_identifier(d->text) && !is_word(d->text, dsl_keywords)) {
-        sb_puts(b, d->text);
+    if (is_identifier(d->text) && !sw__doc_is_word(d->text, dsl_keywords)) {
+        sw_buf_puts(b, d->text);
         return 0;
     }
     return dsl_string(w, b, d, what);
 }
 
 /* A variable, constant or axis name: must be an identifier (keywords are fine). */
-static int dsl_ident(dw *w, sbuf *b, const sw_doc *d, const char *what) {
+static int dsl_ident(dw *w, sw_buf *b, const sw_doc *d, const char *what) {
     if (need_scalar(w, d, what)) return -1;
     if (!is_identifier(d->text) || !strcmp(d->text, "true") || !strcmp(d->text, "false"))
         return dw_fail(w, d, "%s '%s' is not an identifier", what, d->text);
-    sb_puts(b, d->text);
+    sw_buf_puts(b, d->text);
     return 0;
 }
 
@@ -315,16 +117,16 @@ static int bare_value_ok(const char *text) {
 
 /* A value where an integer is expected: the expression bare when the DSL reads it back
  * as the same PLAIN scalar, else a string (elaboration reads both as in YAML). */
-static int dsl_expr(dw *w, sbuf *b, const sw_doc *d, const char *what) {
+static int dsl_expr(dw *w, sw_buf *b, const sw_doc *d, const char *what) {
     if (need_scalar(w, d, what)) return -1;
     if (d->style == SW_DOC_PLAIN && (!d->text[0] || !strcmp(d->text, "~") || !strcmp(d->text, "Null") ||
                                      !strcmp(d->text, "NULL"))) {
-        sb_puts(b, "null"); /* YAML's empty value: the DSL spells it null, read back as PLAIN null */
+        sw_buf_puts(b, "null"); /* YAML's empty value: the DSL spells it null, read back as PLAIN null */
         return 0;
     }
     int typed = !strcmp(d->text, "true") || !strcmp(d->text, "false");
     if ((d->style == SW_DOC_PLAIN || !typed) && bare_value_ok(d->text)) {
-        sb_puts(b, d->text);
+        sw_buf_puts(b, d->text);
         return 0;
     }
     return dsl_string(w, b, d, what);
@@ -344,10 +146,10 @@ static int qty_lexeme(const char *p) {
     return !*p || !strcmp(p, "/s");
 }
 
-static int dsl_qty(dw *w, sbuf *b, const sw_doc *d, const char *what) {
+static int dsl_qty(dw *w, sw_buf *b, const sw_doc *d, const char *what) {
     if (need_scalar(w, d, what)) return -1;
     if (d->style == SW_DOC_PLAIN && qty_lexeme(d->text)) {
-        sb_puts(b, d->text);
+        sw_buf_puts(b, d->text);
         return 0;
     }
     return dsl_string(w, b, d, what);
@@ -359,43 +161,43 @@ static int need_kind(dw *w, const sw_doc *d, sw_doc_kind k, const char *what) {
 }
 
 /* [e, e, ...] */
-static int dsl_expr_list(dw *w, sbuf *b, const sw_doc *d, const char *what) {
+static int dsl_expr_list(dw *w, sw_buf *b, const sw_doc *d, const char *what) {
     if (need_kind(w, d, SW_DOC_SEQ, what)) return -1;
-    sb_putc(b, '[');
+    sw_buf_putc(b, '[');
     for (size_t i = 0; i < d->n; i++) {
-        if (i) sb_puts(b, ", ");
+        if (i) sw_buf_puts(b, ", ");
         if (dsl_expr(w, b, d->items[i], what)) return -1;
     }
-    sb_putc(b, ']');
+    sw_buf_putc(b, ']');
     return 0;
 }
 
 /* k = e, k = e */
-static int dsl_pairs(dw *w, sbuf *b, const sw_doc *d, const char *what) {
+static int dsl_pairs(dw *w, sw_buf *b, const sw_doc *d, const char *what) {
     if (need_kind(w, d, SW_DOC_MAP, what)) return -1;
     if (!d->n) return dw_fail(w, d, "%s is empty", what);
     for (size_t i = 0; i < d->n; i++) {
-        if (i) sb_puts(b, ", ");
+        if (i) sw_buf_puts(b, ", ");
         if (dsl_ident(w, b, d->keys[i], what)) return -1;
-        sb_puts(b, " = ");
+        sw_buf_puts(b, " = ");
         if (dsl_expr(w, b, d->vals[i], what)) return -1;
     }
     return 0;
 }
 
 /* i in R, j in a .. b */
-static int dsl_for(dw *w, sbuf *b, const sw_doc *d, const char *what) {
+static int dsl_for(dw *w, sw_buf *b, const sw_doc *d, const char *what) {
     if (need_kind(w, d, SW_DOC_MAP, what)) return -1;
     if (!d->n) return dw_fail(w, d, "%s is empty", what);
     for (size_t i = 0; i < d->n; i++) {
-        if (i) sb_puts(b, ", ");
+        if (i) sw_buf_puts(b, ", ");
         if (dsl_ident(w, b, d->keys[i], what)) return -1;
-        sb_puts(b, " in ");
+        sw_buf_puts(b, " in ");
         const sw_doc *r = d->vals[i];
         if (r->kind == SW_DOC_SEQ) {
             if (r->n != 2) return dw_fail(w, r, "a range of %s must be [from, to]", what);
             if (dsl_expr(w, b, r->items[0], what)) return -1;
-            sb_puts(b, " .. ");
+            sw_buf_puts(b, " .. ");
             if (dsl_expr(w, b, r->items[1], what)) return -1;
         } else if (dsl_expr(w, b, r, what)) {
             return -1;
@@ -406,11 +208,11 @@ static int dsl_for(dw *w, sbuf *b, const sw_doc *d, const char *what) {
 
 /* A clause list: clauses joined by spaces, wrapped before a clause past the width. */
 typedef struct clauses {
-    sbuf c[32];
+    sw_buf c[32];
     int n;
 } clauses;
 
-static sbuf *clause(dw *w, clauses *cl, const sw_doc *at) {
+static sw_buf *clause(dw *w, clauses *cl, const sw_doc *at) {
     if (cl->n == 32) {
         dw_fail(w, at, "too many clauses");
         return NULL;
@@ -422,43 +224,43 @@ static void emit_clauses(dw *w, clauses *cl, int indent) {
     size_t total = (size_t)indent;
     for (int i = 0; i < cl->n; i++) total += cl->c[i].n + 1;
     int col = indent;
-    sb_indent(&w->out, indent);
+    sw_buf_indent(&w->out, indent);
     for (int i = 0; i < cl->n; i++) {
         if (cl->c[i].oom) w->out.oom = 1;
-        if (!cl->c[i].p) continue;
-        const char *nl = strchr(cl->c[i].p, '\001');
-        int width = nl ? (int)(nl - cl->c[i].p) : (int)cl->c[i].n;
-        if (i > 1 && total > LINE_WIDTH && col + 1 + width > LINE_WIDTH) {
-            sb_putc(&w->out, '\n');
-            sb_indent(&w->out, indent + 4);
+        if (!cl->c[i].d) continue;
+        const char *nl = strchr(cl->c[i].d, '\001');
+        int width = nl ? (int)(nl - cl->c[i].d) : (int)cl->c[i].n;
+        if (i > 1 && total > SW_DOC_LINE_WIDTH && col + 1 + width > SW_DOC_LINE_WIDTH) {
+            sw_buf_putc(&w->out, '\n');
+            sw_buf_indent(&w->out, indent + 4);
             col = indent + 4;
         } else if (i) {
-            sb_putc(&w->out, ' ');
+            sw_buf_putc(&w->out, ' ');
             col++;
         }
         /* \001 breaks a long list: the next item goes under the first, after its '[' */
         int open_col = -1;
-        for (const char *q = cl->c[i].p; *q; q++) {
+        for (const char *q = cl->c[i].d; *q; q++) {
             if (*q == '\001') {
-                sb_putc(&w->out, '\n');
-                sb_indent(&w->out, open_col);
+                sw_buf_putc(&w->out, '\n');
+                sw_buf_indent(&w->out, open_col);
                 col = open_col;
                 continue;
             }
-            sb_putc(&w->out, *q);
+            sw_buf_putc(&w->out, *q);
             col++;
             if (*q == '[' && open_col < 0) open_col = col;
         }
     }
-    sb_putc(&w->out, '\n');
+    sw_buf_putc(&w->out, '\n');
 }
 
 static void free_clauses(clauses *cl) {
-    for (int i = 0; i < cl->n; i++) sb_free(&cl->c[i]);
+    for (int i = 0; i < cl->n; i++) sw_buf_free(&cl->c[i]);
     cl->n = 0;
 }
 
-static int dsl_parts(dw *w, sbuf *b, const sw_doc *d) {
+static int dsl_parts(dw *w, sw_buf *b, const sw_doc *d) {
     if (need_kind(w, d, SW_DOC_SEQ, "fuse parts")) return -1;
     size_t total = 0;
     for (size_t i = 0; i < d->n; i++) {
@@ -466,10 +268,10 @@ static int dsl_parts(dw *w, sbuf *b, const sw_doc *d) {
         total += (p && p->kind == SW_DOC_SCALAR ? strlen(p->text) : 0) + 4 + 8 * (d->items[i]->kind == SW_DOC_MAP);
     }
     int one_per_line = total > 70 && d->n > 1;
-    sb_putc(b, '[');
+    sw_buf_putc(b, '[');
     for (size_t i = 0; i < d->n; i++) {
         const sw_doc *p = d->items[i];
-        if (i) sb_puts(b, one_per_line ? ",\001" : ", ");
+        if (i) sw_buf_puts(b, one_per_line ? ",\001" : ", ");
         if (p->kind != SW_DOC_MAP) {
             if (dsl_string(w, b, p, "a fuse part")) return -1;
             continue;
@@ -481,32 +283,32 @@ static int dsl_parts(dw *w, sbuf *b, const sw_doc *d) {
             const char *key = p->keys[k]->text;
             if (!strcmp(key, "tensor")) continue;
             if (!strcmp(key, "unit")) {
-                sb_puts(b, " unit ");
+                sw_buf_puts(b, " unit ");
                 if (dsl_expr(w, b, p->vals[k], "unit")) return -1;
             } else if (!strcmp(key, "perm")) {
-                sb_puts(b, " perm ");
+                sw_buf_puts(b, " perm ");
                 if (dsl_expr_list(w, b, p->vals[k], "perm")) return -1;
             } else {
                 return dw_fail(w, p->keys[k], "unknown key '%s' in a fuse part", key);
             }
         }
     }
-    sb_putc(b, ']');
+    sw_buf_putc(b, ']');
     return 0;
 }
 
-static int dsl_fuse(dw *w, sbuf *b, const sw_doc *f) {
+static int dsl_fuse(dw *w, sw_buf *b, const sw_doc *f) {
     if (need_kind(w, f, SW_DOC_MAP, "fuse")) return -1;
     if (!f->n) return dw_fail(w, f, "fuse is empty");
-    sb_puts(b, "fuse");
+    sw_buf_puts(b, "fuse");
     for (size_t k = 0; k < f->n; k++) {
         const char *key = f->keys[k]->text;
-        sb_putc(b, ' ');
+        sw_buf_putc(b, ' ');
         if (!strcmp(key, "dim")) {
-            sb_puts(b, "dim ");
+            sw_buf_puts(b, "dim ");
             if (dsl_expr(w, b, f->vals[k], "fuse dim")) return -1;
         } else if (!strcmp(key, "groups")) {
-            sb_puts(b, "groups ");
+            sw_buf_puts(b, "groups ");
             if (dsl_expr(w, b, f->vals[k], "groups")) return -1;
         } else if (!strcmp(key, "parts")) {
             if (dsl_parts(w, b, f->vals[k])) return -1;
@@ -517,34 +319,34 @@ static int dsl_fuse(dw *w, sbuf *b, const sw_doc *f) {
     return 0;
 }
 
-static int dsl_stack(dw *w, sbuf *b, const sw_doc *s) {
+static int dsl_stack(dw *w, sw_buf *b, const sw_doc *s) {
     if (need_kind(w, s, SW_DOC_MAP, "stack")) return -1;
     const sw_doc *over = sw_doc_get(s, "over"), *item = sw_doc_get(s, "item");
     for (size_t k = 0; k < s->n; k++)
         if (strcmp(s->keys[k]->text, "over") && strcmp(s->keys[k]->text, "item"))
             return dw_fail(w, s->keys[k], "unknown key '%s' in stack", s->keys[k]->text);
     if (!over || !item) return dw_fail(w, s, "stack needs 'over' and 'item'");
-    sb_puts(b, "stack ");
+    sw_buf_puts(b, "stack ");
     if (dsl_for(w, b, over, "stack over")) return -1;
-    sb_puts(b, " { ");
+    sw_buf_puts(b, " { ");
     if (need_kind(w, item, SW_DOC_MAP, "stack item")) return -1;
     if (!item->n) return dw_fail(w, item, "the stack item is empty");
     for (size_t k = 0; k < item->n; k++) {
         const char *key = item->keys[k]->text;
-        if (k) sb_putc(b, ' ');
+        if (k) sw_buf_putc(b, ' ');
         if (!strcmp(key, "tensor")) {
-            if (k) sb_puts(b, "tensor ");
+            if (k) sw_buf_puts(b, "tensor ");
             if (dsl_string(w, b, item->vals[k], "the stack item")) return -1;
         } else if (!strcmp(key, "fuse")) {
             if (dsl_fuse(w, b, item->vals[k])) return -1;
         } else if (!strcmp(key, "perm")) {
-            sb_puts(b, "perm ");
+            sw_buf_puts(b, "perm ");
             if (dsl_expr_list(w, b, item->vals[k], "perm")) return -1;
         } else {
             return dw_fail(w, item->keys[k], "unknown key '%s' in the stack item", key);
         }
     }
-    sb_puts(b, " }");
+    sw_buf_puts(b, " }");
     return 0;
 }
 
@@ -552,33 +354,33 @@ static int dsl_rule(dw *w, const sw_doc *r) {
     if (need_kind(w, r, SW_DOC_MAP, "a placement rule")) return -1;
     clauses cl = {0};
     int rc = -1;
-    sbuf *b = clause(w, &cl, r);
-    sb_puts(b, "place");
+    sw_buf *b = clause(w, &cl, r);
+    sw_buf_puts(b, "place");
     for (size_t k = 0; k < r->n; k++) {
         const char *key = r->keys[k]->text;
         const sw_doc *v = r->vals[k];
         if (!(b = clause(w, &cl, r->keys[k]))) goto out;
         if (!strcmp(key, "tensor")) {
-            if (k) sb_puts(b, "tensor ");
+            if (k) sw_buf_puts(b, "tensor ");
             if (dsl_string(w, b, v, "tensor")) goto out;
             if (!k) { /* "place" and the tensor stay together */
-                sbuf *head = &cl.c[0];
-                sb_putc(head, ' ');
-                sb_puts(head, b->p);
-                sb_free(b);
+                sw_buf *head = &cl.c[0];
+                sw_buf_putc(head, ' ');
+                sw_buf_puts(head, b->d);
+                sw_buf_free(b);
                 cl.n--;
             }
         } else if (!strcmp(key, "for")) {
-            sb_puts(b, "for ");
+            sw_buf_puts(b, "for ");
             if (dsl_for(w, b, v, "for")) goto out;
         } else if (!strcmp(key, "let")) {
-            sb_puts(b, "let ");
+            sw_buf_puts(b, "let ");
             if (dsl_pairs(w, b, v, "let")) goto out;
         } else if (!strcmp(key, "as")) {
-            sb_puts(b, "as ");
+            sw_buf_puts(b, "as ");
             if (dsl_string(w, b, v, "as")) goto out;
         } else if (!strcmp(key, "where")) {
-            sb_puts(b, "where ");
+            sw_buf_puts(b, "where ");
             if (dsl_pairs(w, b, v, "where")) goto out;
         } else if (!strcmp(key, "split") || !strcmp(key, "pad")) {
             int split = key[0] == 's';
@@ -587,21 +389,21 @@ static int dsl_rule(dw *w, const sw_doc *r) {
                 dw_fail(w, v, "%s is empty", key);
                 goto out;
             }
-            sb_puts(b, key);
+            sw_buf_puts(b, key);
             for (size_t i = 0; i < v->n; i++) {
-                sb_puts(b, i ? ", " : " ");
+                sw_buf_puts(b, i ? ", " : " ");
                 if (dsl_expr(w, b, v->keys[i], split ? "a split dim" : "a pad dim")) goto out;
-                sb_puts(b, split ? " over " : " to ");
+                sw_buf_puts(b, split ? " over " : " to ");
                 const sw_doc *x = v->vals[i];
                 if (!split) {
                     if (dsl_expr(w, b, x, "a pad multiple")) goto out;
                 } else if (x->kind == SW_DOC_SEQ) {
-                    sb_putc(b, '[');
+                    sw_buf_putc(b, '[');
                     for (size_t j = 0; j < x->n; j++) {
-                        if (j) sb_puts(b, ", ");
+                        if (j) sw_buf_puts(b, ", ");
                         if (dsl_ident(w, b, x->items[j], "a split axis")) goto out;
                     }
-                    sb_putc(b, ']');
+                    sw_buf_putc(b, ']');
                     if (!x->n) {
                         dw_fail(w, x, "an empty list of split axes");
                         goto out;
@@ -612,8 +414,8 @@ static int dsl_rule(dw *w, const sw_doc *r) {
             }
         } else if (!strcmp(key, "uneven")) {
             if (need_scalar(w, v, "uneven")) goto out;
-            if (!strcmp(v->text, "true") && v->style == SW_DOC_PLAIN) sb_puts(b, "uneven");
-            else if (!strcmp(v->text, "false") && v->style == SW_DOC_PLAIN) sb_puts(b, "uneven false");
+            if (!strcmp(v->text, "true") && v->style == SW_DOC_PLAIN) sw_buf_puts(b, "uneven");
+            else if (!strcmp(v->text, "false") && v->style == SW_DOC_PLAIN) sw_buf_puts(b, "uneven false");
             else {
                 dw_fail(w, v, "uneven must be true or false");
                 goto out;
@@ -623,10 +425,10 @@ static int dsl_rule(dw *w, const sw_doc *r) {
         } else if (!strcmp(key, "stack")) {
             if (dsl_stack(w, b, v)) goto out;
         } else if (!strcmp(key, "perm")) {
-            sb_puts(b, "perm ");
+            sw_buf_puts(b, "perm ");
             if (dsl_expr_list(w, b, v, "perm")) goto out;
         } else if (!strcmp(key, "dtype")) {
-            sb_puts(b, "dtype ");
+            sw_buf_puts(b, "dtype ");
             if (dsl_name(w, b, v, "dtype")) goto out;
         } else {
             dw_fail(w, r->keys[k], "unknown key '%s' in a placement rule", key);
@@ -640,45 +442,45 @@ out:
     return rc;
 }
 
-static int dsl_hval(dw *w, sbuf *b, const sw_doc *v) {
+static int dsl_hval(dw *w, sw_buf *b, const sw_doc *v) {
     if (v->kind == SW_DOC_MAP) return dw_fail(w, v, "a hosts value cannot be a mapping");
     if (v->kind == SW_DOC_SCALAR) return dsl_expr(w, b, v, "a hosts value");
-    sb_putc(b, '[');
+    sw_buf_putc(b, '[');
     for (size_t i = 0; i < v->n; i++) {
-        if (i) sb_puts(b, ", ");
+        if (i) sw_buf_puts(b, ", ");
         if (dsl_hval(w, b, v->items[i])) return -1;
     }
-    sb_putc(b, ']');
+    sw_buf_putc(b, ']');
     return 0;
 }
 
 static int dsl_layout(dw *w, const sw_doc *name, const sw_doc *l) {
     if (need_kind(w, l, SW_DOC_MAP, "a layout")) return -1;
-    sbuf *o = &w->out;
-    sb_puts(o, "\nlayout ");
+    sw_buf *o = &w->out;
+    sw_buf_puts(o, "\nlayout ");
     if (dsl_name(w, o, name, "a layout name")) return -1;
     const sw_doc *place = NULL;
     for (size_t k = 0; k < l->n; k++) {
         const char *key = l->keys[k]->text;
         const sw_doc *v = l->vals[k];
         if (!strcmp(key, "first_rank")) {
-            sb_puts(o, " first_rank ");
+            sw_buf_puts(o, " first_rank ");
             if (dsl_expr(w, o, v, "first_rank")) return -1;
         } else if (!strcmp(key, "mesh")) {
-            sb_puts(o, " mesh(");
+            sw_buf_puts(o, " mesh(");
             if (dsl_pairs(w, o, v, "mesh")) return -1;
-            sb_putc(o, ')');
+            sw_buf_putc(o, ')');
         } else if (!strcmp(key, "hosts")) {
             if (need_kind(w, v, SW_DOC_MAP, "hosts")) return -1;
             if (!v->n) return dw_fail(w, v, "hosts is empty");
-            sb_puts(o, " hosts(");
+            sw_buf_puts(o, " hosts(");
             for (size_t i = 0; i < v->n; i++) {
-                if (i) sb_puts(o, ", ");
+                if (i) sw_buf_puts(o, ", ");
                 if (dsl_ident(w, o, v->keys[i], "a hosts key")) return -1;
-                sb_puts(o, " = ");
+                sw_buf_puts(o, " = ");
                 if (dsl_hval(w, o, v->vals[i])) return -1;
             }
-            sb_putc(o, ')');
+            sw_buf_putc(o, ')');
         } else if (!strcmp(key, "place")) {
             if (need_kind(w, v, SW_DOC_SEQ, "place")) return -1;
             place = v;
@@ -687,13 +489,13 @@ static int dsl_layout(dw *w, const sw_doc *name, const sw_doc *l) {
         }
     }
     if (!place) {
-        sb_putc(o, '\n');
+        sw_buf_putc(o, '\n');
         return 0;
     }
-    sb_puts(o, " {\n");
+    sw_buf_puts(o, " {\n");
     for (size_t i = 0; i < place->n; i++)
         if (dsl_rule(w, place->items[i])) return -1;
-    sb_puts(o, "}\n");
+    sw_buf_puts(o, "}\n");
     return 0;
 }
 
@@ -703,8 +505,8 @@ static int dsl_tensor(dw *w, const sw_doc *t) {
     if (!name) return dw_fail(w, t, "a model tensor needs 'name'");
     clauses cl = {0};
     int rc = -1;
-    sbuf *b = clause(w, &cl, t);
-    sb_puts(b, "tensor ");
+    sw_buf *b = clause(w, &cl, t);
+    sw_buf_puts(b, "tensor ");
     if (dsl_string(w, b, name, "a tensor name")) goto out;
     for (size_t k = 0; k < t->n; k++) {
         const char *key = t->keys[k]->text;
@@ -712,16 +514,16 @@ static int dsl_tensor(dw *w, const sw_doc *t) {
         if (!strcmp(key, "name")) continue;
         if (!(b = clause(w, &cl, t->keys[k]))) goto out;
         if (!strcmp(key, "for")) {
-            sb_puts(b, "for ");
+            sw_buf_puts(b, "for ");
             if (dsl_for(w, b, v, "for")) goto out;
         } else if (!strcmp(key, "let")) {
-            sb_puts(b, "let ");
+            sw_buf_puts(b, "let ");
             if (dsl_pairs(w, b, v, "let")) goto out;
         } else if (!strcmp(key, "shape")) {
-            sb_puts(b, "shape ");
+            sw_buf_puts(b, "shape ");
             if (dsl_expr_list(w, b, v, "shape")) goto out;
         } else if (!strcmp(key, "dtype")) {
-            sb_puts(b, "dtype ");
+            sw_buf_puts(b, "dtype ");
             if (dsl_name(w, b, v, "dtype")) goto out;
         } else {
             dw_fail(w, t->keys[k], "unknown key '%s' in a model tensor", key);
@@ -737,17 +539,17 @@ out:
 
 static int dsl_model(dw *w, const sw_doc *m) {
     if (need_kind(w, m, SW_DOC_MAP, "model")) return -1;
-    sbuf *o = &w->out;
-    sb_puts(o, "\nmodel");
+    sw_buf *o = &w->out;
+    sw_buf_puts(o, "\nmodel");
     const sw_doc *let = NULL, *tensors = NULL;
     for (size_t k = 0; k < m->n; k++) {
         const char *key = m->keys[k]->text;
         const sw_doc *v = m->vals[k];
         if (!strcmp(key, "name")) {
-            sb_putc(o, ' ');
+            sw_buf_putc(o, ' ');
             if (dsl_name(w, o, v, "the model name")) return -1;
         } else if (!strcmp(key, "dtype")) {
-            sb_puts(o, " dtype ");
+            sw_buf_puts(o, " dtype ");
             if (dsl_name(w, o, v, "dtype")) return -1;
         } else if (!strcmp(key, "let")) {
             if (need_kind(w, v, SW_DOC_MAP, "let")) return -1;
@@ -759,37 +561,37 @@ static int dsl_model(dw *w, const sw_doc *m) {
             return dw_fail(w, m->keys[k], "unknown key '%s' in the model", key);
         }
     }
-    sb_puts(o, " {\n");
+    sw_buf_puts(o, " {\n");
     /* let entries, packed into lines */
     for (size_t i = 0; let && i < let->n;) {
-        sbuf line = {0};
-        sb_puts(&line, "  let ");
+        sw_buf line = {0};
+        sw_buf_puts(&line, "  let ");
         size_t first = i;
         for (; i < let->n; i++) {
-            sbuf e = {0};
+            sw_buf e = {0};
             int bad = dsl_ident(w, &e, let->keys[i], "a let name");
-            sb_puts(&e, " = ");
+            sw_buf_puts(&e, " = ");
             bad = bad || dsl_expr(w, &e, let->vals[i], "a let value");
-            if (bad || (i > first && line.n + 2 + e.n > LINE_WIDTH)) {
-                sb_free(&e);
+            if (bad || (i > first && line.n + 2 + e.n > SW_DOC_LINE_WIDTH)) {
+                sw_buf_free(&e);
                 if (bad) {
-                    sb_free(&line);
+                    sw_buf_free(&line);
                     return -1;
                 }
                 break;
             }
-            if (i > first) sb_puts(&line, ", ");
-            sb_puts(&line, e.p);
-            sb_free(&e);
+            if (i > first) sw_buf_puts(&line, ", ");
+            sw_buf_puts(&line, e.d);
+            sw_buf_free(&e);
         }
-        sb_puts(o, line.p);
-        sb_putc(o, '\n');
-        sb_free(&line);
+        sw_buf_puts(o, line.d);
+        sw_buf_putc(o, '\n');
+        sw_buf_free(&line);
     }
-    if (let && let->n && tensors && tensors->n) sb_putc(o, '\n');
+    if (let && let->n && tensors && tensors->n) sw_buf_putc(o, '\n');
     for (size_t i = 0; tensors && i < tensors->n; i++)
         if (dsl_tensor(w, tensors->items[i])) return -1;
-    sb_puts(o, "}\n");
+    sw_buf_puts(o, "}\n");
     return 0;
 }
 
@@ -797,11 +599,11 @@ static int dsl_sync(dw *w, const sw_doc *s) {
     if (need_kind(w, s, SW_DOC_MAP, "a sync")) return -1;
     clauses cl = {0};
     int rc = -1;
-    sbuf *b = clause(w, &cl, s);
-    sb_puts(b, "sync");
+    sw_buf *b = clause(w, &cl, s);
+    sw_buf_puts(b, "sync");
     const sw_doc *name = sw_doc_get(s, "name");
     if (name) {
-        sb_putc(b, ' ');
+        sw_buf_putc(b, ' ');
         if (dsl_name(w, b, name, "a sync name")) goto out;
     }
     for (size_t k = 0; k < s->n; k++) {
@@ -810,19 +612,19 @@ static int dsl_sync(dw *w, const sw_doc *s) {
         if (!strcmp(key, "name")) continue;
         if (!(b = clause(w, &cl, s->keys[k]))) goto out;
         if (!strcmp(key, "from") || !strcmp(key, "to")) {
-            sb_puts(b, key);
-            sb_putc(b, ' ');
+            sw_buf_puts(b, key);
+            sw_buf_putc(b, ' ');
             if (dsl_name(w, b, v, key)) goto out;
         } else if (!strcmp(key, "skip")) {
             if (need_kind(w, v, SW_DOC_SEQ, "skip")) goto out;
-            sb_puts(b, "skip [");
+            sw_buf_puts(b, "skip [");
             for (size_t i = 0; i < v->n; i++) {
-                if (i) sb_puts(b, ", ");
+                if (i) sw_buf_puts(b, ", ");
                 if (dsl_string(w, b, v->items[i], "a skipped tensor")) goto out;
             }
-            sb_putc(b, ']');
+            sw_buf_putc(b, ']');
         } else if (!strcmp(key, "bucket")) {
-            sb_puts(b, "bucket ");
+            sw_buf_puts(b, "bucket ");
             if (dsl_qty(w, b, v, "bucket")) goto out;
         } else {
             dw_fail(w, s->keys[k], "unknown key '%s' in a sync", key);
@@ -838,41 +640,41 @@ out:
 
 static int dsl_topology(dw *w, const sw_doc *t) {
     if (need_kind(w, t, SW_DOC_MAP, "topology")) return -1;
-    sbuf *o = &w->out;
-    sb_puts(o, "\ntopology {\n");
+    sw_buf *o = &w->out;
+    sw_buf_puts(o, "\ntopology {\n");
     for (size_t k = 0; k < t->n; k++) {
         const char *key = t->keys[k]->text;
         const sw_doc *v = t->vals[k];
         if (!strcmp(key, "gpus_per_nic")) {
-            sb_puts(o, "  gpus_per_nic ");
+            sw_buf_puts(o, "  gpus_per_nic ");
             if (dsl_expr(w, o, v, "gpus_per_nic")) return -1;
-            sb_putc(o, '\n');
+            sw_buf_putc(o, '\n');
         } else if (!strcmp(key, "links")) {
             if (need_kind(w, v, SW_DOC_MAP, "links")) return -1;
             for (size_t i = 0; i < v->n; i++) {
                 const sw_doc *ln = v->keys[i], *lv = v->vals[i];
-                if (!is_identifier(ln->text) || is_word(ln->text, dsl_keywords))
+                if (!is_identifier(ln->text) || sw__doc_is_word(ln->text, dsl_keywords))
                     return dw_fail(w, ln, "the link name '%s' is not an identifier", ln->text);
                 if (need_kind(w, lv, SW_DOC_MAP, "a link")) return -1;
                 if (!lv->n) return dw_fail(w, lv, "the link '%s' is empty", ln->text);
-                sb_puts(o, "  ");
-                sb_puts(o, ln->text);
+                sw_buf_puts(o, "  ");
+                sw_buf_puts(o, ln->text);
                 for (size_t j = 0; j < lv->n; j++) {
                     const char *lk = lv->keys[j]->text;
                     if (strcmp(lk, "bandwidth") && strcmp(lk, "latency"))
                         return dw_fail(w, lv->keys[j], "unknown key '%s' in a link", lk);
-                    sb_putc(o, ' ');
-                    sb_puts(o, lk);
-                    sb_putc(o, ' ');
+                    sw_buf_putc(o, ' ');
+                    sw_buf_puts(o, lk);
+                    sw_buf_putc(o, ' ');
                     if (dsl_qty(w, o, lv->vals[j], lk)) return -1;
                 }
-                sb_putc(o, '\n');
+                sw_buf_putc(o, '\n');
             }
         } else {
             return dw_fail(w, t->keys[k], "unknown key '%s' in topology", key);
         }
     }
-    sb_puts(o, "}\n");
+    sw_buf_puts(o, "}\n");
     return 0;
 }
 
@@ -885,9 +687,9 @@ static int dsl_root(dw *w, const sw_doc *root) {
         if (!isdigit((unsigned char)*p) || ver->style != SW_DOC_PLAIN)
             return dw_fail(w, ver, "the version must be an integer");
     if (!ver->text[0]) return dw_fail(w, ver, "the version must be an integer");
-    sb_puts(&w->out, "shardwave ");
-    sb_puts(&w->out, ver->text);
-    sb_putc(&w->out, '\n');
+    sw_buf_puts(&w->out, "shardwave ");
+    sw_buf_puts(&w->out, ver->text);
+    sw_buf_putc(&w->out, '\n');
     int first_sync = 1;
     for (size_t k = 0; k < root->n; k++) {
         const char *key = root->keys[k]->text;
@@ -902,7 +704,7 @@ static int dsl_root(dw *w, const sw_doc *root) {
         } else if (!strcmp(key, "syncs")) {
             if (need_kind(w, v, SW_DOC_SEQ, "syncs")) return -1;
             for (size_t i = 0; i < v->n; i++) {
-                if (first_sync) sb_putc(&w->out, '\n');
+                if (first_sync) sw_buf_putc(&w->out, '\n');
                 first_sync = 0;
                 if (dsl_sync(w, v->items[i])) return -1;
             }
@@ -922,23 +724,8 @@ int sw_doc_write_dsl(FILE *f, const sw_doc *root, sw_error *err) {
     int rc = SW_OK;
     if (dsl_root(&w, root)) rc = err ? err->status : SW_INPUT;
     else if (w.out.oom) rc = sw__err(err, SW_NOMEM, "out of memory writing the DSL");
-    else if (fwrite(w.out.p, 1, w.out.n, f) != w.out.n) rc = sw__err(err, SW_IO, "cannot write the output");
-    sb_free(&w.out);
+    else if (fwrite(w.out.d, 1, w.out.n, f) != w.out.n) rc = sw__err(err, SW_IO, "cannot write the output");
+    sw_buf_free(&w.out);
     return rc;
 }
 
-int sw_doc_to_string(const sw_doc *root, int dsl, char **out, sw_error *err) {
-    char *p = NULL;
-    size_t n = 0;
-    *out = NULL;
-    FILE *f = open_memstream(&p, &n);
-    if (!f) return sw__err(err, SW_NOMEM, "out of memory");
-    int rc = dsl ? sw_doc_write_dsl(f, root, err) : sw_doc_write_yaml(f, root, err);
-    if (fclose(f) && !rc) rc = sw__err(err, SW_NOMEM, "out of memory");
-    if (rc) {
-        free(p);
-        return rc;
-    }
-    *out = p;
-    return SW_OK;
-}

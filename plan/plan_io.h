@@ -2,7 +2,7 @@
  * plan_io.h - the plan file: writing an sw_plan to disk and reading it back.
  *
  * The byte layout is documented in docs/plan-format.md.  In short: a 64-byte preamble
- * (magic "SWPLAN\0\1", version, file size, FNV-1a 64 checksums), a header (names,
+ * (magic "SWPLAN\0\1", version, file size, checksums), a header (names,
  * scheduler, topology, bucket, chunk caps, stats, logical tensors, ranks, every local
  * tensor with its pieces, and a directory of per-rank sections), then one section per
  * rank holding the tasks where that rank sends or receives, their segments, deps and the
@@ -64,9 +64,10 @@ int sw_plan_read_mem_ex(sw_plan *p, const void *buf, size_t len, const char *nam
  * inside tensor shapes, pieces and transfer sides inside their local tensors, segments
  * inside their transfers, task ranges and deps in range, waves in [0, nwaves).
  * Messages start with `what` ("plan 'x.swp'"); returns SW_OK or `status`. */
-int sw__plan_check(const sw_plan *p, const char *what, int status, sw_error *err);
-/* FNV-1a 64 of n bytes. */
-uint64_t sw__fnv1a64(const void *data, size_t n);
+int sw__plan_struct_check(const sw_plan *p, const char *what, int status, sw_error *err);
+/* The plan checksum of n bytes: four FNV-style lanes over little-endian 64-bit words
+ * (not FNV-1a itself; see plan_write.c).  A change of any one byte changes it. */
+uint64_t sw__plan_checksum(const void *data, size_t n);
 /* Recomputes every checksum of a serialized plan in place (tests mutate a file and
  * reseal it to reach the validators behind the checksums).  Returns -1 when the buffer
  * is too short or its offsets are out of range. */

@@ -1,7 +1,7 @@
 /*
  * ir.h - the elaborated model: logical tensors, layouts and their placement instances.
  *
- * Elaboration (dsl/elab.c) turns the document tree into this IR; every fuse, stack,
+ * Elaboration (elab/elab.c) turns the document tree into this IR; every fuse, stack,
  * group, unit, pad and uneven split is resolved into *instances*: one local tensor
  * template each, held by every rank whose coordinates match its `where`.  What a rank
  * stores (its pieces) is a pure function of (instance, the rank's coordinates on the
@@ -16,10 +16,9 @@
 #include "arena.h"
 #include "diag.h"
 #include "dtype.h"
+#include "bounds.h"
 #include "strmap.h"
-
-#define SW_MAXDIM 8   /* dims of a tensor, stacked dim included */
-#define SW_MAXAXES 8  /* axes of a mesh */
+#include "topology.h"
 
 typedef struct sw_tensor {
     const char *name;
@@ -90,18 +89,6 @@ typedef struct sw_syncdef {
     size_t nskip;
     int64_t bucket;   /* staging bytes per rank per wave */
 } sw_syncdef;
-
-typedef struct sw_link {
-    double bandwidth; /* bytes per second */
-    double latency;   /* seconds */
-} sw_link;
-
-typedef enum sw_link_class { SW_LINK_DEVICE, SW_LINK_HOST, SW_LINK_NETWORK, SW_LINK_COUNT } sw_link_class;
-
-typedef struct sw_topology {
-    sw_link link[SW_LINK_COUNT];
-    int64_t gpus_per_nic; /* devices sharing one NIC (1: one NIC per device) */
-} sw_topology;
 
 #define SW_DEFAULT_BUCKET ((int64_t)256 << 20)
 

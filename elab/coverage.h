@@ -2,8 +2,8 @@
  * check.h - whole-input checks that need the pieces: the coverage of every sync
  * (spec rule 13), and the numbers of `shardwave check`'s summary.
  */
-#ifndef SW_CHECK_H
-#define SW_CHECK_H
+#ifndef SW_COVERAGE_H
+#define SW_COVERAGE_H
 
 #include "ir.h"
 
@@ -15,11 +15,11 @@ typedef struct sw_box {
 /* Every logical tensor that the destination of a sync places and does not skip must be
  * covered by the union of the source layout's pieces: else SW_INPUT at the sync entry,
  * naming the tensor and a missing box. */
-int sw_check_coverage(const sw_ir *ir, sw_error *err);
+int sw_coverage_check(const sw_ir *ir, sw_error *err);
 
 /* 1 when the union of boxes covers [0, shape) entirely; else 0 and *missing is a box
  * that no box covers.  -1 when out of memory. */
-int sw_boxes_cover(const sw_box *boxes, size_t n, int ndim, const int64_t *shape, sw_box *missing);
+int sw_coverage_boxes(const sw_box *boxes, size_t n, int ndim, const int64_t *shape, sw_box *missing);
 
 typedef struct sw_layout_stats {
     int64_t nhosts;

@@ -5,7 +5,7 @@
  * Works on boxes, never on elements, so it is fast on real model sizes.  Checks, in
  * order (the first violation is reported, SW_INTERNAL, naming task / transfer / rank /
  * wave / local):
- *   structure: every index, count and range in bounds (sw__plan_check);
+ *   structure: every index, count and range in bounds (sw__plan_struct_check);
  *   (b) each transfer's box lies inside one piece of its destination local and one piece
  *       of its source local, same tensor, identical side mapping (map and base), the
  *       locals on the transfer's ranks, the destination local of role DST, sides one-to-one;
@@ -22,8 +22,8 @@
  *   (f) staging: per rank, bytes of its non-self tasks in waves w and w+1 <= bucket
  *       (no limit when bucket <= 0).
  */
-#ifndef SW_VERIFY_H
-#define SW_VERIFY_H
+#ifndef SW_PLAN_VERIFY_H
+#define SW_PLAN_VERIFY_H
 
 #include "plan.h"
 #include "shardwave.h"

@@ -1,4 +1,4 @@
-#include "check.h"
+#include "coverage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +105,7 @@ out:
     return rc;
 }
 
-int sw_boxes_cover(const sw_box *boxes, size_t n, int ndim, const int64_t *shape, sw_box *missing) {
+int sw_coverage_boxes(const sw_box *boxes, size_t n, int ndim, const int64_t *shape, sw_box *missing) {
     int64_t lo[SW_MAXDIM] = {0}, hi[SW_MAXDIM];
     for (int k = 0; k < ndim; k++) {
         if (shape[k] == 0) return 1; /* an empty tensor is always covered */
@@ -208,7 +208,7 @@ static void box_str(char *buf, size_t cap, int ndim, const sw_box *b) {
                               (long long)(b->start[k] + b->size[k]));
 }
 
-int sw_check_coverage(const sw_ir *ir, sw_error *err) {
+int sw_coverage_check(const sw_ir *ir, sw_error *err) {
     int rc = SW_OK;
     for (size_t si = 0; si < ir->nsyncs && rc == SW_OK; si++) {
         const sw_syncdef *s = &ir->syncs[si];
@@ -241,7 +241,7 @@ int sw_check_coverage(const sw_ir *ir, sw_error *err) {
                 goto next;
             }
             for (size_t k = j; k < e; k++) boxes[k - j] = bs.v[k].box;
-            int c = sw_boxes_cover(boxes, e - j, T->ndim, T->shape, &miss);
+            int c = sw_coverage_boxes(boxes, e - j, T->ndim, T->shape, &miss);
             free(boxes);
             if (c < 0) {
                 rc = sw__err(err, SW_NOMEM, "out of memory");

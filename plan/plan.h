@@ -1,9 +1,10 @@
 /*
  * plan.h - a compiled sync: what every rank copies, sends and receives, in which wave.
  *
- * The compiler (compile.h) builds a plan from the IR; plan_io.h writes and reads it;
- * the verifier, show, dot, the simulator and the runtime read only this structure.
- * Nothing here knows about the layout language: a plan is self-contained.
+ * The compiler (compiler/compile.h) builds a plan from the IR; plan_io.h writes and
+ * reads it; the verifier, show, dot, the simulator and the runtime read only this
+ * structure.  plan/ is the contract between compiler and runtime: it includes only the
+ * ground floor (base/), nothing of the layout language, the IR or the compiler.
  *
  * Coordinates.  A *box* is a hyper-rectangle of one logical tensor in LOGICAL dim order
  * (start[k], size[k], k < ndim).  Its elements are visited in row-major order of the
@@ -19,7 +20,10 @@
 
 #include <stdint.h>
 #include "arena.h"
-#include "ir.h"
+#include "dtype.h"
+#include "bounds.h"
+#include "shardwave.h"
+#include "topology.h"
 
 enum { SW_ROLE_SRC = 1, SW_ROLE_DST = 2 };
 
@@ -131,12 +135,9 @@ int32_t sw_plan_rank_index(const sw_plan *p, int32_t r);
 /* Link class between two ranks of the plan: same (host, device) -> device, same host ->
  * host, else network. */
 sw_link_class sw_plan_link(const sw_plan *p, int32_t rank_a, int32_t rank_b);
+/* Bytes of a local tensor. */
+size_t sw_plan_local_nbytes(const sw_plan_local *l);
 /* Bytes of one element of the source side of a transfer. */
 int sw_plan_xfer_esize(const sw_plan *p, const sw_plan_xfer *x);
-
-/* Time of one task under the alpha-beta model of the plan's topology. */
-double sw_plan_task_time(const sw_plan *p, const sw_plan_task *t);
-/* Fills plan->stats (bytes, loads, staging, predicted time, lower bound). */
-void sw_plan_compute_stats(sw_plan *p);
 
 #endif

@@ -1,10 +1,11 @@
-/* verify.c - the static plan verifier (see verify.h for the rules). */
-#include "verify.h"
+/* plan_verify.c - the static plan verifier (see plan_verify.h for the rules). */
+#include "plan_verify.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
+#include "sort.h"
 #include "plan_io.h"
 
 #define BAD(...) sw__err(err, SW_INTERNAL, __VA_ARGS__)
@@ -192,25 +193,12 @@ static int seg_boxes(const sw_plan *p, const sw_plan_xfer *x, const sw_plan_side
 
 /* ---- (b) transfers inside pieces ---------------------------------------------------- */
 
-static int cmp_piece_tensor(const void *a, const void *b, const sw_plan *p) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+/* Piece indices by (tensor, index). */
+static int cmp_piece_tensor(const void *ctx, uint32_t x, uint32_t y) {
+    const sw_plan *p = ctx;
     uint32_t tx = p->pieces[x].tensor, ty = p->pieces[y].tensor;
     if (tx != ty) return tx < ty ? -1 : 1;
     return (x > y) - (x < y);
-}
-
-/* Sorts piece indices by (tensor, index) (qsort has no context argument). */
-static void sort_pieces(const sw_plan *p, uint32_t *v, uint32_t n) {
-    /* shell sort: piece lists are short (a local holds a handful of pieces) */
-    for (uint32_t gap = n / 2; gap > 0; gap /= 2)
-        for (uint32_t i = gap; i < n; i++) {
-            uint32_t tmp = v[i], j = i;
-            while (j >= gap && cmp_piece_tensor(&v[j - gap], &tmp, p) > 0) {
-                v[j] = v[j - gap];
-                j -= gap;
-            }
-            v[j] = tmp;
-        }
 }
 
 /* 1 when transfer x's box lies inside one piece of local l (sorted piece list ps) with
@@ -608,7 +596,7 @@ static int check_f(const sw_plan *p, sw_error *err) {
 }
 
 int sw_plan_verify(const sw_plan *p, sw_error *err) {
-    SW_CHECK(sw__plan_check(p, "plan", SW_INTERNAL, err));
+    SW_CHECK(sw__plan_struct_check(p, "plan", SW_INTERNAL, err));
     for (uint32_t i = 1; i < p->ntasks; i++)
         if (p->tasks[i].wave < p->tasks[i - 1].wave)
             return BAD("plan: task %u (wave %d) follows task %u (wave %d): tasks are not in wave order", i,
@@ -625,7 +613,10 @@ int sw_plan_verify(const sw_plan *p, sw_error *err) {
     for (uint32_t q = 0; q < p->npieces; q++) pl[q] = q;
     for (uint32_t l = 0; l < p->nlocals; l++) {
         /* locals own disjoint piece ranges in compiled plans; sorting a shared range twice is harmless */
-        sort_pieces(p, pl + p->locals[l].piece0, p->locals[l].npieces);
+        if (sw_sort_idx(pl + p->locals[l].piece0, p->locals[l].npieces, cmp_piece_tensor, p)) {
+            rc = NOMEM();
+            goto out;
+        }
     }
     SW_CHECK_GOTO(check_b(p, pl, err), rc, out);
     byl = xfers_by_dst(p, lstart);
