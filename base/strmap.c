@@ -70,3 +70,13 @@ int sw_strmap_get(const sw_strmap *m, const char *key, uint32_t *val) {
     }
     return 0;
 }
+
+int sw_strmap_set(sw_strmap *m, const char *key, uint32_t val) {
+    uint32_t old;
+    int r = sw_strmap_put(m, key, val, &old);
+    if (r != 1) return r < 0 ? -1 : 0;
+    size_t j = sw_hash_str(key) & (m->cap - 1);
+    while (strcmp(m->keys[j], key)) j = (j + 1) & (m->cap - 1);
+    m->vals[j] = val;
+    return 0;
+}

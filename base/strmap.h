@@ -19,6 +19,9 @@ void sw_strmap_free(sw_strmap *m);
 /* Inserts key -> val.  Returns 0, 1 when the key was present (*old_val set, not
  * replaced), or -1 when out of memory. */
 int sw_strmap_put(sw_strmap *m, const char *key, uint32_t val, uint32_t *old_val);
+/* Inserts key -> val, replacing the value when the key is present.  0, or -1 when out of
+ * memory. */
+int sw_strmap_set(sw_strmap *m, const char *key, uint32_t val);
 /* Returns 1 and sets *val when found. */
 int sw_strmap_get(const sw_strmap *m, const char *key, uint32_t *val);
 

@@ -57,7 +57,7 @@ void cli_print_plan_summary(const struct sw_plan *p) {
 int cmd_compile(int argc, char **argv) {
     cli_common c = {0};
     const char *path = NULL, *out = NULL, *sync = NULL;
-    sw_compile_opts o = {0};
+    sw_compile_params o = {0};
     int rc = 0;
     for (int i = 1; i < argc; i++) {
         int d = cli_take_define(&c, argc, argv, &i);

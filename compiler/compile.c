@@ -46,7 +46,7 @@ static int finish(cstate *C, build *B) {
     return SW_OK;
 }
 
-static int setup(cstate *C, const sw_compile_opts *o) {
+static int setup(cstate *C, const sw_compile_params *o) {
     const sw_ir *ir = C->ir;
     sw_plan *p = C->p;
     sw_arena *a = &p->arena;
@@ -91,13 +91,13 @@ static int setup(cstate *C, const sw_compile_opts *o) {
     return SW_OK;
 }
 
-int sw_compile(const sw_ir *ir, const sw_compile_opts *o, sw_plan *p, sw_error *err) {
+int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error *err) {
     memset(p, 0, sizeof *p);
     sw_arena_init(&p->arena);
     if (o->sync < 0 || (size_t)o->sync >= ir->nsyncs) return sw__err(err, SW_USAGE, "no such sync");
     if (o->scheduler == SW_SCHED_NAIVE || o->scheduler == SW_SCHED_BROADCAST) {
         /* baselines: the needed boxes of a relay-free compile, rescheduled (baseline.h) */
-        sw_compile_opts o2 = *o;
+        sw_compile_params o2 = *o;
         o2.scheduler = SW_SCHED_OPTIMAL;
         o2.no_relay = 1;
         int brc = sw_compile(ir, &o2, p, err);

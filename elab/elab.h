@@ -13,12 +13,7 @@
 #include "doc.h"
 #include "ir.h"
 
-/* -D NAME=VALUE: overrides the model's let constant NAME before anything is evaluated. */
-typedef struct sw_define {
-    const char *name;
-    int64_t value;
-} sw_define;
-
+/* sw_define (include/shardwave.h): -D NAME=VALUE, a let constant overridden. */
 typedef struct sw_load_opts {
     const sw_define *defines;
     size_t ndefines;

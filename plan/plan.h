@@ -125,6 +125,12 @@ typedef struct sw_plan {
     uint32_t *deps;           uint32_t ndeps;
     int32_t nwaves;
     sw_plan_stats stats;
+    /* A plan read for one rank only (sw_plan_read with only_rank >= 0) holds that rank's
+     * tasks, segments, transfers and deps only; tensors, ranks, locals and pieces are
+     * whole.  ntasks_total counts the tasks of the whole plan either way. */
+    int partial;
+    int32_t only_rank;                  /* with partial */
+    uint32_t ntasks_total;
 } sw_plan;
 
 /* Frees what the plan holds; a plan from sw_plan_load is freed itself too.  NULL is ok. */

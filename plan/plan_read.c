@@ -566,6 +566,9 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
     char what[600];
     snprintf(what, sizeof what, "plan '%s'", name);
     SW_CHECK_GOTO(sw__plan_struct_check(p, what, SW_CORRUPT, err), rc, fail);
+    p->partial = only_rank >= 0;
+    p->only_rank = only_rank >= 0 ? only_rank : 0;
+    p->ntasks_total = cx.tot_tasks;
     if (info) {
         info->version = ver;
         info->size = fsize;

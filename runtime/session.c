@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "backend_local.h"
 #include "diag.h"
 #include "exec.h"
 #include "plan_io.h"
 #include "shardwave.h"
+#include "strmap.h"
 #include "data_validate.h"
 #ifdef SW_HAVE_MPI
 #include "backend_mpi.h"
@@ -24,6 +26,8 @@ struct sw_session {
     int32_t rank;           /* -1: every rank (local backend) */
     sw_session_opts opts;
     void **ptrs;            /* per plan local */
+    sw_arena names;         /* keys of `index` */
+    sw_strmap index;        /* "RANK/NAME" and "RANK/LAYOUT/NAME" -> plan local (AMBIGUOUS: both layouts) */
     sw_local_group *local;
     sw_exec exec;
     sw_backend backend;
@@ -35,50 +39,58 @@ struct sw_session {
 #endif
 };
 
-int sw_plan_load(sw_plan **out, const char *path, sw_error *err) {
-    *out = NULL;
-    sw_plan *p = calloc(1, sizeof *p);
-    if (!p) return sw__err(err, SW_NOMEM, "out of memory");
-    int rc = sw_plan_read(p, path, -1, err);
-    if (rc) {
-        free(p);
-        return rc;
+#define AMBIGUOUS UINT32_MAX
+
+/* Indexes the local tensors of the session's rank(s) by "RANK/NAME" and
+ * "RANK/LAYOUT/NAME", so that a bind is a hash lookup (a model has thousands). */
+static int build_index(sw_session *s, sw_error *err) {
+    const sw_plan *p = s->plan;
+    sw_arena_init(&s->names);
+    for (uint32_t i = 0; i < p->nlocals; i++) {
+        const sw_plan_local *l = &p->locals[i];
+        if (s->rank >= 0 && l->rank != s->rank) continue;
+        const char *layout = l->role == SW_ROLE_SRC ? p->from : p->to;
+        size_t cap = strlen(l->name) + strlen(layout) + 16;
+        char *k1 = sw_arena_alloc(&s->names, cap), *k2 = sw_arena_alloc(&s->names, cap);
+        if (!k1 || !k2) return sw__err(err, SW_NOMEM, "out of memory");
+        snprintf(k1, cap, "%d/%s", (int)l->rank, l->name);
+        snprintf(k2, cap, "%d/%s/%s", (int)l->rank, layout, l->name);
+        uint32_t old;
+        int r1 = sw_strmap_put(&s->index, k1, i, &old);
+        /* a name in both layouts of this rank (a sync inside one process) needs LAYOUT/ */
+        if (r1 == 1) r1 = sw_strmap_set(&s->index, k1, AMBIGUOUS);
+        if (r1 < 0 || sw_strmap_put(&s->index, k2, i, NULL) < 0) return sw__err(err, SW_NOMEM, "out of memory");
     }
-    p->heap = 1;
-    *out = p;
     return SW_OK;
 }
 
-int sw_plan_max_rank(const sw_plan *p) { return p && p->nranks ? p->ranks[p->nranks - 1].rank : -1; }
-
-int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap, size_t *count, sw_error *err) {
-    size_t n = 0;
-    if (!p) return sw__err(err, SW_USAGE, "sw_plan_tensors: no plan");
-    for (uint32_t i = 0; i < p->nlocals; i++) {
-        const sw_plan_local *l = &p->locals[i];
-        if (l->rank != rank) continue;
-        if (n < cap && out) {
-            sw_tensor_info *t = &out[n];
-            memset(t, 0, sizeof *t);
-            t->name = l->name;
-            t->layout = l->role == SW_ROLE_SRC ? p->from : p->to;
-            t->is_source = l->role == SW_ROLE_SRC;
-            t->rank = l->rank;
-            t->dtype = sw_dtype_name(l->dtype);
-            t->ndim = l->ndim;
-            for (int d = 0; d < l->ndim; d++) t->shape[d] = l->shape[d];
-            t->nbytes = sw_plan_local_nbytes(l);
-        }
-        n++;
-    }
-    if (count) *count = n;
+/* The plan local of (rank, name); "LAYOUT/NAME" picks the layout when both have it. */
+static int find_local(const sw_session *s, int32_t rank, const char *name, uint32_t *out, sw_error *err) {
+    const sw_plan *p = s->plan;
+    char small[512], *key = small;
+    size_t need = strlen(name) + 16;
+    if (need > sizeof small && !(key = malloc(need))) return sw__err(err, SW_NOMEM, "out of memory");
+    snprintf(key, need > sizeof small ? need : sizeof small, "%d/%s", (int)rank, name);
+    uint32_t hit;
+    int found = sw_strmap_get(&s->index, key, &hit);
+    if (key != small) free(key);
+    if (!found) return sw__err(err, SW_USAGE, "rank %d has no local tensor '%s' in plan '%s'", rank, name, p->sync);
+    if (hit == AMBIGUOUS)
+        return sw__err(err, SW_USAGE,
+                       "'%s' is a local tensor of rank %d in both layouts '%s' and '%s': bind '%s/%s' or '%s/%s'", name,
+                       rank, p->from, p->to, p->from, name, p->to, name);
+    *out = hit;
     return SW_OK;
 }
 
 int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kind kind, const sw_session_opts *opts,
                     sw_error *err) {
+    if (!out) return sw__err(err, SW_USAGE, "sw_session_open: NULL session pointer");
     *out = NULL;
     if (!p) return sw__err(err, SW_USAGE, "sw_session_open: no plan");
+    if (p->partial && rank != p->only_rank)
+        return sw__err(err, SW_USAGE, "this plan was loaded for rank %d only (sw_plan_load_rank); %s", p->only_rank,
+                       rank < 0 ? "the local backend runs every rank: load the whole plan" : "open that rank's session");
     sw_session *s = calloc(1, sizeof *s);
     if (!s) return sw__err(err, SW_NOMEM, "out of memory");
     s->plan = p;
@@ -92,6 +104,7 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
         rc = sw__err(err, SW_NOMEM, "out of memory");
         goto fail;
     }
+    if ((rc = build_index(s, err))) goto fail;
     switch (kind) {
     case SW_BACKEND_LOCAL:
         if (rank != -1) {
@@ -129,38 +142,11 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
     }
     if (rc) goto fail;
     *out = s;
+    sw__err_clear(err);
     return SW_OK;
 fail:
     sw_session_close(s);
     return rc;
-}
-
-/* The plan local of (rank, name); "LAYOUT/NAME" picks the layout when both have it. */
-static int find_local(const sw_plan *p, int32_t rank, const char *name, uint32_t *out, sw_error *err) {
-    int want_role = 0;
-    const char *n = name;
-    size_t lf = strlen(p->from), lt = strlen(p->to);
-    if (!strncmp(name, p->from, lf) && name[lf] == '/') want_role = SW_ROLE_SRC, n = name + lf + 1;
-    else if (!strncmp(name, p->to, lt) && name[lt] == '/') want_role = SW_ROLE_DST, n = name + lt + 1;
-    int found = 0;
-    uint32_t hit = 0;
-    for (int pass = 0; pass < 2 && !found; pass++) {
-        for (uint32_t i = 0; i < p->nlocals; i++) {
-            const sw_plan_local *l = &p->locals[i];
-            if (l->rank != rank || strcmp(l->name, pass ? name : n)) continue;
-            if (pass == 0 && want_role && l->role != want_role) continue;
-            if (found)
-                return sw__err(err, SW_USAGE,
-                               "'%s' is a local tensor of rank %d in both layouts '%s' and '%s': bind '%s/%s' or '%s/%s'",
-                               name, rank, p->from, p->to, p->from, name, p->to, name);
-            found = 1;
-            hit = i;
-        }
-        if (!want_role) break;
-    }
-    if (!found) return sw__err(err, SW_USAGE, "rank %d has no local tensor '%s' in plan '%s'", rank, name, p->sync);
-    *out = hit;
-    return SW_OK;
 }
 
 int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nbytes, sw_error *err) {
@@ -168,7 +154,7 @@ int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nb
     if (s->rank >= 0 && rank != s->rank)
         return sw__err(err, SW_USAGE, "this session is rank %d's; cannot bind a tensor of rank %d", s->rank, rank);
     uint32_t li = 0;
-    SW_CHECK(find_local(s->plan, rank, name, &li, err));
+    SW_CHECK(find_local(s, rank, name, &li, err));
     const sw_plan_local *l = &s->plan->locals[li];
     size_t want = sw_plan_local_nbytes(l);
     if (nbytes != want)
@@ -176,6 +162,59 @@ int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nb
                        sw_dtype_name(l->dtype), l->ndim, want, nbytes);
     if (!ptr && want) return sw__err(err, SW_USAGE, "sw_bind: NULL memory for '%s' of rank %d", name, rank);
     s->ptrs[li] = ptr;
+    return SW_OK;
+}
+
+int sw_bind_tensor(sw_session *s, int rank, const char *name, const sw_tensor_desc *t, sw_error *err) {
+    if (!s || !name || !t) return sw__err(err, SW_USAGE, "sw_bind_tensor: no %s", !s ? "session" : !name ? "name" : "tensor");
+    if (s->rank >= 0 && rank != s->rank)
+        return sw__err(err, SW_USAGE, "this session is rank %d's; cannot bind a tensor of rank %d", s->rank, rank);
+    uint32_t li = 0;
+    SW_CHECK(find_local(s, rank, name, &li, err));
+    const sw_plan_local *l = &s->plan->locals[li];
+    char want[128], got[128];
+    int n = snprintf(want, sizeof want, "%s [", sw_dtype_name(l->dtype));
+    for (int d = 0; d < l->ndim && n < (int)sizeof want; d++)
+        n += snprintf(want + n, sizeof want - (size_t)n, "%s%lld", d ? ", " : "", (long long)l->shape[d]);
+    if (n < (int)sizeof want) snprintf(want + n, sizeof want - (size_t)n, "]");
+    if (t->dtype && strcmp(t->dtype, sw_dtype_name(l->dtype)))
+        return sw__err(err, SW_USAGE, "'%s' of rank %d is %s; a %s tensor was given", name, rank, want, t->dtype);
+    if (t->ndim >= 0) {
+        int same = t->ndim == l->ndim && (t->ndim == 0 || t->shape);
+        for (int d = 0; same && d < l->ndim; d++) same = t->shape[d] == l->shape[d];
+        if (!same) {
+            n = snprintf(got, sizeof got, "[");
+            for (int d = 0; t->shape && d < t->ndim && n < (int)sizeof got; d++)
+                n += snprintf(got + n, sizeof got - (size_t)n, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
+            if (n < (int)sizeof got) snprintf(got + n, sizeof got - (size_t)n, "]");
+            return sw__err(err, SW_USAGE, "'%s' of rank %d is %s; a tensor of shape %s was given", name, rank, want, got);
+        }
+        if (t->strides) {
+            /* dense row-major: the stride of each dim is the product of the later sizes (a
+             * dim of size 1 may have any stride) */
+            int64_t expect = 1;
+            for (int d = l->ndim - 1; d >= 0; d--) {
+                if (l->shape[d] != 1 && t->strides[d] != expect)
+                    return sw__err(err, SW_USAGE,
+                                   "'%s' of rank %d must be dense row-major (contiguous): dim %d has stride %lld, "
+                                   "expected %lld (a transposed or sliced view? pass a contiguous copy)",
+                                   name, rank, d, (long long)t->strides[d], (long long)expect);
+                expect *= l->shape[d];
+            }
+        }
+    } else if (t->strides) {
+        return sw__err(err, SW_USAGE, "sw_bind_tensor: strides without a shape for '%s'", name);
+    }
+    if (t->mem == SW_MEM_HOST && s->kind == SW_BACKEND_NCCL)
+        return sw__err(err, SW_USAGE, "'%s' of rank %d is in host memory; the nccl backend needs CUDA device memory", name,
+                       rank);
+    if (t->mem == SW_MEM_CUDA && s->kind != SW_BACKEND_NCCL)
+        return sw__err(err, SW_USAGE, "'%s' of rank %d is in CUDA memory (device %d); the %s backend needs host memory",
+                       name, rank, t->device_index, s->kind == SW_BACKEND_LOCAL ? "local" : "mpi");
+    if (!t->data && sw_plan_local_nbytes(l))
+        return sw__err(err, SW_USAGE, "sw_bind_tensor: NULL memory for '%s' of rank %d", name, rank);
+    s->ptrs[li] = t->data;
+    sw__err_clear(err);
     return SW_OK;
 }
 
@@ -234,6 +273,8 @@ void sw_session_close(sw_session *s) {
     sw_mpi_close(s->mpi);
 #endif
     free(s->ptrs);
+    sw_strmap_free(&s->index);
+    sw_arena_free(&s->names);
     free(s);
 }
 

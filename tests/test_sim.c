@@ -150,7 +150,7 @@ static void test_per_wave_sums(void **state) {
     sw_ir ir;
     load_tiny_llama(&ir);
     for (int s = 0; s < SW_SCHED_COUNT; s++) {
-        sw_compile_opts o = {0, 0, (sw_scheduler)s, 0};
+        sw_compile_params o = {0, 0, (sw_scheduler)s, 0};
         sw_plan p;
         sw_error err;
         if (sw_compile(&ir, &o, &p, &err)) fail_msg("compile: %s", err.msg);
@@ -208,7 +208,7 @@ static void test_svg(void **state) {
     (void)state;
     sw_ir ir;
     load_tiny_llama(&ir);
-    sw_compile_opts o = {0};
+    sw_compile_params o = {0};
     sw_plan p;
     sw_error err;
     if (sw_compile(&ir, &o, &p, &err)) fail_msg("compile: %s", err.msg);
@@ -229,7 +229,7 @@ static void test_svg(void **state) {
 
 /* Compiles with a scheduler (a baseline, or optimal), verifies, runs on the local backend with validation. */
 static void run_baseline(const sw_ir *ir, int sync, sw_scheduler sched) {
-    sw_compile_opts o = {sync, 0, sched, 0};
+    sw_compile_params o = {sync, 0, sched, 0};
     sw_plan p;
     sw_error err;
     if (sw_compile(ir, &o, &p, &err)) fail_msg("%s: compile %s: %s", ir->path, sw_scheduler_name(sched), err.msg);

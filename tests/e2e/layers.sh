@@ -16,8 +16,9 @@ declare -A allowed=(
   [runtime]="runtime runtime/mpi runtime/nccl plan base include"
   [runtime/mpi]="runtime/mpi runtime plan base include"
   [runtime/nccl]="runtime/nccl runtime runtime/mpi plan base include"
+  [api]="api compiler elab dsl plan base include"
 )
-all="base dsl elab plan compiler runtime runtime/mpi runtime/nccl include cli"
+all="base dsl elab plan compiler runtime runtime/mpi runtime/nccl api include cli"
 generated="parser.h lexer.h"
 bad=0 checked=0
 for dir in "${!allowed[@]}"; do
