@@ -183,7 +183,20 @@ typedef struct sw_session_opts {
                           * shardwave has called ncclCommAbort on it: do not destroy it then. */
     void *cuda_stream;   /* nccl: the cudaStream_t that sw_sync orders against when it is
                           * given NULL (NULL here too: the default stream) */
+    /* nccl without MPI (torchrun, Ray): one process makes an id with sw_nccl_unique_id, the
+     * caller ships the bytes to every process of the communicator (a TCPStore, a
+     * broadcast), and each opens its session with them; shardwave then creates, owns and
+     * aborts the communicator.  Collective over the communicator's processes. */
+    const void *nccl_unique_id;   /* SW_NCCL_UNIQUE_ID_BYTES bytes; NULL: nccl_comm or MPI */
+    int comm_size;                /* processes in the communicator; 0: sw_plan_max_rank() + 1 */
+    const int32_t *comm_rank_of;  /* [ncomm_rank_of]: communicator rank of plan rank r; NULL: r */
+    size_t ncomm_rank_of;
 } sw_session_opts;
+
+#define SW_NCCL_UNIQUE_ID_BYTES 128
+/* Makes a new NCCL unique id (ncclGetUniqueId) into out (cap >= SW_NCCL_UNIQUE_ID_BYTES).
+ * SW_UNSUPPORTED in a build or on a machine without NCCL, saying what is missing. */
+SW_API int sw_nccl_unique_id(void *out, size_t cap, sw_error *err);
 
 typedef struct sw_session sw_session;
 

@@ -254,6 +254,13 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
     return rc;
 }
 
+int sw_nccl_unique_id(void *out, size_t cap, sw_error *err) {
+    if (!out || cap < SW_NCCL_UNIQUE_ID_BYTES)
+        return sw__err(err, SW_USAGE, "sw_nccl_unique_id: needs a buffer of %d bytes", SW_NCCL_UNIQUE_ID_BYTES);
+    /* the nccl backend's bootstrap without MPI is being built (issue 13): not yet */
+    return sw__err(err, SW_UNSUPPORTED, "sw_nccl_unique_id: not implemented yet in this build");
+}
+
 double sw_session_warmup_s(const sw_session *s) {
 #ifdef SW_HAVE_NCCL
     if (s && s->kind == SW_BACKEND_NCCL) return sw_nccl_warmup_s(s->nccl);
