@@ -108,7 +108,7 @@ static int run_local(const run_opts *o) {
     double *t = NULL;
     int rc;
     if ((rc = sw_plan_load(&p, o->plan, &err))) return cli_fail(&err);
-    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL, NULL};
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) {
@@ -248,7 +248,7 @@ static int run_mpi(const run_opts *o) {
     int rc = mpi_begin(o, &me, &world, &p);
     if (rc) return rc;
     int active = sw_plan_rank_index(p, me) >= 0;
-    sw_session_opts so = {sizeof so, o->timeout, o->zero_padding, NULL, NULL, NULL};
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
@@ -320,7 +320,7 @@ static int run_nccl(const run_opts *o) {
     int dev = pick_device(p, me, ndev);
     if (cudaSetDevice(dev) != cudaSuccess) return mpi_fail(me, (sw__err(&err, SW_CUDA, "cudaSetDevice(%d) failed", dev), &err));
     int active = sw_plan_rank_index(p, me) >= 0;
-    sw_session_opts so = {sizeof so, o->timeout, 0, NULL, NULL, NULL};
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout};
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));

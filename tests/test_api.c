@@ -71,7 +71,7 @@ static void test_compile_file_example(void **state) {
     sw_plan *p = NULL;
     sw_error err;
     sw_define defs[] = {{"layers", 2}};
-    sw_compile_options o = {sizeof o, "refit", defs, 1, 4096, "greedy", 0};
+    sw_compile_options o = {.struct_size = sizeof o, .sync = "refit", .defines = defs, .ndefines = 1, .bucket = 4096, .scheduler = "greedy"};
     assert_int_equal(sw_compile_file(&p, "examples/llama_tiny.yaml", &o, &err), SW_OK);
     sw_plan_info info;
     assert_int_equal(sw_plan_get_info(p, &info, &err), SW_OK);
@@ -97,7 +97,7 @@ static void test_compile_errors(void **state) {
     assert_int_equal(err.col, 3);
     assert_non_null(strstr(err.msg, "colour"));
 
-    sw_compile_options o = {sizeof o, "nope", NULL, 0, 0, NULL, 0};
+    sw_compile_options o = {.struct_size = sizeof o, .sync = "nope"};
     assert_int_equal(sw_compile_text(&p, "two.yaml", two_layouts, strlen(two_layouts), &o, &err), SW_USAGE);
     assert_non_null(strstr(err.msg, "no sync named 'nope' (it has: default)"));
     o.sync = NULL;

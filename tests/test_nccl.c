@@ -211,7 +211,7 @@ static void test_colocated_session(void **state) {
     sw_plan p;
     compile_first(SW_SOURCE_DIR "/tests/gpu/colocated_1gpu.sw", 0, &p);
     ncclComm_t comm = one_rank_comm();
-    sw_session_opts so = {sizeof so, 20, 0, NULL, comm, NULL};
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = 20, .nccl_comm = comm};
     sw_session *s = NULL;
     sw_error err;
     if (sw_session_open(&s, &p, 0, SW_BACKEND_NCCL, &so, &err)) fail_msg("open: %s", err.msg);
