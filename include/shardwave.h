@@ -5,6 +5,10 @@
  * and runs it.  This header is the only public one; everything else is internal (and
  * hidden in the shared libraries).  libshardwave has every function below;
  * libshardwave-runtime (no YAML, no compiler) has all but the sw_compile_* ones.
+ * Neither links MPI, CUDA or NCCL: the mpi and nccl backends are plugins
+ * (libshardwave-mpi.so, libshardwave-nccl.so, installed next to the library) loaded when
+ * a session of them opens; when one, or a library it needs, is missing, sw_session_open
+ * returns SW_UNSUPPORTED naming it.  SHARDWAVE_PLUGIN_DIR overrides where they are.
  *
  * Conventions (the whole API follows them):
  *  - Every function that can fail returns an int status: 0 (SW_OK) on success, a
