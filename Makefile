@@ -5,9 +5,9 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SW         := $(BUILD)/shardwave
 EXAMPLE    ?= examples/llama3-8b.yaml
-APT_PKGS   := flex bison libyaml-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake
+APT_PKGS   := flex bison libyaml-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake python3-venv
 
-.PHONY: all deps build asan test test-asan demo clean
+.PHONY: all deps build asan test test-asan pytest demo clean
 
 all: build
 
@@ -33,10 +33,30 @@ $(ASAN_BUILD)/CMakeCache.txt:
 asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# All tests: unit + end-to-end + conformance on the normal build, then the unit and
-# end-to-end tests again under ASan+UBSan.
+# The Python package's tests (python/tests) run in a virtual environment under $(BUILD)
+# with numpy and pytest (from PyPI when the interpreter lacks them), against the library
+# just built.  PYTEST_PYTHON=/path/to/python uses another interpreter (one with torch: the
+# torch tests are skipped, and say so, without it).  SHARDWAVE_TEST_PIP=1 (set by `make
+# test`) also checks `pip install .` into a fresh virtual environment.
+PYTHON        ?= python3
+PYVENV        := $(BUILD)/pyenv
+PYTEST_PYTHON ?= $(PYVENV)/bin/python
+SHARDWAVE_TEST_PIP ?= 1
+
+$(PYVENV)/.ready:
+	$(PYTHON) -m venv --system-site-packages $(PYVENV)
+	$(PYVENV)/bin/python -c "import numpy, pytest" 2>/dev/null || $(PYVENV)/bin/python -m pip install -q numpy pytest
+	touch $@
+
+pytest: build $(if $(filter $(PYVENV)/bin/python,$(PYTEST_PYTHON)),$(PYVENV)/.ready)
+	SHARDWAVE_LIBRARY=$(abspath $(BUILD))/libshardwave.so SHARDWAVE_CLI=$(abspath $(SW)) \
+	  SHARDWAVE_TEST_PIP=$(SHARDWAVE_TEST_PIP) $(PYTEST_PYTHON) -m pytest python/tests -q -rs
+
+# All tests: unit + end-to-end + conformance on the normal build, the Python package's
+# tests, then the unit and end-to-end tests again under ASan+UBSan.
 test: build asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory pytest
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
