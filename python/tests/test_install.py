@@ -19,6 +19,7 @@ def test_pip_install_fresh_venv(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = str(venv / "bin" / "python")
     env = {k: v for k, v in os.environ.items() if k not in ("SHARDWAVE_LIBRARY", "PYTHONPATH")}
+    env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", "2")  # the machine's two cores, shared
     r = subprocess.run([py, "-m", "pip", "install", "-q", REPO], env=env, capture_output=True, text=True,
                        timeout=1800)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
