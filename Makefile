@@ -9,9 +9,9 @@ WERROR_FLAG = $(if $(WERROR),-DSHARDWAVE_WERROR=$(WERROR))
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SW         := $(BUILD)/shardwave
 EXAMPLE    ?= examples/llama3-8b.yaml
-APT_PKGS   := flex bison libyaml-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake
+APT_PKGS   := flex bison libyaml-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake python3-venv
 
-.PHONY: all deps build asan release test test-asan demo clean
+.PHONY: all deps build asan release test test-asan pytest demo clean
 
 all: build
 
@@ -37,16 +37,37 @@ asan: deps
 	@$(call configure,$(ASAN_BUILD),Debug,-DSHARDWAVE_SANITIZE=ON)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# The Python package's tests (python/tests) run in a virtual environment under $(BUILD)
+# with numpy and pytest (from PyPI when the interpreter lacks them), against the library
+# just built.  PYTEST_PYTHON=/path/to/python uses another interpreter (one with torch: the
+# torch tests are skipped, and say so, without it).  SHARDWAVE_TEST_PIP=1 (set by `make
+# test`) also checks `pip install .` into a fresh virtual environment.
+PYTHON        ?= python3
+PYVENV        := $(BUILD)/pyenv
+PYTEST_PYTHON ?= $(PYVENV)/bin/python
+SHARDWAVE_TEST_PIP ?= 1
+
+$(PYVENV)/.ready:
+	$(PYTHON) -m venv --system-site-packages $(PYVENV)
+	$(PYVENV)/bin/python -c "import numpy, pytest" 2>/dev/null || $(PYVENV)/bin/python -m pip install -q numpy pytest
+	touch $@
+
+pytest: build $(if $(filter $(PYVENV)/bin/python,$(PYTEST_PYTHON)),$(PYVENV)/.ready)
+	SHARDWAVE_LIBRARY=$(abspath $(BUILD))/libshardwave.so SHARDWAVE_CLI=$(abspath $(SW)) \
+	  SHARDWAVE_TEST_PIP=$(SHARDWAVE_TEST_PIP) $(PYTEST_PYTHON) -m pytest python/tests -q -rs
+
 # Release (-O3): GCC warns about some things at -O3 only; built, and its unit tests run.
 release: deps
 	@$(call configure,$(RELEASE_BUILD),Release)
 	cmake --build $(RELEASE_BUILD) -j $(JOBS)
 
 # All tests, warnings as errors: unit + end-to-end + conformance on the normal build, the
-# unit tests again under ASan+UBSan, and the unit tests of a Release build.
+# Python package's tests, the unit tests again under ASan+UBSan, and the unit tests of a
+# Release build.
 test: WERROR = ON
 test: build asan release
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory pytest
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 	cd $(RELEASE_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
