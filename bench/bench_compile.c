@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "compile.h"
-#include "elab.h"
-#include "verify.h"
+#include "load.h"
+#include "plan_verify.h"
 
 static double now_s(void) {
     struct timespec t;
@@ -56,7 +56,7 @@ static void run_child(const char *path, const config *c, int fd) {
         goto done;
     }
     double t1 = now_s();
-    sw_compile_opts o = {0};
+    sw_compile_params o = {0};
     sw_plan p;
     if (sw_compile(&ir, &o, &p, &err)) {
         fprintf(stderr, "%s: compile: %s\n", c->name, err.msg);

@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
         if (l->rank != me) continue;
-        size_t n = sw_local_nbytes(l);
+        size_t n = sw_plan_local_nbytes(l);
         ptrs[i] = malloc(n + 1);
         char q[1024];
         snprintf(q, sizeof q, "%s/%s", l->role == SW_ROLE_SRC ? p->from : p->to, l->name);

@@ -6,8 +6,9 @@
 #define SW_CLI_H
 
 #include <stdio.h>
-#include "elab.h"
+#include "load.h"
 #include "shardwave.h"
+#include "units.h"
 
 #define CLI_MAX_DEFINES 64
 
@@ -31,13 +32,9 @@ int cli_take_define(cli_common *c, int argc, char **argv, int *i);
 /* Loads a layout file with the defines. */
 int cli_load(cli_common *c, const char *path, sw_ir *ir);
 
-/* Human-readable bytes: "1.50 GiB". */
-const char *cli_bytes(int64_t n, char *buf, size_t cap);
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
 
-/* "256MiB", "1GiB", "4096" -> bytes; returns 0 or -1. */
-int cli_parse_size(const char *s, int64_t *out);
 
 struct sw_plan;
 /* The compile summary: transfers, tasks, waves, bytes, loads, time vs lower bound. */

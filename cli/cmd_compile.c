@@ -4,14 +4,8 @@
 
 #include "cli.h"
 #include "compile.h"
-#if __has_include("plan_io.h")
 #include "plan_io.h"
-#define SW_HAVE_PLAN_IO 1
-#endif
-#if __has_include("verify.h")
-#include "verify.h"
-#define SW_HAVE_VERIFY 1
-#endif
+#include "plan_verify.h"
 
 static const char compile_help[] =
     "usage: shardwave compile FILE [--sync NAME] [--bucket SIZE] [--scheduler NAME] [--no-relay]\n"
@@ -44,18 +38,18 @@ void cli_print_plan_summary(const struct sw_plan *p) {
            sw_scheduler_name(p->scheduler));
     printf("  transfers  %u (%u forwarded inside a host)\n", p->nxfers, relayed);
     printf("  tasks      %u (%u relay forwards) in %d waves\n", p->ntasks, relay_tasks, p->nwaves);
-    printf("  bytes      device %s, host %s, network %s; unique %s\n", cli_bytes((int64_t)st->bytes[0], b1, sizeof b1),
-           cli_bytes((int64_t)st->bytes[1], b2, sizeof b2), cli_bytes((int64_t)st->bytes[2], b3, sizeof b3),
-           cli_bytes((int64_t)st->unique_bytes, b4, sizeof b4));
+    printf("  bytes      device %s, host %s, network %s; unique %s\n", sw_fmt_bytes((int64_t)st->bytes[0], b1, sizeof b1),
+           sw_fmt_bytes((int64_t)st->bytes[1], b2, sizeof b2), sw_fmt_bytes((int64_t)st->bytes[2], b3, sizeof b3),
+           sw_fmt_bytes((int64_t)st->unique_bytes, b4, sizeof b4));
     printf("  max load   send: network %s, host %s; receive: network %s, host %s\n",
-           cli_bytes((int64_t)st->max_send[SW_LINK_NETWORK], b1, sizeof b1),
-           cli_bytes((int64_t)st->max_send[SW_LINK_HOST], b2, sizeof b2),
-           cli_bytes((int64_t)st->max_recv[SW_LINK_NETWORK], b3, sizeof b3),
-           cli_bytes((int64_t)st->max_recv[SW_LINK_HOST], b4, sizeof b4));
+           sw_fmt_bytes((int64_t)st->max_send[SW_LINK_NETWORK], b1, sizeof b1),
+           sw_fmt_bytes((int64_t)st->max_send[SW_LINK_HOST], b2, sizeof b2),
+           sw_fmt_bytes((int64_t)st->max_recv[SW_LINK_NETWORK], b3, sizeof b3),
+           sw_fmt_bytes((int64_t)st->max_recv[SW_LINK_HOST], b4, sizeof b4));
     printf("  chunks     network %s, host %s, device %s; staging at most %s per rank in two waves (bucket %s)\n",
-           cli_bytes(p->chunk[SW_LINK_NETWORK], b1, sizeof b1), cli_bytes(p->chunk[SW_LINK_HOST], b2, sizeof b2),
-           cli_bytes(p->chunk[SW_LINK_DEVICE], b3, sizeof b3), cli_bytes((int64_t)st->max_staging, b4, sizeof b4),
-           cli_bytes(p->bucket, b5, sizeof b5));
+           sw_fmt_bytes(p->chunk[SW_LINK_NETWORK], b1, sizeof b1), sw_fmt_bytes(p->chunk[SW_LINK_HOST], b2, sizeof b2),
+           sw_fmt_bytes(p->chunk[SW_LINK_DEVICE], b3, sizeof b3), sw_fmt_bytes((int64_t)st->max_staging, b4, sizeof b4),
+           sw_fmt_bytes(p->bucket, b5, sizeof b5));
     printf("  time       predicted %.3f ms, lower bound %.3f ms (%.3fx)\n", st->predicted_s * 1e3,
            st->lower_bound_s * 1e3, st->lower_bound_s > 0 ? st->predicted_s / st->lower_bound_s : 1.0);
 }
@@ -63,7 +57,7 @@ void cli_print_plan_summary(const struct sw_plan *p) {
 int cmd_compile(int argc, char **argv) {
     cli_common c = {0};
     const char *path = NULL, *out = NULL, *sync = NULL;
-    sw_compile_opts o = {0};
+    sw_compile_params o = {0};
     int rc = 0;
     for (int i = 1; i < argc; i++) {
         int d = cli_take_define(&c, argc, argv, &i);
@@ -87,7 +81,7 @@ int cmd_compile(int argc, char **argv) {
             if (!strcmp(a, "-o")) out = v;
             else if (!strcmp(a, "--sync")) sync = v;
             else if (!strcmp(a, "--bucket")) {
-                if (cli_parse_size(v, &o.bucket) || o.bucket < 4096) {
+                if (sw_parse_bytes(v, &o.bucket) || o.bucket < 4096) {
                     rc = cli_usage_error("compile: --bucket '%s' is not a size of at least 4KiB (e.g. 256MiB)", v);
                     goto done;
                 }
@@ -109,12 +103,10 @@ int cmd_compile(int argc, char **argv) {
         rc = cli_usage_error("compile: missing FILE (see shardwave compile --help)");
         goto done;
     }
-#ifdef SW_HAVE_PLAN_IO
     if (!out) {
         rc = cli_usage_error("compile: missing -o PLAN");
         goto done;
     }
-#endif
     sw_ir ir;
     if ((rc = cli_load(&c, path, &ir))) goto done;
     if (sync) {
@@ -140,21 +132,15 @@ int cmd_compile(int argc, char **argv) {
         rc = cli_fail(&err);
         goto done;
     }
-#ifdef SW_HAVE_VERIFY
     if (sw_plan_verify(&plan, &err)) {
         fprintf(stderr, "shardwave: error: the compiled plan fails verification (a compiler bug): %s\n", err.msg);
         sw_plan_free(&plan);
         rc = 3;
         goto done;
     }
-#endif
     cli_print_plan_summary(&plan);
-#ifdef SW_HAVE_PLAN_IO
     if (sw_plan_write(&plan, out, &err)) rc = cli_fail(&err);
     else printf("wrote %s\n", out);
-#else
-    (void)out;
-#endif
     sw_plan_free(&plan);
 done:
     for (size_t i = 0; i < c.ndefines; i++) free((char *)c.defines[i].name);

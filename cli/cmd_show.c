@@ -1,4 +1,4 @@
-/* shardwave show PLAN [--rank R] [--json] / shardwave verify PLAN */
+/* shardwave show PLAN [--rank R] [--json] */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -6,7 +6,6 @@
 
 #include "cli.h"
 #include "plan_io.h"
-#include "verify.h"
 
 static const char show_help[] =
     "usage: shardwave show PLAN [--rank R] [--json]\n"
@@ -17,14 +16,6 @@ static const char show_help[] =
     "  --rank R   only the tasks where global rank R sends or receives (reads only the\n"
     "             header and that rank's section of the file)\n"
     "  --json     the plan as JSON (keys documented in docs/plan-format.md)\n";
-
-static const char verify_help[] =
-    "usage: shardwave verify PLAN\n"
-    "\n"
-    "Statically verifies a compiled plan: every destination element written exactly once\n"
-    "by the right source element, every transfer element carried by exactly one task,\n"
-    "waves free of port conflicts, deps and relays ordered by waves, staging within the\n"
-    "bucket.  Exit 0 when it holds, 1 with the first violation otherwise.\n";
 
 static const char *const cls_name[SW_LINK_COUNT] = {"device", "host", "network"};
 
@@ -52,16 +43,16 @@ static void show_text(const sw_plan *p, const sw_plan_file_info *info, const cha
     printf("  sync %s: %s -> %s (model %s), scheduler %s\n", p->sync, p->from, p->to, p->model,
            sw_scheduler_name(p->scheduler));
     printf("  %u ranks, %u tensors, %u local tensors, %u transfers, %u tasks, %d waves, bucket %s\n", p->nranks,
-           p->ntensors, p->nlocals, info->nxfers, info->ntasks, p->nwaves, cli_bytes(p->bucket, b1, sizeof b1));
+           p->ntensors, p->nlocals, info->nxfers, info->ntasks, p->nwaves, sw_fmt_bytes(p->bucket, b1, sizeof b1));
     printf("  bytes: device %s, host %s, network %s; destination bytes %s\n",
-           cli_bytes((int64_t)p->stats.bytes[SW_LINK_DEVICE], b1, sizeof b1),
-           cli_bytes((int64_t)p->stats.bytes[SW_LINK_HOST], b2, sizeof b2),
-           cli_bytes((int64_t)p->stats.bytes[SW_LINK_NETWORK], b3, sizeof b3),
-           cli_bytes((int64_t)p->stats.unique_bytes, b4, sizeof b4));
+           sw_fmt_bytes((int64_t)p->stats.bytes[SW_LINK_DEVICE], b1, sizeof b1),
+           sw_fmt_bytes((int64_t)p->stats.bytes[SW_LINK_HOST], b2, sizeof b2),
+           sw_fmt_bytes((int64_t)p->stats.bytes[SW_LINK_NETWORK], b3, sizeof b3),
+           sw_fmt_bytes((int64_t)p->stats.unique_bytes, b4, sizeof b4));
     printf("  predicted %s, lower bound %s", seconds(p->stats.predicted_s, b1, sizeof b1),
            seconds(p->stats.lower_bound_s, b2, sizeof b2));
     if (p->stats.lower_bound_s > 0) printf(" (%.2fx)", p->stats.predicted_s / p->stats.lower_bound_s);
-    printf(", max staging %s\n", cli_bytes((int64_t)p->stats.max_staging, b1, sizeof b1));
+    printf(", max staging %s\n", sw_fmt_bytes((int64_t)p->stats.max_staging, b1, sizeof b1));
     if (rank >= 0) printf("  rank %d: %u tasks\n", rank, p->ntasks);
     int32_t w = -1;
     for (uint32_t i = 0; i < p->ntasks; i++) {
@@ -71,11 +62,11 @@ static void show_text(const sw_plan *p, const sw_plan_file_info *info, const cha
             uint32_t n = 0;
             uint64_t bytes = 0;
             for (uint32_t j = i; j < p->ntasks && p->tasks[j].wave == w; j++) n++, bytes += p->tasks[j].bytes;
-            printf("wave %d: %u tasks, %s\n", w, n, cli_bytes((int64_t)bytes, b1, sizeof b1));
+            printf("wave %d: %u tasks, %s\n", w, n, sw_fmt_bytes((int64_t)bytes, b1, sizeof b1));
         }
         uint32_t nx = task_xfers(p, t);
         printf("  w%-3d r%d -> r%-4d %-8s %10s  (%u transfer%s)%s\n", t->wave, t->src, t->dst, cls_str(t->cls),
-               cli_bytes((int64_t)t->bytes, b1, sizeof b1), nx, nx == 1 ? "" : "s", t->relay ? "  relay" : "");
+               sw_fmt_bytes((int64_t)t->bytes, b1, sizeof b1), nx, nx == 1 ? "" : "s", t->relay ? "  relay" : "");
     }
 }
 
@@ -264,38 +255,4 @@ int cmd_show(int argc, char **argv) {
     else show_text(&p, &info, path, rank);
     sw_plan_free(&p);
     return fflush(stdout) ? 3 : 0;
-}
-
-int cmd_verify(int argc, char **argv) {
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(verify_help, stdout);
-            return 0;
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("verify: unknown option '%s' (see shardwave verify --help)", a);
-        } else if (path) {
-            return cli_usage_error("verify: one PLAN only");
-        } else {
-            path = a;
-        }
-    }
-    if (!path) return cli_usage_error("verify: missing PLAN (see shardwave verify --help)");
-    sw_plan p;
-    sw_error err;
-    if (sw_plan_read(&p, path, -1, &err)) return cli_fail(&err);
-    int rc = sw_plan_verify(&p, &err);
-    if (rc == SW_OK) {
-        printf("plan OK: %u tasks, %d waves, every destination element written once\n", p.ntasks, p.nwaves);
-    } else {
-        char buf[sizeof err.msg + 64];
-        snprintf(buf, sizeof buf, "%s '%s': %s", "invalid plan", path, err.msg);
-        fprintf(stderr, "shardwave: error: %s\n", buf);
-        rc = rc == SW_INTERNAL ? 1 : cli_exit_code(rc);
-        sw_plan_free(&p);
-        return rc;
-    }
-    sw_plan_free(&p);
-    return 0;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stats.h"
 #include "plan_io.h"
 #include "sim.h"
 
@@ -73,12 +74,12 @@ static void print_text(const sw_plan *p, const sw_sim_result *r, const char *pat
     printf("%6s %7s %12s %8s %12s %12s\n", "wave", "tasks", "bytes", "critical", "end", "time");
     for (int32_t w = 0; w < r->nwaves; w++) {
         const sw_sim_wave *v = &r->waves[w];
-        printf("%6d %7u %12s %8d %12s %12s\n", v->wave, v->tasks, cli_bytes((int64_t)v->bytes, b1, sizeof b1),
+        printf("%6d %7u %12s %8d %12s %12s\n", v->wave, v->tasks, sw_fmt_bytes((int64_t)v->bytes, b1, sizeof b1),
                v->critical_rank, secs(v->end, b2, sizeof b2), secs(v->time, b3, sizeof b3));
     }
     printf("wire bytes: device %s, host %s, network %s (destination bytes %s)\n",
-           cli_bytes((int64_t)r->bytes[0], b1, sizeof b1), cli_bytes((int64_t)r->bytes[1], b2, sizeof b2),
-           cli_bytes((int64_t)r->bytes[2], b3, sizeof b3), cli_bytes((int64_t)p->stats.unique_bytes, b4, sizeof b4));
+           sw_fmt_bytes((int64_t)r->bytes[0], b1, sizeof b1), sw_fmt_bytes((int64_t)r->bytes[1], b2, sizeof b2),
+           sw_fmt_bytes((int64_t)r->bytes[2], b3, sizeof b3), sw_fmt_bytes((int64_t)p->stats.unique_bytes, b4, sizeof b4));
     printf("predicted %s, lower bound %s, ratio %.3fx; critical rank %d\n", secs(r->makespan, b1, sizeof b1),
            secs(r->lower_bound, b2, sizeof b2), r->lower_bound > 0 ? r->makespan / r->lower_bound : 1.0,
            r->critical_rank);

@@ -99,19 +99,6 @@ int cli_load(cli_common *c, const char *path, sw_ir *ir) {
     return 0;
 }
 
-const char *cli_bytes(int64_t n, char *buf, size_t cap) {
-    static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = (double)n;
-    int k = 0;
-    while (v >= 1024 && k < 5) {
-        v /= 1024;
-        k++;
-    }
-    if (k == 0) snprintf(buf, cap, "%lld B", (long long)n);
-    else snprintf(buf, cap, "%.2f %s", v, u[k]);
-    return buf;
-}
-
 void cli_json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; *s; s++) {
@@ -121,21 +108,4 @@ void cli_json_str(FILE *f, const char *s) {
         else fputc(ch, f);
     }
     fputc('"', f);
-}
-
-int cli_parse_size(const char *s, int64_t *out) {
-    static const struct { const char *u; double m; } units[] = {
-        {"", 1}, {"B", 1}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || v < 0) return -1;
-    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
-        if (!strcmp(end, units[i].u)) {
-            double b = v * units[i].m;
-            if (b > 9e18) return -1;
-            *out = (int64_t)b;
-            return 0;
-        }
-    return -1;
 }

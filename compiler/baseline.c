@@ -1,5 +1,6 @@
 /* baseline.c - naive and broadcast schedules (see baseline.h). */
 #include "baseline.h"
+#include "stats.h"
 #include "waves.h"
 
 #include <stdlib.h>

@@ -25,14 +25,14 @@
 #include "ir.h"
 #include "plan.h"
 
-typedef struct sw_compile_opts {
+typedef struct sw_compile_params {
     int sync;               /* index in ir->syncs */
     int64_t bucket;         /* staging bytes per rank per wave; 0 = the sync's */
     sw_scheduler scheduler;
     int no_relay;           /* 1: every destination pulls over its own link */
-} sw_compile_opts;
+} sw_compile_params;
 
 /* Compiles; on success *plan is filled (free it with sw_plan_free). */
-int sw_compile(const sw_ir *ir, const sw_compile_opts *opts, sw_plan *plan, sw_error *err);
+int sw_compile(const sw_ir *ir, const sw_compile_params *opts, sw_plan *plan, sw_error *err);
 
 #endif

@@ -5,19 +5,10 @@
 #include <string.h>
 
 #include "diag.h"
+#include "units.h"
 
 static const char *const cls_name[SW_LINK_COUNT] = {"device", "host", "network"};
 static const char *const cls_color[SW_LINK_COUNT] = {"#b3e2cd", "#fdcdac", "#cbd5e8"};
-
-/* "12.50 MiB" */
-static void human(uint64_t n, char *buf, size_t cap) {
-    static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = (double)n;
-    int k = 0;
-    while (v >= 1024 && k < 5) v /= 1024, k++;
-    if (k == 0) snprintf(buf, cap, "%llu B", (unsigned long long)n);
-    else snprintf(buf, cap, "%.2f %s", v, u[k]);
-}
 
 /* Writes s as a DOT string body (quotes and backslashes escaped). */
 static void dot_str(FILE *f, const char *s) {
@@ -51,11 +42,11 @@ static void tasks_graph(const sw_plan *p, FILE *f) {
         uint64_t bytes = 0;
         while (j < p->ntasks && p->tasks[j].wave == w) bytes += p->tasks[j++].bytes;
         char hb[32];
-        human(bytes, hb, sizeof hb);
+        sw_fmt_bytes(bytes, hb, sizeof hb);
         fprintf(f, "  subgraph cluster_w%d {\n    label=\"wave %d (%u tasks, %s)\";\n", w, w, j - i, hb);
         for (uint32_t k = i; k < j; k++) {
             const sw_plan_task *t = &p->tasks[k];
-            human(t->bytes, hb, sizeof hb);
+            sw_fmt_bytes(t->bytes, hb, sizeof hb);
             fprintf(f, "    t%u [label=\"r%d\xe2\x86\x92r%d %s%s\", fillcolor=\"%s\"%s];\n", k, t->src, t->dst, hb,
                     t->relay ? " (relay)" : "", cls_color[t->cls < SW_LINK_COUNT ? t->cls : SW_LINK_NETWORK],
                     t->relay ? ", penwidth=2" : "");
@@ -100,11 +91,11 @@ static int groups_graph(const sw_plan *p, FILE *f, sw_error *err) {
             total += t->bytes;
         }
         char hb[32];
-        human(total, hb, sizeof hb);
+        sw_fmt_bytes(total, hb, sizeof hb);
         fprintf(f, "  subgraph cluster_w%d {\n    label=\"wave %d (%u tasks, %s)\";\n", w, w, j - i, hb);
         for (int c = 0; c < SW_LINK_COUNT; c++) {
             if (!cnt[c]) continue;
-            human(bytes[c], hb, sizeof hb);
+            sw_fmt_bytes(bytes[c], hb, sizeof hb);
             fprintf(f, "    g%d_%d [label=\"%u %s tasks\\n%s", w, c, cnt[c], cls_name[c], hb);
             if (nrel[c]) fprintf(f, "\\n%u relays", nrel[c]);
             fprintf(f, "\", fillcolor=\"%s\"];\n", cls_color[c]);

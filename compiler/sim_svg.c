@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "units.h"
 #include "sim.h"
 
 #define SVG_W 1280.0
@@ -40,14 +41,6 @@ static void fmt_time(char *buf, size_t cap, double s, double unit, const char *u
     else snprintf(buf, cap, "%g %s", v, uname);
 }
 
-static const char *human_bytes(uint64_t b, char *buf, size_t cap) {
-    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)b;
-    int k = 0;
-    while (v >= 1024 && k < 4) v /= 1024, k++;
-    snprintf(buf, cap, k ? "%.2f %s" : "%.0f %s", v, u[k]);
-    return buf;
-}
 
 /* Draws the chart (contract in sim.h).  Lanes: ranks sorted by (host, device, rank); when
  * there are more than max_lanes, consecutive ranks are merged into lanes (one per host
@@ -117,8 +110,8 @@ int sw_sim_svg(const sw_plan *p, const sw_sim_result *r, FILE *f, int max_lanes,
             "<text x=\"%.0f\" y=\"46\" font-size=\"12\" fill=\"#555\">%u ranks on %u hosts, %u tasks in %d waves; "
             "predicted %.4g %s, lower bound %.4g %s (%.3fx); network %s, host %s</text>\n",
             SVG_LEFT, n, nhosts, p->ntasks, r->nwaves, r->makespan / unit, uname, r->lower_bound / unit, uname,
-            r->lower_bound > 0 ? r->makespan / r->lower_bound : 1.0, human_bytes(r->bytes[2], b1, sizeof b1),
-            human_bytes(r->bytes[1], b2, sizeof b2));
+            r->lower_bound > 0 ? r->makespan / r->lower_bound : 1.0, sw_fmt_bytes(r->bytes[2], b1, sizeof b1),
+            sw_fmt_bytes(r->bytes[1], b2, sizeof b2));
     fprintf(f, "<text x=\"%.0f\" y=\"62\" font-size=\"11\" fill=\"#777\">%s%s; critical rank %d highlighted</text>\n",
             SVG_LEFT, mode, aggregate ? "" : " (upper half: sends, lower half: receives)", crit);
     /* lanes: background, host bands, labels */
@@ -181,7 +174,7 @@ int sw_sim_svg(const sw_plan *p, const sw_sim_result *r, FILE *f, int max_lanes,
                             "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\"%s><title>w%d r%d\xe2\x86\x92r%d "
                             "%s %s%s, %.4g\xe2\x80\x93%.4g %s</title></rect>\n",
                             x, y, w, lh / 2 - 1, t->relay ? " stroke=\"#222\" stroke-width=\"0.6\"" : "", t->wave,
-                            t->src, t->dst, cls_label[c] + 0, human_bytes(r->wire[i], b3, sizeof b3),
+                            t->src, t->dst, cls_label[c] + 0, sw_fmt_bytes(r->wire[i], b3, sizeof b3),
                             t->relay ? " relay" : "", r->task_start[i] / unit, r->task_end[i] / unit, uname);
                 }
             }

@@ -1,4 +1,5 @@
 #include "waves.h"
+#include "diag.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,7 @@ int sw_plan_set_tasks(sw_plan *p, const sw_plan_task *T, size_t nT, uint32_t *D,
     for (size_t i = 0; i < nD; i++) deps[i] = newidx[D[i]];
     p->tasks = out;
     p->ntasks = (uint32_t)nT;
+    p->ntasks_total = p->ntasks;
     p->deps = deps;
     p->ndeps = (uint32_t)nD;
     p->nwaves = nT ? nw + 1 : 0;

@@ -23,4 +23,9 @@ int sw_doc_write_dsl(FILE *f, const sw_doc *root, sw_error *err);
 /* Both into a malloc'ed NUL-terminated string (*out, freed by the caller). */
 int sw_doc_to_string(const sw_doc *root, int dsl, char **out, sw_error *err);
 
+/* Shared by the two writers (doc_write_yaml.c, doc_write_dsl.c). */
+#define SW_DOC_LINE_WIDTH 100
+/* 1 when s is one of the NULL-terminated words. */
+int sw__doc_is_word(const char *s, const char *const *words);
+
 #endif

@@ -1,4 +1,5 @@
 #include "backend_local.h"
+#include "diag.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,16 +1,11 @@
 #include "exec.h"
+#include "diag.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "boxmath.h"
 #include "convert.h"
-
-size_t sw_local_nbytes(const sw_plan_local *l) {
-    size_t n = (size_t)sw_dtype_size(l->dtype);
-    for (int d = 0; d < l->ndim; d++) n *= (size_t)l->shape[d];
-    return n;
-}
 
 static void geom_of(const sw_plan *p, const sw_plan_xfer *x, sw_box_geom *g) {
     g->ndim = p->tensors[x->tensor].ndim;

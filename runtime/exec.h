@@ -98,7 +98,5 @@ int sw_exec_unpack(const sw_plan *p, const sw_plan_seg *g, void *const *ptrs, co
 /* Copies a segment from its source local to its destination local, converting. */
 int sw_exec_copy(const sw_plan *p, const sw_plan_seg *g, void *const *ptrs, sw_error *err);
 
-/* Bytes of a local tensor. */
-size_t sw_local_nbytes(const sw_plan_local *l);
 
 #endif

@@ -5,17 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "backend_local.h"
+#include "diag.h"
 #include "exec.h"
 #include "plan_io.h"
 #include "shardwave.h"
-#include "validate.h"
-#ifdef SW_HAVE_MPI
-#include "backend_mpi.h"
-#endif
-#ifdef SW_HAVE_NCCL
-#include "backend_nccl.h"
-#endif
+#include "strmap.h"
+#include "data_validate.h"
+#include "plugin.h"
 
 struct sw_session {
     const sw_plan *plan;
@@ -23,61 +21,112 @@ struct sw_session {
     int32_t rank;           /* -1: every rank (local backend) */
     sw_session_opts opts;
     void **ptrs;            /* per plan local */
+    sw_arena names;         /* keys of `index` */
+    sw_strmap index;        /* "RANK/NAME" and "RANK/LAYOUT/NAME" -> plan local (AMBIGUOUS: both layouts) */
     sw_local_group *local;
     sw_exec exec;
     sw_backend backend;
-#ifdef SW_HAVE_MPI
-    sw_mpi_ctx *mpi;
-#endif
-#ifdef SW_HAVE_NCCL
-    sw_nccl_ctx *nccl;
-#endif
+    sw_plugin_ref plugin;   /* mpi, nccl: the backend's plugin (plugin.h) */
+    void *bctx;             /* its context */
 };
 
-int sw_plan_load(sw_plan **out, const char *path, sw_error *err) {
-    *out = NULL;
-    sw_plan *p = calloc(1, sizeof *p);
-    if (!p) return sw__err(err, SW_NOMEM, "out of memory");
-    int rc = sw_plan_read(p, path, -1, err);
-    if (rc) {
-        free(p);
-        return rc;
+#define AMBIGUOUS UINT32_MAX
+
+/* Indexes the local tensors of the session's rank(s) by "RANK/NAME" and
+ * "RANK/LAYOUT/NAME", so that a bind is a hash lookup (a model has thousands). */
+static int build_index(sw_session *s, sw_error *err) {
+    const sw_plan *p = s->plan;
+    sw_arena_init(&s->names);
+    for (uint32_t i = 0; i < p->nlocals; i++) {
+        const sw_plan_local *l = &p->locals[i];
+        if (s->rank >= 0 && l->rank != s->rank) continue;
+        const char *layout = l->role == SW_ROLE_SRC ? p->from : p->to;
+        size_t cap = strlen(l->name) + strlen(layout) + 16;
+        char *k1 = sw_arena_alloc(&s->names, cap), *k2 = sw_arena_alloc(&s->names, cap);
+        if (!k1 || !k2) return sw__err(err, SW_NOMEM, "out of memory");
+        snprintf(k1, cap, "%d/%s", (int)l->rank, l->name);
+        snprintf(k2, cap, "%d/%s/%s", (int)l->rank, layout, l->name);
+        uint32_t old;
+        int r1 = sw_strmap_put(&s->index, k1, i, &old);
+        /* a name in both layouts of this rank (a sync inside one process) needs LAYOUT/ */
+        if (r1 == 1) r1 = sw_strmap_set(&s->index, k1, AMBIGUOUS);
+        if (r1 < 0 || sw_strmap_put(&s->index, k2, i, NULL) < 0) return sw__err(err, SW_NOMEM, "out of memory");
     }
-    p->heap = 1;
-    *out = p;
     return SW_OK;
 }
 
-int sw_plan_max_rank(const sw_plan *p) { return p && p->nranks ? p->ranks[p->nranks - 1].rank : -1; }
-
-int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap, size_t *count, sw_error *err) {
-    size_t n = 0;
-    if (!p) return sw__err(err, SW_USAGE, "sw_plan_tensors: no plan");
-    for (uint32_t i = 0; i < p->nlocals; i++) {
-        const sw_plan_local *l = &p->locals[i];
-        if (l->rank != rank) continue;
-        if (n < cap && out) {
-            sw_tensor_info *t = &out[n];
-            memset(t, 0, sizeof *t);
-            t->name = l->name;
-            t->layout = l->role == SW_ROLE_SRC ? p->from : p->to;
-            t->is_source = l->role == SW_ROLE_SRC;
-            t->rank = l->rank;
-            t->dtype = sw_dtype_name(l->dtype);
-            t->ndim = l->ndim;
-            for (int d = 0; d < l->ndim; d++) t->shape[d] = l->shape[d];
-            t->nbytes = sw_local_nbytes(l);
-        }
-        n++;
-    }
-    if (count) *count = n;
+/* The plan local of (rank, name); "LAYOUT/NAME" picks the layout when both have it. */
+static int find_local(const sw_session *s, int32_t rank, const char *name, uint32_t *out, sw_error *err) {
+    const sw_plan *p = s->plan;
+    char small[512], *key = small;
+    size_t need = strlen(name) + 16;
+    if (need > sizeof small && !(key = malloc(need))) return sw__err(err, SW_NOMEM, "out of memory");
+    snprintf(key, need > sizeof small ? need : sizeof small, "%d/%s", (int)rank, name);
+    uint32_t hit;
+    int found = sw_strmap_get(&s->index, key, &hit);
+    if (key != small) free(key);
+    if (!found) return sw__err(err, SW_USAGE, "rank %d has no local tensor '%s' in plan '%s'", rank, name, p->sync);
+    if (hit == AMBIGUOUS)
+        return sw__err(err, SW_USAGE,
+                       "'%s' is a local tensor of rank %d in both layouts '%s' and '%s': bind '%s/%s' or '%s/%s'", name,
+                       rank, p->from, p->to, p->from, name, p->to, name);
+    *out = hit;
     return SW_OK;
+}
+
+/* Reports that the MPI bootstrap of the nccl backend could not start (err says why). */
+static int boot_failed(int rc, sw_error *err) {
+    if (!err) return rc;
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return sw__err(err, rc, "the nccl backend bootstraps through MPI when sw_session_opts.nccl_comm is NULL: %s", why);
+}
+
+/* The mpi and nccl backends: loads the backend's plugin, prepares the executor and opens
+ * the backend on it; nccl without a communicator of the caller's bootstraps over MPI (the
+ * mpi plugin's).  Collective over the backend's communicator. */
+static int open_plugin_backend(sw_session *s, int32_t rank, sw_error *err) {
+    int nccl = s->kind == SW_BACKEND_NCCL;
+#ifndef SW_HAVE_MPI
+    if (!nccl) return sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no MPI: the mpi backend is not available");
+#endif
+#ifndef SW_HAVE_NCCL
+    if (nccl)
+        return sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
+#endif
+    if (nccl && s->opts.zero_padding)
+        return sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
+    SW_CHECK(sw_plugin_load(nccl ? "nccl" : "mpi", &s->plugin, err));
+    const sw_plugin *pl = s->plugin.api;
+    if (!nccl) {
+        SW_CHECK(pl->open(&s->bctx, &s->backend, NULL, rank, &s->opts, NULL, err));
+        return sw_exec_init(&s->exec, s->plan, rank, err);
+    }
+    SW_CHECK(sw_exec_init(&s->exec, s->plan, rank, err));
+    sw_plugin_ref mpi = {NULL, NULL};
+    sw_boot boot, *bp = NULL;
+    int rc = SW_OK;
+#ifdef SW_HAVE_MPI
+    if (!s->opts.nccl_comm) {
+        if ((rc = sw_plugin_load("mpi", &mpi, err)) || (rc = mpi.api->comm_boot(s->opts.mpi_comm, &boot, err)))
+            rc = boot_failed(rc, err);
+        else
+            bp = &boot;
+    }
+#endif
+    if (rc == SW_OK) rc = pl->open(&s->bctx, &s->backend, &s->exec, rank, &s->opts, bp, err);
+    sw_plugin_unload(&mpi);
+    return rc;
 }
 
 int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kind kind, const sw_session_opts *opts,
                     sw_error *err) {
+    if (!out) return sw__err(err, SW_USAGE, "sw_session_open: NULL session pointer");
     *out = NULL;
     if (!p) return sw__err(err, SW_USAGE, "sw_session_open: no plan");
+    if (p->partial && rank != p->only_rank)
+        return sw__err(err, SW_USAGE, "this plan was loaded for rank %d only (sw_plan_load_rank); %s", p->only_rank,
+                       rank < 0 ? "the local backend runs every rank: load the whole plan" : "open that rank's session");
     sw_session *s = calloc(1, sizeof *s);
     if (!s) return sw__err(err, SW_NOMEM, "out of memory");
     s->plan = p;
@@ -91,6 +140,7 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
         rc = sw__err(err, SW_NOMEM, "out of memory");
         goto fail;
     }
+    if ((rc = build_index(s, err))) goto fail;
     switch (kind) {
     case SW_BACKEND_LOCAL:
         if (rank != -1) {
@@ -100,66 +150,20 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
         rc = sw_local_group_open(&s->local, p, s->opts.timeout_s, err);
         break;
     case SW_BACKEND_MPI:
-#ifdef SW_HAVE_MPI
-        /* collective over the communicator: every rank opens, also one the plan does not use */
-        if ((rc = sw_mpi_open(&s->mpi, &s->backend, (const MPI_Comm *)s->opts.mpi_comm, s->opts.timeout_s, err)))
-            goto fail;
-        rc = sw_exec_init(&s->exec, p, rank, err);
-#else
-        rc = sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no MPI: the mpi backend is not available");
-#endif
-        break;
     case SW_BACKEND_NCCL:
-#ifdef SW_HAVE_NCCL
-        if (s->opts.zero_padding) {
-            rc = sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
-            break;
-        }
         /* collective over the communicator: every rank opens, also one the plan does not use */
-        if ((rc = sw_exec_init(&s->exec, p, rank, err))) break;
-        rc = sw_nccl_open(&s->nccl, &s->backend, &s->exec, rank, s->opts.mpi_comm, s->opts.nccl_comm, s->opts.timeout_s,
-                          err);
-#else
-        rc = sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
-#endif
+        rc = open_plugin_backend(s, rank, err);
         break;
     default:
         rc = sw__err(err, SW_USAGE, "unknown backend %d", (int)kind);
     }
     if (rc) goto fail;
     *out = s;
+    sw__err_clear(err);
     return SW_OK;
 fail:
     sw_session_close(s);
     return rc;
-}
-
-/* The plan local of (rank, name); "LAYOUT/NAME" picks the layout when both have it. */
-static int find_local(const sw_plan *p, int32_t rank, const char *name, uint32_t *out, sw_error *err) {
-    int want_role = 0;
-    const char *n = name;
-    size_t lf = strlen(p->from), lt = strlen(p->to);
-    if (!strncmp(name, p->from, lf) && name[lf] == '/') want_role = SW_ROLE_SRC, n = name + lf + 1;
-    else if (!strncmp(name, p->to, lt) && name[lt] == '/') want_role = SW_ROLE_DST, n = name + lt + 1;
-    int found = 0;
-    uint32_t hit = 0;
-    for (int pass = 0; pass < 2 && !found; pass++) {
-        for (uint32_t i = 0; i < p->nlocals; i++) {
-            const sw_plan_local *l = &p->locals[i];
-            if (l->rank != rank || strcmp(l->name, pass ? name : n)) continue;
-            if (pass == 0 && want_role && l->role != want_role) continue;
-            if (found)
-                return sw__err(err, SW_USAGE,
-                               "'%s' is a local tensor of rank %d in both layouts '%s' and '%s': bind '%s/%s' or '%s/%s'",
-                               name, rank, p->from, p->to, p->from, name, p->to, name);
-            found = 1;
-            hit = i;
-        }
-        if (!want_role) break;
-    }
-    if (!found) return sw__err(err, SW_USAGE, "rank %d has no local tensor '%s' in plan '%s'", rank, name, p->sync);
-    *out = hit;
-    return SW_OK;
 }
 
 int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nbytes, sw_error *err) {
@@ -167,14 +171,67 @@ int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nb
     if (s->rank >= 0 && rank != s->rank)
         return sw__err(err, SW_USAGE, "this session is rank %d's; cannot bind a tensor of rank %d", s->rank, rank);
     uint32_t li = 0;
-    SW_CHECK(find_local(s->plan, rank, name, &li, err));
+    SW_CHECK(find_local(s, rank, name, &li, err));
     const sw_plan_local *l = &s->plan->locals[li];
-    size_t want = sw_local_nbytes(l);
+    size_t want = sw_plan_local_nbytes(l);
     if (nbytes != want)
         return sw__err(err, SW_USAGE, "'%s' of rank %d is %s with %d dims (%zu bytes); %zu bytes were given", name, rank,
                        sw_dtype_name(l->dtype), l->ndim, want, nbytes);
     if (!ptr && want) return sw__err(err, SW_USAGE, "sw_bind: NULL memory for '%s' of rank %d", name, rank);
     s->ptrs[li] = ptr;
+    return SW_OK;
+}
+
+int sw_bind_tensor(sw_session *s, int rank, const char *name, const sw_tensor_desc *t, sw_error *err) {
+    if (!s || !name || !t) return sw__err(err, SW_USAGE, "sw_bind_tensor: no %s", !s ? "session" : !name ? "name" : "tensor");
+    if (s->rank >= 0 && rank != s->rank)
+        return sw__err(err, SW_USAGE, "this session is rank %d's; cannot bind a tensor of rank %d", s->rank, rank);
+    uint32_t li = 0;
+    SW_CHECK(find_local(s, rank, name, &li, err));
+    const sw_plan_local *l = &s->plan->locals[li];
+    char want[128], got[128];
+    int n = snprintf(want, sizeof want, "%s [", sw_dtype_name(l->dtype));
+    for (int d = 0; d < l->ndim && n < (int)sizeof want; d++)
+        n += snprintf(want + n, sizeof want - (size_t)n, "%s%lld", d ? ", " : "", (long long)l->shape[d]);
+    if (n < (int)sizeof want) snprintf(want + n, sizeof want - (size_t)n, "]");
+    if (t->dtype && strcmp(t->dtype, sw_dtype_name(l->dtype)))
+        return sw__err(err, SW_USAGE, "'%s' of rank %d is %s; a %s tensor was given", name, rank, want, t->dtype);
+    if (t->ndim >= 0) {
+        int same = t->ndim == l->ndim && (t->ndim == 0 || t->shape);
+        for (int d = 0; same && d < l->ndim; d++) same = t->shape[d] == l->shape[d];
+        if (!same) {
+            n = snprintf(got, sizeof got, "[");
+            for (int d = 0; t->shape && d < t->ndim && n < (int)sizeof got; d++)
+                n += snprintf(got + n, sizeof got - (size_t)n, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
+            if (n < (int)sizeof got) snprintf(got + n, sizeof got - (size_t)n, "]");
+            return sw__err(err, SW_USAGE, "'%s' of rank %d is %s; a tensor of shape %s was given", name, rank, want, got);
+        }
+        if (t->strides) {
+            /* dense row-major: the stride of each dim is the product of the later sizes (a
+             * dim of size 1 may have any stride) */
+            int64_t expect = 1;
+            for (int d = l->ndim - 1; d >= 0; d--) {
+                if (l->shape[d] != 1 && t->strides[d] != expect)
+                    return sw__err(err, SW_USAGE,
+                                   "'%s' of rank %d must be dense row-major (contiguous): dim %d has stride %lld, "
+                                   "expected %lld (a transposed or sliced view? pass a contiguous copy)",
+                                   name, rank, d, (long long)t->strides[d], (long long)expect);
+                expect *= l->shape[d];
+            }
+        }
+    } else if (t->strides) {
+        return sw__err(err, SW_USAGE, "sw_bind_tensor: strides without a shape for '%s'", name);
+    }
+    if (t->mem == SW_MEM_HOST && s->kind == SW_BACKEND_NCCL)
+        return sw__err(err, SW_USAGE, "'%s' of rank %d is in host memory; the nccl backend needs CUDA device memory", name,
+                       rank);
+    if (t->mem == SW_MEM_CUDA && s->kind != SW_BACKEND_NCCL)
+        return sw__err(err, SW_USAGE, "'%s' of rank %d is in CUDA memory (device %d); the %s backend needs host memory",
+                       name, rank, t->device_index, s->kind == SW_BACKEND_LOCAL ? "local" : "mpi");
+    if (!t->data && sw_plan_local_nbytes(l))
+        return sw__err(err, SW_USAGE, "sw_bind_tensor: NULL memory for '%s' of rank %d", name, rank);
+    s->ptrs[li] = t->data;
+    sw__err_clear(err);
     return SW_OK;
 }
 
@@ -191,34 +248,36 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
     const sw_plan *p = s->plan;
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
-        if ((s->rank < 0 || l->rank == s->rank) && !s->ptrs[i] && sw_local_nbytes(l))
+        if ((s->rank < 0 || l->rank == s->rank) && !s->ptrs[i] && sw_plan_local_nbytes(l))
             return sw__err(err, SW_USAGE, "'%s' (%s) of rank %d is not bound", l->name,
                            l->role == SW_ROLE_SRC ? p->from : p->to, l->rank);
     }
     int rc;
     if (s->kind == SW_BACKEND_LOCAL) {
         rc = sw_local_group_run(s->local, s->ptrs, err);
-#ifdef SW_HAVE_NCCL
     } else if (s->kind == SW_BACKEND_NCCL) {
         /* device work is ordered after `stream`, and `stream` after the last unpack */
         if (!stream) stream = s->opts.cuda_stream;
-        rc = sw_nccl_begin(s->nccl, stream, s->ptrs, err);
+        rc = s->plugin.api->begin(s->bctx, stream, s->ptrs, err);
         if (rc == SW_OK) rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
-        if (rc == SW_OK) rc = sw_nccl_end(s->nccl, stream, err);
+        if (rc == SW_OK) rc = s->plugin.api->end(s->bctx, stream, err);
         return rc;
-#endif
     } else {
         rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
     }
-    if (rc == SW_OK && s->opts.zero_padding) sw_validate_zero_padding(p, s->rank, s->ptrs);
+    if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
     return rc;
 }
 
+int sw_nccl_unique_id(void *out, size_t cap, sw_error *err) {
+    if (!out || cap < SW_NCCL_UNIQUE_ID_BYTES)
+        return sw__err(err, SW_USAGE, "sw_nccl_unique_id: needs a buffer of %d bytes", SW_NCCL_UNIQUE_ID_BYTES);
+    /* the nccl backend's bootstrap without MPI is being built (issue 13): not yet */
+    return sw__err(err, SW_UNSUPPORTED, "sw_nccl_unique_id: not implemented yet in this build");
+}
+
 double sw_session_warmup_s(const sw_session *s) {
-#ifdef SW_HAVE_NCCL
-    if (s && s->kind == SW_BACKEND_NCCL) return sw_nccl_warmup_s(s->nccl);
-#endif
-    (void)s;
+    if (s && s->plugin.api && s->plugin.api->warmup_s) return s->plugin.api->warmup_s(s->bctx);
     return 0;
 }
 
@@ -226,13 +285,12 @@ void sw_session_close(sw_session *s) {
     if (!s) return;
     sw_local_group_close(s->local);
     sw_exec_free(&s->exec);
-#ifdef SW_HAVE_NCCL
-    sw_nccl_close(s->nccl); /* after sw_exec_free: the staging it lent the executor */
-#endif
-#ifdef SW_HAVE_MPI
-    sw_mpi_close(s->mpi);
-#endif
+    /* after sw_exec_free: the nccl backend lent the executor its staging */
+    if (s->plugin.api && s->bctx) s->plugin.api->close(s->bctx);
+    sw_plugin_unload(&s->plugin);
     free(s->ptrs);
+    sw_strmap_free(&s->index);
+    sw_arena_free(&s->names);
     free(s);
 }
 
@@ -241,7 +299,7 @@ static int all_bound(const sw_session *s, const char *what, sw_error *err) {
     const sw_plan *p = s->plan;
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
-        if ((s->rank < 0 || l->rank == s->rank) && !s->ptrs[i] && sw_local_nbytes(l))
+        if ((s->rank < 0 || l->rank == s->rank) && !s->ptrs[i] && sw_plan_local_nbytes(l))
             return sw__err(err, SW_USAGE, "%s: '%s' (%s) of rank %d is not bound", what, l->name,
                            l->role == SW_ROLE_SRC ? p->from : p->to, l->rank);
     }
@@ -251,8 +309,10 @@ static int all_bound(const sw_session *s, const char *what, sw_error *err) {
 int sw_validation_fill(sw_session *s, sw_error *err) {
     if (!s) return sw__err(err, SW_USAGE, "sw_validation_fill: no session");
     SW_CHECK(all_bound(s, "sw_validation_fill", err));
-    SW_CHECK(sw_validate_fill(s->plan, s->rank, s->ptrs, err));
-    sw_validate_poison(s->plan, s->rank, s->ptrs);
+    /* nccl: the tensors are device memory, filled by the device */
+    if (s->kind == SW_BACKEND_NCCL) return s->plugin.api->validate_fill(s->plan, s->rank, s->ptrs, err);
+    SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
+    sw_data_poison(s->plan, s->rank, s->ptrs);
     return SW_OK;
 }
 
@@ -260,13 +320,16 @@ int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
     if (checked) *checked = 0;
     if (!s) return sw__err(err, SW_USAGE, "sw_validation_check: no session");
     SW_CHECK(all_bound(s, "sw_validation_check", err));
-    sw_validate_report rep;
+    sw_data_report rep;
     memset(&rep, 0, sizeof rep);
-    SW_CHECK(sw_validate_check(s->plan, s->rank, s->ptrs, &rep, err));
+    if (s->kind == SW_BACKEND_NCCL)
+        SW_CHECK(s->plugin.api->validate_check(s->plan, s->rank, s->ptrs, &rep, err));
+    else
+        SW_CHECK(sw_data_check(s->plan, s->rank, s->ptrs, &rep, err));
     if (checked) *checked = rep.checked;
     if (rep.bad) {
         char first[1024];
-        sw_validate_describe(s->plan, &rep.shown[0], first, sizeof first);
+        sw_data_describe(s->plan, &rep.shown[0], first, sizeof first);
         return sw__err(err, SW_MISMATCH, "%llu of %llu destination elements are wrong; the first: %s",
                        (unsigned long long)rep.bad, (unsigned long long)rep.checked, first);
     }

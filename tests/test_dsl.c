@@ -12,7 +12,7 @@
 
 #include "doc_write.h"
 #include "dsl_load.h"
-#include "elab.h"
+#include "load.h"
 #include "place.h"
 #include "yaml_load.h"
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elab.h"
+#include "load.h"
 
 typedef struct err_case {
     const char *name;

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "elab.h"
+#include "coverage.h"
+#include "load.h"
 #include "place.h"
 
 #define MAX_FILES 64

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "elab.h"
+#include "load.h"
 #include "hfconfig.h"
 #include "init.h"
 

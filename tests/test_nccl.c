@@ -18,11 +18,11 @@
 
 #include "backend_nccl.h"
 #include "compile.h"
-#include "elab.h"
+#include "load.h"
 #include "exec.h"
 #include "kernels.h"
 #include "shardwave.h"
-#include "validate.h"
+#include "data_validate.h"
 
 #define CU(call) assert_int_equal((int)(call), 0)
 
@@ -33,7 +33,7 @@ static int compile_first(const char *path, int sync, sw_plan *p) {
     if (sw_load_file(path, &lo, &ir, &err)) fail_msg("%s: %s", path, err.msg);
     int n = (int)ir.nsyncs;
     if (sync < n) {
-        sw_compile_opts o = {sync, 4096, SW_SCHED_OPTIMAL, 0}; /* small chunks: many segments */
+        sw_compile_params o = {sync, 4096, SW_SCHED_OPTIMAL, 0}; /* small chunks: many segments */
         if (sw_compile(&ir, &o, p, &err)) fail_msg("%s: compile: %s", path, err.msg);
     }
     sw_ir_free(&ir);
@@ -53,7 +53,7 @@ static void **to_device(const sw_plan *p, void *const *host) {
     void **d = calloc(p->nlocals + 1, sizeof *d);
     assert_non_null(d);
     for (uint32_t i = 0; i < p->nlocals; i++) {
-        size_t n = sw_local_nbytes(&p->locals[i]);
+        size_t n = sw_plan_local_nbytes(&p->locals[i]);
         CU(cudaMalloc(&d[i], n + 1));
         CU(cudaMemcpy(d[i], host[i], n, cudaMemcpyHostToDevice));
     }
@@ -91,9 +91,9 @@ static void kernels_vs_cpu(const sw_plan *p) {
     sw_error err;
     void **host = calloc(p->nlocals + 1, sizeof *host);
     assert_non_null(host);
-    for (uint32_t i = 0; i < p->nlocals; i++) host[i] = calloc(sw_local_nbytes(&p->locals[i]) + 1, 1);
-    assert_int_equal(sw_validate_fill(p, -1, host, &err), SW_OK);
-    sw_validate_poison(p, -1, host);
+    for (uint32_t i = 0; i < p->nlocals; i++) host[i] = calloc(sw_plan_local_nbytes(&p->locals[i]) + 1, 1);
+    assert_int_equal(sw_data_fill(p, -1, host, &err), SW_OK);
+    sw_data_poison(p, -1, host);
     void **dev = to_device(p, host);
     void **devtab;
     CU(cudaMalloc((void **)&devtab, (p->nlocals + 1) * sizeof *devtab));
@@ -146,7 +146,7 @@ static void kernels_vs_cpu(const sw_plan *p) {
         sw_exec_free(&x);
     }
     for (uint32_t i = 0; i < p->nlocals; i++) {
-        size_t n = sw_local_nbytes(&p->locals[i]);
+        size_t n = sw_plan_local_nbytes(&p->locals[i]);
         uint8_t *got = malloc(n + 1);
         assert_non_null(got);
         CU(cudaMemcpy(got, dev[i], n, cudaMemcpyDeviceToHost));
@@ -211,7 +211,7 @@ static void test_colocated_session(void **state) {
     sw_plan p;
     compile_first(SW_SOURCE_DIR "/tests/gpu/colocated_1gpu.sw", 0, &p);
     ncclComm_t comm = one_rank_comm();
-    sw_session_opts so = {sizeof so, 20, 0, NULL, comm, NULL};
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = 20, .nccl_comm = comm};
     sw_session *s = NULL;
     sw_error err;
     if (sw_session_open(&s, &p, 0, SW_BACKEND_NCCL, &so, &err)) fail_msg("open: %s", err.msg);
@@ -219,7 +219,7 @@ static void test_colocated_session(void **state) {
     assert_non_null(ptrs);
     for (uint32_t i = 0; i < p.nlocals; i++) {
         const sw_plan_local *l = &p.locals[i];
-        size_t n = sw_local_nbytes(l);
+        size_t n = sw_plan_local_nbytes(l);
         CU(cudaMalloc(&ptrs[i], n + 1));
         char q[512];
         snprintf(q, sizeof q, "%s/%s", l->role == SW_ROLE_SRC ? p.from : p.to, l->name);
@@ -231,14 +231,14 @@ static void test_colocated_session(void **state) {
     for (int it = 0; it < 3; it++)
         if (sw_sync(s, st, &err)) fail_msg("sync %d: %s", it + 1, err.msg);
     CU(cudaStreamSynchronize(st));
-    sw_validate_report rep;
+    sw_data_report rep;
     assert_int_equal(sw_nccl_validate_check(&p, 0, ptrs, &rep, &err), SW_OK);
     uint64_t want = 0;
     for (uint32_t x = 0; x < p.nxfers; x++) want += p.xfers[x].nelem;
     assert_true(rep.checked == want && want > 0);
     if (rep.bad) {
         char buf[512];
-        sw_validate_describe(&p, &rep.shown[0], buf, sizeof buf);
+        sw_data_describe(&p, &rep.shown[0], buf, sizeof buf);
         fail_msg("%llu of %llu elements wrong, first: %s", (unsigned long long)rep.bad,
                  (unsigned long long)rep.checked, buf);
     }
@@ -246,6 +246,15 @@ static void test_colocated_session(void **state) {
     CU(cudaMemset(ptrs[p.nlocals - 1], 0x5A, 2));
     assert_int_equal(sw_nccl_validate_check(&p, 0, ptrs, &rep, &err), SW_OK);
     assert_true(rep.bad >= 1);
+    /* the public validation calls fill and check on the device with an nccl session (the
+     * plugin's device validation) */
+    uint64_t checked = 0;
+    assert_int_equal(sw_validation_check(s, &checked, &err), SW_MISMATCH);
+    assert_int_equal(sw_validation_fill(s, &err), SW_OK);
+    assert_int_equal(sw_sync(s, st, &err), SW_OK);
+    CU(cudaStreamSynchronize(st));
+    if (sw_validation_check(s, &checked, &err)) fail_msg("sw_validation_check: %s", err.msg);
+    assert_true(checked == want);
     sw_session_close(s);
     CU(cudaStreamDestroy(st));
     for (uint32_t i = 0; i < p.nlocals; i++) cudaFree(ptrs[i]);

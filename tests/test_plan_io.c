@@ -10,7 +10,7 @@
 
 #include "plan_fixture.h"
 #include "plan_io.h"
-#include "verify.h"
+#include "plan_verify.h"
 
 static uint64_t splitmix(uint64_t *s) {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
@@ -337,7 +337,7 @@ static void test_fuzz(void **state) {
                     int rc = sw_plan_read_mem(&q, m, len, "x.swp", r, &err);
                     assert_true(rc == SW_OK || rc == SW_CORRUPT || rc == SW_USAGE);
                     if (rc == SW_OK) {
-                        assert_int_equal(sw__plan_check(&q, "plan", SW_INTERNAL, &err), SW_OK);
+                        assert_int_equal(sw__plan_struct_check(&q, "plan", SW_INTERNAL, &err), SW_OK);
                         (void)sw_plan_verify(&q, &err);
                         sw_plan_free(&q);
                         ok_after_reseal++;

@@ -13,10 +13,10 @@
 
 #include "backend_local.h"
 #include "compile.h"
-#include "elab.h"
+#include "load.h"
 #include "exec.h"
-#include "validate.h"
-#include "verify.h"
+#include "data_validate.h"
+#include "plan_verify.h"
 
 /* Descriptors seen by compare_packs, by path: byte copy, row copy, per element (the test
  * requires each path to be exercised). */
@@ -58,7 +58,7 @@ static void compare_packs(const sw_plan *p, void *const *ptrs) {
 
 /* Compiles and runs one sync; returns the number of destination elements checked. */
 static uint64_t run_sync(const sw_ir *ir, int sync, sw_scheduler sched, int no_relay, int64_t bucket) {
-    sw_compile_opts o = {sync, bucket, sched, no_relay};
+    sw_compile_params o = {sync, bucket, sched, no_relay};
     sw_plan p;
     sw_error err;
     int rc = sw_compile(ir, &o, &p, &err);
@@ -67,49 +67,49 @@ static uint64_t run_sync(const sw_ir *ir, int sync, sw_scheduler sched, int no_r
     if (sw_plan_verify(&p, &err)) fail_msg("%s sync %s: verify: %s", ir->path, ir->syncs[sync].name, err.msg);
     void **ptrs = calloc(p.nlocals + 1, sizeof *ptrs);
     assert_non_null(ptrs);
-    for (uint32_t i = 0; i < p.nlocals; i++) ptrs[i] = malloc(sw_local_nbytes(&p.locals[i]) + 1);
-    assert_int_equal(sw_validate_fill(&p, -1, ptrs, &err), SW_OK);
+    for (uint32_t i = 0; i < p.nlocals; i++) ptrs[i] = malloc(sw_plan_local_nbytes(&p.locals[i]) + 1);
+    assert_int_equal(sw_data_fill(&p, -1, ptrs, &err), SW_OK);
     /* the device path (descriptors) first, on the host; then the CPU path over it */
     compare_packs(&p, ptrs);
-    sw_validate_poison(&p, -1, ptrs);
+    sw_data_poison(&p, -1, ptrs);
     sw_local_group *g;
     assert_int_equal(sw_local_group_open(&g, &p, 30, &err), SW_OK);
     sw_local_group_use_descs(g, 1);
     rc = sw_local_group_run(g, ptrs, &err);
     if (rc) fail_msg("%s sync %s: run (descriptors): %s", ir->path, ir->syncs[sync].name, err.msg);
-    sw_validate_report drep;
-    assert_int_equal(sw_validate_check(&p, -1, ptrs, &drep, &err), SW_OK);
+    sw_data_report drep;
+    assert_int_equal(sw_data_check(&p, -1, ptrs, &drep, &err), SW_OK);
     if (drep.bad) {
         char buf[512];
-        sw_validate_describe(&p, &drep.shown[0], buf, sizeof buf);
+        sw_data_describe(&p, &drep.shown[0], buf, sizeof buf);
         fail_msg("%s sync %s (%s, descriptors): %llu of %llu elements wrong, first: %s", ir->path,
                  ir->syncs[sync].name, sw_scheduler_name(sched), (unsigned long long)drep.bad,
                  (unsigned long long)drep.checked, buf);
     }
     /* the staged host path (as the mpi backend runs it: pack, hand-over, unpack, relays
      * unpacked first) */
-    sw_validate_poison(&p, -1, ptrs);
+    sw_data_poison(&p, -1, ptrs);
     sw_local_group_use_descs(g, 0);
     sw_local_group_use_staging(g, 1);
     rc = sw_local_group_run(g, ptrs, &err);
     if (rc) fail_msg("%s sync %s: run (staged): %s", ir->path, ir->syncs[sync].name, err.msg);
-    sw_validate_report srep;
-    assert_int_equal(sw_validate_check(&p, -1, ptrs, &srep, &err), SW_OK);
+    sw_data_report srep;
+    assert_int_equal(sw_data_check(&p, -1, ptrs, &srep, &err), SW_OK);
     if (srep.bad) {
         char buf[512];
-        sw_validate_describe(&p, &srep.shown[0], buf, sizeof buf);
+        sw_data_describe(&p, &srep.shown[0], buf, sizeof buf);
         fail_msg("%s sync %s (%s, staged): %llu of %llu elements wrong, first: %s", ir->path, ir->syncs[sync].name,
                  sw_scheduler_name(sched), (unsigned long long)srep.bad, (unsigned long long)srep.checked, buf);
     }
-    sw_validate_poison(&p, -1, ptrs);
+    sw_data_poison(&p, -1, ptrs);
     sw_local_group_use_staging(g, 0);
     rc = sw_local_group_run(g, ptrs, &err);
     if (rc) fail_msg("%s sync %s: run: %s", ir->path, ir->syncs[sync].name, err.msg);
-    sw_validate_report rep;
-    assert_int_equal(sw_validate_check(&p, -1, ptrs, &rep, &err), SW_OK);
+    sw_data_report rep;
+    assert_int_equal(sw_data_check(&p, -1, ptrs, &rep, &err), SW_OK);
     if (rep.bad) {
         char buf[512];
-        sw_validate_describe(&p, &rep.shown[0], buf, sizeof buf);
+        sw_data_describe(&p, &rep.shown[0], buf, sizeof buf);
         fail_msg("%s sync %s (%s): %llu of %llu elements wrong, first: %s", ir->path, ir->syncs[sync].name,
                  sw_scheduler_name(sched), (unsigned long long)rep.bad, (unsigned long long)rep.checked, buf);
     }
@@ -165,14 +165,14 @@ static void test_examples_tiny(void **state) {
 static uint64_t bad_elements(const sw_plan *p) {
     sw_error err;
     void **ptrs = calloc(p->nlocals + 1, sizeof *ptrs);
-    for (uint32_t i = 0; i < p->nlocals; i++) ptrs[i] = malloc(sw_local_nbytes(&p->locals[i]) + 1);
-    assert_int_equal(sw_validate_fill(p, -1, ptrs, &err), SW_OK);
-    sw_validate_poison(p, -1, ptrs);
+    for (uint32_t i = 0; i < p->nlocals; i++) ptrs[i] = malloc(sw_plan_local_nbytes(&p->locals[i]) + 1);
+    assert_int_equal(sw_data_fill(p, -1, ptrs, &err), SW_OK);
+    sw_data_poison(p, -1, ptrs);
     sw_local_group *g;
     assert_int_equal(sw_local_group_open(&g, p, 30, &err), SW_OK);
     assert_int_equal(sw_local_group_run(g, ptrs, &err), SW_OK);
-    sw_validate_report rep;
-    assert_int_equal(sw_validate_check(p, -1, ptrs, &rep, &err), SW_OK);
+    sw_data_report rep;
+    assert_int_equal(sw_data_check(p, -1, ptrs, &rep, &err), SW_OK);
     sw_local_group_close(g);
     for (uint32_t i = 0; i < p->nlocals; i++) free(ptrs[i]);
     free(ptrs);
@@ -188,7 +188,7 @@ static void test_validation_catches_wrong_plans(void **state) {
     assert_int_equal(sw_load_file(SW_SOURCE_DIR "/../shared/spec/conformance/cases/01_col_row_parallel.yaml", NULL,
                                   &ir, &err),
                      SW_OK);
-    sw_compile_opts o = {0, 0, SW_SCHED_OPTIMAL, 0};
+    sw_compile_params o = {0, 0, SW_SCHED_OPTIMAL, 0};
     sw_plan p;
     assert_int_equal(sw_compile(&ir, &o, &p, &err), SW_OK);
     assert_true(bad_elements(&p) == 0);
@@ -239,7 +239,7 @@ static void test_skip(void **state) {
     sw_ir ir;
     sw_error err;
     assert_int_equal(sw_load_text("skip.yaml", yaml, sizeof yaml - 1, NULL, &ir, &err), SW_OK);
-    sw_compile_opts o = {0, 0, SW_SCHED_OPTIMAL, 0};
+    sw_compile_params o = {0, 0, SW_SCHED_OPTIMAL, 0};
     sw_plan p;
     assert_int_equal(sw_compile(&ir, &o, &p, &err), SW_OK);
     assert_true(p.tensors[1].skipped && !p.tensors[0].skipped);

@@ -13,11 +13,12 @@
 #include <string.h>
 
 #include "backend_local.h"
+#include "stats.h"
 #include "compile.h"
-#include "elab.h"
+#include "load.h"
 #include "sim.h"
-#include "validate.h"
-#include "verify.h"
+#include "data_validate.h"
+#include "plan_verify.h"
 
 #define NET_BW 50e9
 #define NET_LAT 10e-6
@@ -149,7 +150,7 @@ static void test_per_wave_sums(void **state) {
     sw_ir ir;
     load_tiny_llama(&ir);
     for (int s = 0; s < SW_SCHED_COUNT; s++) {
-        sw_compile_opts o = {0, 0, (sw_scheduler)s, 0};
+        sw_compile_params o = {0, 0, (sw_scheduler)s, 0};
         sw_plan p;
         sw_error err;
         if (sw_compile(&ir, &o, &p, &err)) fail_msg("compile: %s", err.msg);
@@ -207,7 +208,7 @@ static void test_svg(void **state) {
     (void)state;
     sw_ir ir;
     load_tiny_llama(&ir);
-    sw_compile_opts o = {0};
+    sw_compile_params o = {0};
     sw_plan p;
     sw_error err;
     if (sw_compile(&ir, &o, &p, &err)) fail_msg("compile: %s", err.msg);
@@ -228,7 +229,7 @@ static void test_svg(void **state) {
 
 /* Compiles with a scheduler (a baseline, or optimal), verifies, runs on the local backend with validation. */
 static void run_baseline(const sw_ir *ir, int sync, sw_scheduler sched) {
-    sw_compile_opts o = {sync, 0, sched, 0};
+    sw_compile_params o = {sync, 0, sched, 0};
     sw_plan p;
     sw_error err;
     if (sw_compile(ir, &o, &p, &err)) fail_msg("%s: compile %s: %s", ir->path, sw_scheduler_name(sched), err.msg);
@@ -239,14 +240,14 @@ static void run_baseline(const sw_ir *ir, int sync, sw_scheduler sched) {
     if (sched == SW_SCHED_NAIVE) assert_int_equal((uint32_t)p.nwaves, p.ntasks);
     void **ptrs = calloc(p.nlocals + 1, sizeof *ptrs);
     assert_non_null(ptrs);
-    for (uint32_t i = 0; i < p.nlocals; i++) ptrs[i] = malloc(sw_local_nbytes(&p.locals[i]) + 1);
-    assert_int_equal(sw_validate_fill(&p, -1, ptrs, &err), SW_OK);
-    sw_validate_poison(&p, -1, ptrs);
+    for (uint32_t i = 0; i < p.nlocals; i++) ptrs[i] = malloc(sw_plan_local_nbytes(&p.locals[i]) + 1);
+    assert_int_equal(sw_data_fill(&p, -1, ptrs, &err), SW_OK);
+    sw_data_poison(&p, -1, ptrs);
     sw_local_group *g;
     assert_int_equal(sw_local_group_open(&g, &p, 30, &err), SW_OK);
     if (sw_local_group_run(g, ptrs, &err)) fail_msg("%s: run %s: %s", ir->path, sw_scheduler_name(sched), err.msg);
-    sw_validate_report rep;
-    assert_int_equal(sw_validate_check(&p, -1, ptrs, &rep, &err), SW_OK);
+    sw_data_report rep;
+    assert_int_equal(sw_data_check(&p, -1, ptrs, &rep, &err), SW_OK);
     if (rep.bad) fail_msg("%s (%s): %llu elements wrong", ir->path, sw_scheduler_name(sched), (unsigned long long)rep.bad);
     sw_local_group_close(g);
     for (uint32_t i = 0; i < p.nlocals; i++) free(ptrs[i]);

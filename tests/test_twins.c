@@ -18,7 +18,7 @@
 #include "compile.h"
 #include "doc_write.h"
 #include "dsl_load.h"
-#include "elab.h"
+#include "load.h"
 #include "place.h"
 #include "plan_io.h"
 #include "yaml_load.h"
@@ -217,7 +217,7 @@ static void same_ir(const sw_ir *a, const sw_ir *b, int sample, const char *what
 /* ---- (a) + (b): the twins --------------------------------------------------------- */
 
 static uint8_t *plan_bytes(const sw_ir *ir, int sync, size_t *len, const char *what) {
-    sw_compile_opts co;
+    sw_compile_params co;
     memset(&co, 0, sizeof co);
     co.sync = sync;
     co.scheduler = SW_SCHED_OPTIMAL;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "plan_fixture.h"
-#include "verify.h"
+#include "plan_verify.h"
 
 /* Verifies p and expects failure with a message containing want (or success when NULL). */
 static void expect(sw_plan *p, const char *want) {

@@ -1,4 +1,5 @@
 #include "backend_mpi.h"
+#include "diag.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * convert_compile.cu - checks that runtime/convert.h compiles as CUDA device code.
- * Not built by CMake yet; compile by hand (no GPU needed):
- *   nvcc -x cu -c -I include -I compiler -I dsl \
+ * Compiled (not linked, not run) by CMake when the nccl backend is built (target
+ * sw_cuda_compile_check); by hand:  nvcc -x cu -c -I include -I base \
  *        -o /tmp/convert_compile.o tests/cuda/convert_compile.cu
  * The kernels call every SW_HD function a convert kernel or a validation kernel needs.
  */
