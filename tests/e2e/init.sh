@@ -124,6 +124,43 @@ grep -q '"name": "model.layers.0.self_attn.fused_qkv_a_proj.weight_scale_inv", "
 grep -q '"name": "model.layers.3.mlp.experts.routed_experts.w13_weight", "dtype": "fp8_e4m3", "shape": \[1, 4096, 7168\]' "$tmp/d0.json" || fail "one whole expert per rank (256 over dp x tp = 256)"
 grep -q '"name": "model.layers.3.mlp.shared_experts.gate_up_proj.weight", "dtype": "fp8_e4m3", "shape": \[4096, 7168\]' "$tmp/d0.json" || fail "shared experts replicated with EP, tp > 1, dp > 1"
 
+# ---- the shipped examples are what init writes -------------------------------------------------
+# Each example names the init command that writes its layouts (its header); the local tensors
+# of every listed rank (names, shapes, pieces) must be identical, so that a preset and an
+# example cannot drift apart.  same FILE1 'DEFS1' FILE2 'DEFS2' LAYOUT1 LAYOUT2 RANKS...
+same() {
+  local f1=$1 d1=$2 f2=$3 d2=$4 l1=$5 l2=$6; shift 6
+  for r in "$@"; do
+    # shellcheck disable=SC2086
+    "$sw" layout "$f1" --layout "$l1" --rank "$r" --json $d1 | tail -n +2 > "$tmp/s1.json"
+    # shellcheck disable=SC2086
+    "$sw" layout "$f2" --layout "$l2" --rank "$r" --json $d2 | tail -n +2 > "$tmp/s2.json"
+    [ -s "$tmp/s1.json" ] || fail "$f1 $l1 rank $r: no output"
+    cmp -s "$tmp/s1.json" "$tmp/s2.json" || fail "$f1 $l1 rank $r differs from init's $l2: $(diff "$tmp/s1.json" "$tmp/s2.json" | head -4)"
+  done
+}
+"$sw" init --hf $cfg/llama3.1-8b.json --from megatron:tp=4,pp=2,dp=2 --to vllm:tp=2,dp=4 -o "$tmp/e8.yaml"
+E="-D hidden=256 -D layers=2 -D vocab=1000 -D multiple_of=64"
+I="-D hidden=256 -D layers=2 -D vocab=1000 -D ffn=896"
+same examples/llama3-8b.yaml "$E" "$tmp/e8.yaml" "$I" train train $(seq 0 15)
+same examples/llama3-8b.yaml "$E" "$tmp/e8.yaml" "$I" infer infer $(seq 16 23)
+"$sw" init --hf $cfg/llama3.1-8b.json --from megatron:tp=8,pp=4,dp=4 --to vllm:tp=4,dp=8 -o "$tmp/e70.yaml"
+E="-D hidden=256 -D layers=4 -D vocab=1000 -D multiple_of=64"
+I="-D hidden=256 -D layers=4 -D vocab=1000 -D ffn=896 -D heads=64"
+same examples/llama3-70b.yaml "$E" "$tmp/e70.yaml" "$I" train train 0 7 8 31 32 63 64 100 127
+same examples/llama3-70b.yaml "$E" "$tmp/e70.yaml" "$I" infer infer 128 131 132 159
+"$sw" init --hf $cfg/qwen3-30b-a3b.json --from megatron:tp=1,pp=2,dp=8,ep=8,grouped_gemm=0 --to vllm:tp=4 \
+  --to vllm:tp=4,dp=2,first_rank=24 -o "$tmp/eq.yaml"
+E="-D hidden=64 -D head_dim=8 -D layers=2 -D experts=16 -D moe_ffn=16 -D vocab=1000"
+same examples/qwen3-30b-a3b.yaml "$E" "$tmp/eq.yaml" "$E" train train $(seq 0 15)
+same examples/qwen3-30b-a3b.yaml "$E" "$tmp/eq.yaml" "$E" infer infer $(seq 16 19)
+same examples/qwen3-30b-a3b.sw "$E" "$tmp/eq.yaml" "$E" infer_dp2 infer1 $(seq 24 31)
+# DeepSeek-V3 at full size (the mesh sizes are numbers in init's output): a few ranks
+"$sw" init --hf $cfg/deepseek-v3.json --from megatron:tp=1,pp=16,dp=64,ep=64,last_stage_layers=1,grouped_gemm=0 \
+  --to vllm:tp=8,dp=32,ep=1 -o "$tmp/ed.yaml"
+same examples/deepseek-v3.yaml "" "$tmp/ed.yaml" "" train train 0 63 64 1023
+same examples/deepseek-v3.sw "" "$tmp/ed.yaml" "" infer infer 1024 1279
+
 # ---- the DSL output is the same file ---------------------------------------------------------
 "$sw" init --hf $cfg/mixtral-8x7b.json --from megatron:tp=2,pp=2,dp=2,ep=2 --to vllm:tp=2,ep=1 -o "$tmp/x.yaml"
 "$sw" init --hf $cfg/mixtral-8x7b.json --from megatron:tp=2,pp=2,dp=2,ep=2 --to vllm:tp=2,ep=1 --dsl -o "$tmp/x.sw"
