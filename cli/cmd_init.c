@@ -20,7 +20,7 @@ static const char init_help[] =
     "  FW  megatron  tp pp dp ep etp vpp first_stage_layers last_stage_layers\n"
     "                vocab_pad (128: Megatron-LM make_vocab_size_divisible_by, 0: none)\n"
     "                grouped_gemm (1: TEGroupedMLP weight{j}, 0: SequentialMLP)\n"
-    "      fsdp2     shard replicate (HSDP)\n"
+    "      fsdp2     shard replicate (HSDP) transformers (5, default: fused MoE experts; 4: per-expert modules)\n"
     "      vllm      tp dp ep (0|1: enable_expert_parallel) version (0.33, default; below 0.24: older MoE names)\n"
     "      sglang    tp dp ep\n"
     "      every FW  first_rank gpus_per_host rank_base (colocation)\n"

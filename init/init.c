@@ -26,7 +26,7 @@ static const key megatron_keys[] = {K("tp", tp, 1),   K("pp", pp, 1),   K("dp", 
                                     K("first_stage_layers", first_stage_layers, 1),
                                     K("last_stage_layers", last_stage_layers, 1),
                                     K("vocab_pad", vocab_pad, 0)};
-static const key fsdp2_keys[] = {K("shard", shard, 1), K("replicate", replicate, 1)};
+static const key fsdp2_keys[] = {K("shard", shard, 1), K("replicate", replicate, 1), K("transformers", transformers, 4)};
 static const key vllm_keys[] = {K("tp", tp, 1), K("dp", dp, 1), K("ep", ep, 0)};
 static const key sglang_keys[] = {K("tp", tp, 1), K("dp", dp, 1), K("ep", ep, 1)};
 #undef K
@@ -40,7 +40,7 @@ static const struct {
 } fws[] = {
     {"megatron", SW_FW_MEGATRON, megatron_keys, sizeof megatron_keys / sizeof *megatron_keys,
      "tp, pp, dp, ep, etp, vpp, first_stage_layers, last_stage_layers, vocab_pad, grouped_gemm"},
-    {"fsdp2", SW_FW_FSDP2, fsdp2_keys, sizeof fsdp2_keys / sizeof *fsdp2_keys, "shard, replicate"},
+    {"fsdp2", SW_FW_FSDP2, fsdp2_keys, sizeof fsdp2_keys / sizeof *fsdp2_keys, "shard, replicate, transformers"},
     {"vllm", SW_FW_VLLM, vllm_keys, sizeof vllm_keys / sizeof *vllm_keys, "tp, dp, ep, version"},
     {"sglang", SW_FW_SGLANG, sglang_keys, sizeof sglang_keys / sizeof *sglang_keys, "tp, dp, ep"},
 };
@@ -60,6 +60,7 @@ int sw_fw_spec_parse(const char *arg, sw_fw_spec *s, sw_error *err) {
     s->tp = s->pp = s->dp = s->ep = s->vpp = s->shard = s->replicate = 1;
     s->etp = 0; /* = tp unless given */
     s->vocab_pad = 128;
+    s->transformers = 5;
     s->grouped_gemm = 1;
     s->gpus_per_host = 8;
     snprintf(s->version, sizeof s->version, "0.33");
@@ -109,6 +110,8 @@ int sw_fw_spec_parse(const char *arg, sw_fw_spec *s, sw_error *err) {
         if (!strcmp(k, "etp")) etp_given = 1;
     }
     if (s->fw == SW_FW_VLLM && s->ep > 1) return sw__err(err, SW_USAGE, "vllm: ep must be 0 or 1 (enable_expert_parallel), not %lld", (long long)s->ep);
+    if (s->transformers > 5)
+        return sw__err(err, SW_USAGE, "fsdp2: transformers=%lld: the presets know transformers 4 and 5", (long long)s->transformers);
     if (!etp_given) s->etp = s->tp;
     return SW_OK;
 }

@@ -5,7 +5,7 @@
  *
  *   megatron  tp pp dp ep etp vpp first_stage_layers last_stage_layers vocab_pad (128|0)
  *             grouped_gemm (1|0)
- *   fsdp2     shard replicate
+ *   fsdp2     shard replicate transformers (5|4)
  *   vllm      tp dp ep (0|1) version (0.33 default; below 0.24 the FusedMoE names before RoutedExperts)
  *   sglang    tp dp ep
  *   every FW  first_rank gpus_per_host rank_base
@@ -32,6 +32,8 @@ typedef struct sw_fw_spec {
     int64_t vocab_pad;       /* megatron make_vocab_size_divisible_by: 128 (Megatron-LM) or 0 (Bridge import) */
     int grouped_gemm;        /* megatron MoE experts: 1 TEGroupedMLP (weight{j}), 0 SequentialMLP */
     int64_t shard, replicate;/* fsdp2 */
+    int64_t transformers;    /* fsdp2: the transformers major version whose modules are wrapped: 5 (default;
+                              * MoE experts fused into 3D parameters) or 4 (per-expert modules) */
     char version[16];        /* vllm: "0.33" (default) or another "0.N"; sglang: "0.5.23" */
     int64_t first_rank, gpus_per_host, rank_base;
     int has_first_rank, has_rank_base;

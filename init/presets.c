@@ -9,7 +9,8 @@
  *   Megatron-Core 0.19.2 (megatron/core/...), Megatron-Bridge 0.6.2 (megatron/bridge/...)
  *   vLLM 0.33.0 (vllm/model_executor/...); FusedMoE names before 0.24 with version=0.N
  *   SGLang 0.5.23 (sglang/srt/...)
- *   PyTorch FSDP2 (torch.distributed.fsdp.fully_shard, torch 2.14)
+ *   PyTorch FSDP2 (torch.distributed.fsdp.fully_shard, torch 2.14) on transformers 5.20.2 models (4.x with
+ *   fsdp2:transformers=4)
  */
 #include "presets.h"
 
@@ -895,18 +896,75 @@ static int engine(sw_preset_ctx *x, int sglang) {
 
 static int fsdp2(sw_preset_ctx *x) {
     const sw_fw_spec *s = x->s;
+    const sw_hf_config *c = x->c;
     sw_ir_layout *L = x->L;
+    if (c->fp8)
+        return usage(x, "FSDP2 shards the parameters of the transformers model, which trains without fp8 block "
+                        "scales; give the config.json of the bf16 checkpoint (without quantization_config)");
+    /* transformers 5 (models/<family>/modeling_<family>.py, read in 5.20.2): the experts of an
+     * MoE block are one module with two 3D parameters, loaded from the per-expert checkpoint
+     * tensors by conversion_mapping.py (MergeModulelist + Concatenate(dim=1)); Mixtral's
+     * block_sparse_moe is renamed mlp.  transformers 4: an nn.ModuleList of per-expert MLPs,
+     * the checkpoint's own names. */
+    int fused = c->experts && s->transformers >= 5;
+    moe_names mn = moe_of(c);
     L->mesh[0] = (sw_ir_kv){"replicate", S("%lld", (long long)s->replicate)};
     L->mesh[1] = (sw_ir_kv){"shard", S("%lld", (long long)s->shard)};
-    L->comment = "PyTorch FSDP2 (torch/distributed/fsdp/_fully_shard/_fsdp_param.py, torch 2.14) on the Hugging Face model:\n"
-                 "every parameter keeps its HF name and is a DTensor Shard(0): rank k of the shard group holds\n"
-                 "torch.chunk(param, shard)[k] (uneven, trailing ranks may be empty); HSDP replicates over replicate.";
+    L->comment = S("PyTorch FSDP2 (torch/distributed/fsdp/_fully_shard/_fsdp_param.py, torch 2.14) on the transformers %s model:\n"
+                   "every parameter is a DTensor Shard(0): rank k of the shard group holds torch.chunk(param, shard)[k]\n"
+                   "(_chunk_with_empty: uneven, trailing ranks may be empty); HSDP replicates over replicate.%s",
+                   s->transformers >= 5 ? "5.x" : "4.x",
+                   fused ? "\nMoE experts: transformers 5 fuses them into mlp.experts.gate_up_proj / down_proj "
+                           "(3D, experts first)."
+                         : "");
+    int experts_done = 0;
     for (size_t i = 0; i < x->F->ntensors; i++) {
         const sw_ir_tensor *t = &x->F->tensors[i];
         sw_ir_rule r = {0};
+        if (fused && strstr(t->name, ".experts.{e}.")) {
+            if (experts_done) continue;
+            experts_done = 1;
+            const char *rm = range_moe(c);
+            for (int w = 0; w < 2; w++) {
+                r = (sw_ir_rule){0};
+                if (!w)
+                    r.comment = S("transformers 5 %sExperts (models/%s/modeling_%s.py): gate_up_proj [experts, 2 * moe_ffn, hidden]\n"
+                                  "= [gate; up] per expert (conversion_mapping.py \"%s\": MergeModulelist(dim=0), Concatenate(dim=1)),\n"
+                                  "down_proj [experts, hidden, moe_ffn]; Shard(0): whole experts per rank.",
+                                  c->family == SW_HF_MIXTRAL ? "Mixtral" : c->family == SW_HF_DEEPSEEK_V3 ? "DeepseekV3" : "Qwen3Moe",
+                                  sw_hf_family_name(c->family), sw_hf_family_name(c->family),
+                                  c->family == SW_HF_MIXTRAL ? "mixtral" : "qwen2_moe");
+                r.as = H(x, w ? "mlp.experts.down_proj" : "mlp.experts.gate_up_proj");
+                r.stack_var = "e";
+                r.stack_count = "experts";
+                if (!w) {
+                    r.fuse_dim = "0";
+                    r.parts[0].tensor = expert(x, mn.gate);
+                    r.parts[1].tensor = expert(x, mn.up);
+                } else {
+                    r.item_tensor = expert(x, mn.down);
+                }
+                hf_layer(&r, rm);
+                r.splits[0] = (sw_ir_kv){"0", "shard"};
+                r.uneven = 1;
+                SW_CHECK(add(x, &r));
+            }
+            continue;
+        }
         r.tensor = t->name;
         r.fors[0] = t->fors[0];
         r.fors[1] = t->fors[1];
+        size_t n = strlen(t->name);
+        const char *bias = "e_score_correction_bias";
+        if (n > strlen(bias) && !strcmp(t->name + n - strlen(bias), bias)) {
+            r.comment = "DeepseekV3TopkRouter.e_score_correction_bias is a buffer: FSDP2 shards parameters only, every rank holds it.";
+            SW_CHECK(add(x, &r));
+            continue;
+        }
+        if (fused && c->family == SW_HF_MIXTRAL && strstr(t->name, ".block_sparse_moe.gate.")) {
+            r.comment = "transformers 5: Mixtral's block_sparse_moe is mlp (conversion_mapping.py WeightRenaming).";
+            r.as = H(x, "mlp.gate.weight");
+        }
         r.splits[0] = (sw_ir_kv){"0", "shard"};
         r.uneven = 1;
         SW_CHECK(add(x, &r));

@@ -94,6 +94,14 @@ static void test_spec_parse(void **state) {
     assert_int_equal(sw_fw_spec_parse("vllm:tp=0", &s, &e), SW_USAGE);
     assert_string_equal(e.msg, "vllm: tp=0: expected an integer >= 1");
     assert_int_equal(sw_fw_spec_parse("fsdp2:tp=2", &s, &e), SW_USAGE);
+    assert_string_equal(e.msg, "fsdp2: unknown key 'tp' (keys: shard, replicate, transformers, first_rank, gpus_per_host, rank_base)");
+    assert_int_equal(sw_fw_spec_parse("fsdp2:shard=4", &s, &e), SW_OK);
+    assert_int_equal(s.transformers, 5); /* fused MoE experts by default */
+    assert_int_equal(sw_fw_spec_parse("fsdp2:shard=4,replicate=2,transformers=4", &s, &e), SW_OK);
+    assert_int_equal(s.transformers, 4);
+    assert_int_equal(sw_fw_spec_ranks(&s), 8);
+    assert_int_equal(sw_fw_spec_parse("fsdp2:transformers=6", &s, &e), SW_USAGE);
+    assert_string_equal(e.msg, "fsdp2: transformers=6: the presets know transformers 4 and 5");
     assert_int_equal(sw_fw_spec_parse("sglang:tp", &s, &e), SW_USAGE);
     assert_string_equal(e.msg, "sglang: 'tp' is not key=value");
     assert_int_equal(sw_fw_spec_parse("vllm:version=1.0", &s, &e), SW_USAGE);

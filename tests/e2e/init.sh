@@ -36,6 +36,9 @@ cases=(
   "qwen3-30b-a3b|megatron:tp=2,pp=2,dp=4,ep=8,etp=1|vllm:tp=2,dp=2 vllm:tp=4,ep=1|"
   "qwen3-30b-a3b|megatron:tp=1,pp=2,dp=8,ep=8,grouped_gemm=0|vllm:tp=4 sglang:tp=4,ep=2|"
   "mixtral-8x7b|megatron:tp=2,pp=2,dp=2,ep=2|vllm:tp=2,ep=1 sglang:tp=2|"
+  "mixtral-8x7b|fsdp2:shard=3,replicate=2|vllm:tp=2|"
+  "qwen3-30b-a3b|fsdp2:shard=3|vllm:tp=2,dp=2,ep=1 vllm:tp=2|"
+  "qwen3-30b-a3b|fsdp2:shard=2,transformers=4|sglang:tp=2|"
   "deepseek-v3|megatron:tp=1,pp=2,dp=4,ep=4,first_stage_layers=2|vllm:tp=2,dp=2,ep=1|train_first_stage_layers=2"
   "deepseek-v3|megatron:tp=2,pp=1,dp=2,ep=4,etp=1|vllm:tp=2,dp=2|"
 )
@@ -124,6 +127,35 @@ grep -q '"name": "model.layers.0.self_attn.fused_qkv_a_proj.weight_scale_inv", "
 grep -q '"name": "model.layers.3.mlp.experts.routed_experts.w13_weight", "dtype": "fp8_e4m3", "shape": \[1, 4096, 7168\]' "$tmp/d0.json" || fail "one whole expert per rank (256 over dp x tp = 256)"
 grep -q '"name": "model.layers.3.mlp.shared_experts.gate_up_proj.weight", "dtype": "fp8_e4m3", "shape": \[4096, 7168\]' "$tmp/d0.json" || fail "shared experts replicated with EP, tp > 1, dp > 1"
 
+# FSDP2 on transformers 5: MoE experts are two 3D parameters, Shard(0) cuts whole experts like
+# torch.chunk (128 over 3: 43, 43, 42); transformers=4 keeps the per-expert modules
+"$sw" init --hf $cfg/qwen3-30b-a3b.json --from fsdp2:shard=3 --to vllm:tp=2 -o "$tmp/f.yaml"
+"$sw" layout "$tmp/f.yaml" --layout train --rank 0 --json > "$tmp/f0.json"
+"$sw" layout "$tmp/f.yaml" --layout train --rank 2 --json > "$tmp/f2.json"
+grep -q '"name": "model.layers.0.mlp.experts.gate_up_proj", "dtype": "bf16", "shape": \[43, 1536, 2048\]' "$tmp/f0.json" || fail "fsdp2 gate_up_proj rank 0"
+grep -q '"local_offset": \[0, 768, 0\], "tensor": "model.layers.0.mlp.experts.0.up_proj.weight", "start": \[0, 0\], "size": \[768, 2048\]' "$tmp/f0.json" || fail "fsdp2 gate_up_proj: [gate; up] per expert"
+grep -q '"name": "model.layers.0.mlp.experts.down_proj", "dtype": "bf16", "shape": \[42, 2048, 768\]' "$tmp/f2.json" || fail "fsdp2 down_proj rank 2"
+grep -q '"local_offset": \[0, 0, 0\], "tensor": "model.layers.0.mlp.experts.86.down_proj.weight"' "$tmp/f2.json" || fail "fsdp2 rank 2 starts at expert 86"
+if grep -q 'experts.0.gate_proj.weight", "dtype"' "$tmp/f0.json"; then fail "per-expert local tensors with transformers 5"; fi
+"$sw" init --hf $cfg/qwen3-30b-a3b.json --from fsdp2:shard=3,transformers=4 --to vllm:tp=2 -o "$tmp/f4.yaml"
+"$sw" layout "$tmp/f4.yaml" --layout train --rank 0 --json > "$tmp/f40.json"
+grep -q '"name": "model.layers.0.mlp.experts.5.gate_proj.weight", "dtype": "bf16", "shape": \[256, 2048\]' "$tmp/f40.json" || fail "transformers 4 per-expert"
+# Mixtral's block_sparse_moe is mlp in transformers 5; DeepSeek-V3 (bf16 checkpoint) router bias
+# is a buffer, whole on every rank
+"$sw" init --hf $cfg/mixtral-8x7b.json --from fsdp2:shard=2 --to vllm:tp=2 -o "$tmp/fx.yaml"
+"$sw" layout "$tmp/fx.yaml" --layout train --rank 1 --json > "$tmp/fx1.json"
+grep -q '"name": "model.layers.0.mlp.gate.weight", "dtype": "bf16", "shape": \[4, 4096\]' "$tmp/fx1.json" || fail "mixtral router renamed"
+grep -q '"name": "model.layers.0.mlp.experts.gate_up_proj", "dtype": "bf16", "shape": \[4, 28672, 4096\]' "$tmp/fx1.json" || fail "mixtral fused experts"
+sed '/"quantization_config": {/,/},/d' $cfg/deepseek-v3.json > "$tmp/ds-bf16.json"
+"$sw" init --hf "$tmp/ds-bf16.json" --from fsdp2:shard=3 --to vllm:tp=8,dp=2,ep=1 -o "$tmp/fd.yaml"
+"$sw" layout "$tmp/fd.yaml" --layout train --rank 2 --json > "$tmp/fd2.json"
+grep -q '"name": "model.layers.3.mlp.gate.e_score_correction_bias", "dtype": "fp32", "shape": \[256\]' "$tmp/fd2.json" || fail "router bias buffer whole"
+grep -q '"name": "model.layers.3.mlp.gate.weight", "dtype": "bf16", "shape": \[84, 7168\]' "$tmp/fd2.json" || fail "router weight Shard(0)"
+D="-D hidden=64 -D layers=5 -D dense=1 -D experts=16 -D moe_ffn=32 -D ffn=64 -D heads=8 -D q_lora=32 -D kv_lora=16 -D nope=8 -D rope=8 -D v_head=8 -D vocab=1000"
+# shellcheck disable=SC2086
+"$sw" compile "$tmp/fd.yaml" $D -o "$tmp/fd.swp" > /dev/null
+"$sw" run "$tmp/fd.swp" --backend local --validate | grep -q "all match" || fail "deepseek bf16 fsdp2 -> vllm ep validated"
+
 # ---- the shipped examples are what init writes -------------------------------------------------
 # Each example names the init command that writes its layouts (its header); the local tensors
 # of every listed rank (names, shapes, pieces) must be identical, so that a preset and an
@@ -197,6 +229,10 @@ expect 2 "shardwave: error: --from megatron:pp=3: num_hidden_layers (32) must be
   init --hf $cfg/llama3.1-8b.json --from megatron:pp=3 --to vllm:tp=2
 expect 2 "shardwave: error: --to vllm:tp=8,dp=4,ep=1: 8 experts over dp x tp = 32 expert-parallel ranks is uneven (vLLM's linear expert map gives the first ranks one more; the layout language chunks like torch.chunk)" \
   init --hf $cfg/mixtral-8x7b.json --from megatron:tp=2,ep=2,dp=2 --to vllm:tp=8,dp=4,ep=1
+expect 2 "shardwave: error: --from fsdp2:shard=2: FSDP2 shards the parameters of the transformers model, which trains without fp8 block scales; give the config.json of the bf16 checkpoint (without quantization_config)" \
+  init --hf $cfg/deepseek-v3.json --from fsdp2:shard=2 --to vllm:tp=8
+expect 2 "shardwave: error: --from fsdp2:transformers=3: fsdp2: transformers=3: expected an integer >= 4" \
+  init --hf $cfg/llama3.1-8b.json --from fsdp2:transformers=3 --to vllm:tp=2
 expect 2 "shardwave: error: --to tgi:tp=2: 'tgi' is not a framework (megatron, fsdp2, vllm, sglang)" \
   init --hf $cfg/llama3.1-8b.json --from megatron --to tgi:tp=2
 expect 2 "shardwave: error: --from megatron:tp=2,zp=1: megatron: unknown key 'zp' (keys: tp, pp, dp, ep, etp, vpp, first_stage_layers, last_stage_layers, vocab_pad, grouped_gemm, first_rank, gpus_per_host, rank_base)" \

@@ -3,13 +3,15 @@
 
 Every shipped example and the output of `shardwave init` over a matrix of the public model
 configs (tests/init/*.json) and parallel settings, each at a tiny size (-D), checked
-against vLLM's own loading code (check_vllm.py) and Megatron-Bridge / Megatron-Core
-(check_megatron.py).  Prints each check's `framework match: M/N local tensors` line and a
+against vLLM's own loading code (check_vllm.py), Megatron-Bridge / Megatron-Core
+(check_megatron.py) and transformers + FSDP2 (check_fsdp2.py).  A model name with "+bf16"
+is its config without quantization_config (the bf16 checkpoint).  Prints each check's `framework match: M/N local tensors` line and a
 table at the end; exits 1 when any check did not match completely.
 
     run_all.py build/shardwave [--only SUBSTRING] [--jobs N]
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -36,22 +38,28 @@ TINY = {
                    "nope=8 rope=8 v_head=8 vocab=1000 block_n=8 block_k=8",
 }
 
-# (model, --from, --to, extra -D): the init matrix
+# (model, --from, --to, extra -D[, side expected to differ]): the init matrix
 INIT = [
     ("llama3.1-8b", "megatron:tp=2,pp=2", "vllm:tp=2", ""),
     ("llama3.1-8b", "megatron:tp=2,pp=2,vpp=2", "vllm:tp=4", "layers=8"),
     ("qwen2.5-7b", "megatron:tp=2,pp=2,dp=2", "vllm:tp=2,dp=2", ""),
     ("qwen2.5-7b", "fsdp2:shard=4", "vllm:tp=1,dp=2", ""),
+    ("qwen2.5-0.5b", "fsdp2:shard=3,replicate=2", "vllm:tp=2", ""),
     ("qwen2.5-0.5b", "megatron:tp=2,pp=2,vocab_pad=0", "vllm:tp=2", ""),
     ("qwen3-8b", "megatron:tp=2,pp=3,first_stage_layers=1,last_stage_layers=1", "vllm:tp=2", ""),
     ("qwen3-30b-a3b", "megatron:tp=2,pp=2,dp=4,ep=8,etp=1", "vllm:tp=2,dp=2", ""),
     ("qwen3-30b-a3b", "megatron:tp=2,pp=2,dp=2,ep=2,grouped_gemm=0", "vllm:tp=2,dp=2,ep=1", ""),
     ("qwen3-30b-a3b", "megatron:tp=1,pp=2,dp=4,ep=4", "vllm:tp=4", ""),
     # the names of vLLM before 0.24 must NOT load into 0.33 (expected: the MoE tensors differ)
-    ("qwen3-30b-a3b", "fsdp2:shard=2", "vllm:tp=2,version=0.23", "", "mismatch"),
+    ("qwen3-30b-a3b", "fsdp2:shard=2", "vllm:tp=2,version=0.23", "", "infer"),
+    ("qwen3-30b-a3b", "fsdp2:shard=3", "vllm:tp=2,dp=2,ep=1", ""),
+    # transformers 4's per-expert names are not the modules of transformers 5 (expected to differ)
+    ("qwen3-30b-a3b", "fsdp2:shard=2,transformers=4", "vllm:tp=2", "", "train"),
     ("mixtral-8x7b", "megatron:tp=2,pp=2,dp=2,ep=2", "vllm:tp=2,ep=1", ""),
+    ("mixtral-8x7b", "fsdp2:shard=3,replicate=2", "vllm:tp=2", ""),
     ("deepseek-v3", "megatron:tp=2,pp=2,dp=2,ep=4,etp=1,first_stage_layers=1", "vllm:tp=2,dp=2,ep=1", ""),
     ("deepseek-v3", "megatron:tp=1,pp=1,dp=4,ep=4", "vllm:tp=2,dp=2", ""),
+    ("deepseek-v3+bf16", "fsdp2:shard=3", "vllm:tp=2,dp=2,ep=1", ""),
 ]
 
 # the shipped examples: (file, layout, framework, checker arguments, -D)
@@ -69,7 +77,7 @@ EXAMPLES = [
     ("qwen3-30b-a3b.yaml", "infer", "vllm", "qwen3-30b-a3b", [], EX_QWEN),
     ("qwen3-30b-a3b.yaml", "infer_dp2", "vllm", "qwen3-30b-a3b", [], EX_QWEN),
     ("deepseek-v3.yaml", "train", "megatron", "deepseek-v3", ["--tp", "1", "--pp", "2", "--dp", "4", "--ep", "4"], EX_DS),
-    ("deepseek-v3.yaml", "infer", "vllm", "deepseek-v3", ["--dp-axis", "ep", "--expert-parallel"], EX_DS),
+    ("deepseek-v3.yaml", "infer", "vllm", "deepseek-v3", ["--expert-parallel"], EX_DS),
 ]
 
 
@@ -114,17 +122,27 @@ def main():
     for k, case in enumerate(INIT):
         model, frm, to, extra = case[:4]
         out = os.path.join(tmp, "init%d.yaml" % k)
-        cfg = os.path.join(CFG, model + ".json")
+        cfg = os.path.join(CFG, model.split("+")[0] + ".json")
+        d = TINY[model.split("+")[0]] + " " + extra
+        if model.endswith("+bf16"):
+            c = json.load(open(cfg))
+            c.pop("quantization_config", None)
+            cfg = os.path.join(tmp, "init%d-config.json" % k)
+            json.dump(c, open(cfg, "w"), indent=1)
+            d = " ".join(x for x in d.split() if not x.startswith("block_"))
         subprocess.run([sw, "init", "--hf", cfg, "--from", frm, "--to", to, "-o", out], check=True)
-        d = TINY[model] + " " + extra
         base = "init %s %s -> %s" % (model, frm, to)
         if frm.startswith("megatron"):
             jobs.append((base + " [train]", [py, os.path.join(HERE, "check_megatron.py"), "--sw", sw, "--file", out,
                                             "--layout", "train", "--hf-config", cfg] + megatron_args(frm) + defs(d)
                          + ["--label", base + " [train]"]))
+        if frm.startswith("fsdp2"):
+            jobs.append((base + " [train]", [py, os.path.join(HERE, "check_fsdp2.py"), "--sw", sw, "--file", out,
+                                            "--layout", "train", "--hf-config", cfg] + defs(d)
+                         + ["--label", base + " [train]"]))
         ep = ["--expert-parallel"] if "ep=1" in to else []
         if len(case) > 4:
-            expected_bad.add(base + " [infer]")
+            expected_bad.add(base + " [%s]" % case[4])
         jobs.append((base + " [infer]", [py, os.path.join(HERE, "check_vllm.py"), "--sw", sw, "--file", out, "--layout",
                                         "infer", "--hf-config", cfg] + ep + defs(d) + ["--label", base + " [infer]"]))
     if a.only:
