@@ -77,12 +77,16 @@ test: build asan release
 # platform builds the models), megatron-core 0.19.2 and megatron-bridge 0.6.2 (without its
 # dependencies: it pins a transformers older than vLLM's; the few it imports are added), several
 # GB.  FW_JOBS checks run at once (each builds models in its own process).
-FW_PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo python3)
+# Python 3.12 (Megatron-Bridge 0.6.2 requires >=3.12,<3.13): the first python3.12 that runs,
+# also among pyenv's versions; FW_PYTHON=/path/to/python3.12 chooses one.
+FW_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),\
+               $(shell $(p) -c 'import sys; assert sys.version_info[:2] == (3, 12); print(sys.executable)' 2>/dev/null)))
 FW_VENV   := $(BUILD)/fw-venv
 FW_JOBS   ?= 2
 FW_ONLY   ?=
 
 $(FW_VENV)/.ready:
+	@[ -n "$(FW_PYTHON)" ] || { echo "make test-frameworks: no Python 3.12 found (Megatron-Bridge 0.6.2 needs it); give FW_PYTHON=/path/to/python3.12"; exit 2; }
 	$(FW_PYTHON) -m venv $(FW_VENV)
 	$(FW_VENV)/bin/python -m pip install -q vllm==0.33.0
 	$(FW_VENV)/bin/python -m pip install -q megatron-core==0.19.2
