@@ -91,8 +91,8 @@ $(FW_VENV)/.ready:
 	$(FW_VENV)/bin/python -m pip install -q vllm==0.33.0
 	$(FW_VENV)/bin/python -m pip install -q megatron-core==0.19.2
 	$(FW_VENV)/bin/python -m pip install -q --no-deps megatron-bridge==0.6.2
-	$(FW_VENV)/bin/python -m pip install -q omegaconf hydra-core peft accelerate
-	$(FW_VENV)/bin/python -c "import vllm, megatron.core, megatron.bridge; print('fw-venv: vllm', vllm.__version__)"
+	$(FW_VENV)/bin/python -m pip install -q omegaconf==2.3.1 hydra-core==1.3.8 peft==0.21.2 accelerate==1.16.0
+	$(FW_VENV)/bin/python -c "import vllm, megatron.core, importlib.metadata as m; print('fw-venv:', *('%s %s' % (p, m.version(p)) for p in ('vllm', 'megatron-core', 'megatron-bridge', 'transformers', 'torch')))"
 	touch $@
 
 test-frameworks: build $(FW_VENV)/.ready
