@@ -9,9 +9,9 @@ WERROR_FLAG = $(if $(WERROR),-DSHARDWAVE_WERROR=$(WERROR))
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SW         := $(BUILD)/shardwave
 EXAMPLE    ?= examples/llama3-8b.yaml
-APT_PKGS   := flex bison libyaml-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake python3-venv
+APT_PKGS   := flex bison libyaml-dev libjansson-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake python3-venv
 
-.PHONY: all deps build asan release test test-asan pytest demo clean
+.PHONY: all deps build asan release test test-asan pytest test-frameworks demo clean
 
 all: build
 
@@ -71,6 +71,33 @@ test: build asan release
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 	cd $(RELEASE_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+
+# The layouts against the frameworks' own loading code (tests/frameworks, docs/frameworks.md):
+# not part of `make test`.  A virtual environment under $(BUILD) gets vLLM 0.33.0 (whose CPU
+# platform builds the models), megatron-core 0.19.2 and megatron-bridge 0.6.2 (without its
+# dependencies: it pins a transformers older than vLLM's; the few it imports are added), several
+# GB.  FW_JOBS checks run at once (each builds models in its own process).
+# Python 3.12 (Megatron-Bridge 0.6.2 requires >=3.12,<3.13): the first python3.12 that runs,
+# also among pyenv's versions; FW_PYTHON=/path/to/python3.12 chooses one.
+FW_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),\
+               $(shell $(p) -c 'import sys; assert sys.version_info[:2] == (3, 12); print(sys.executable)' 2>/dev/null)))
+FW_VENV   := $(BUILD)/fw-venv
+FW_JOBS   ?= 2
+FW_ONLY   ?=
+
+$(FW_VENV)/.ready:
+	@[ -n "$(FW_PYTHON)" ] || { echo "make test-frameworks: no Python 3.12 found (Megatron-Bridge 0.6.2 needs it); give FW_PYTHON=/path/to/python3.12"; exit 2; }
+	$(FW_PYTHON) -m venv $(FW_VENV)
+	$(FW_VENV)/bin/python -m pip install -q vllm==0.33.0
+	$(FW_VENV)/bin/python -m pip install -q megatron-core==0.19.2
+	$(FW_VENV)/bin/python -m pip install -q --no-deps megatron-bridge==0.6.2
+	$(FW_VENV)/bin/python -m pip install -q omegaconf==2.3.1 hydra-core==1.3.8 peft==0.21.2 accelerate==1.16.0
+	$(FW_VENV)/bin/python -c "import vllm, megatron.core, importlib.metadata as m; print('fw-venv:', *('%s %s' % (p, m.version(p)) for p in ('vllm', 'megatron-core', 'megatron-bridge', 'transformers', 'torch')))"
+	touch $@
+
+test-frameworks: build $(FW_VENV)/.ready
+	VLLM_TARGET_DEVICE=cpu $(FW_VENV)/bin/python tests/frameworks/run_all.py $(SW) --jobs $(FW_JOBS) \
+	  $(if $(FW_ONLY),--only "$(FW_ONLY)")
 
 # The main job on the embedded default (the local backend): check the Llama-3-8B layouts,
 # compile the refit at full size (plan, DAG, Gantt chart), then run it validated at a size

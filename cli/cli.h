@@ -49,5 +49,6 @@ int cmd_dot(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 
 #endif

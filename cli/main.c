@@ -20,6 +20,7 @@ static const command commands[] = {
     {"verify", cmd_verify, "statically verify a compiled plan"},
     {"sim", cmd_sim, "simulate a plan with the cost model; per-wave table, Gantt SVG"},
     {"fmt", cmd_fmt, "print a layout file as canonical YAML or as the DSL"},
+    {"init", cmd_init, "write a layout file from a Hugging Face config.json and framework presets"},
 };
 
 static void usage(FILE *f) {

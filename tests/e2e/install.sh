@@ -7,7 +7,8 @@
 #     (libshardwave-runtime: all but sw_compile_*), read from the header; the plugins
 #     their entry point only;
 #   - what they need: no libyaml, libmpi, libcudart, libnccl in the runtime library, no
-#     libmpi/libcudart/libnccl in libshardwave or the command;
+#     libmpi/libcudart/libnccl in libshardwave or the command, libjansson (`init`) in the
+#     command only;
 #   - consumers: examples/embed/embed.c built with `pkg-config shardwave-runtime` and
 #     tests/install/consumer.c with `pkg-config shardwave`, then both again through
 #     find_package(shardwave) (tests/install/CMakeLists.txt), run on a plan compiled by
@@ -76,9 +77,9 @@ if cmp -s "$T/api_rt" "$T/exp_rt"; then ok; else bad "libshardwave-runtime expor
 echo "exports: libshardwave $(wc -l <"$T/exp_all") functions, libshardwave-runtime $(wc -l <"$T/exp_rt") (shardwave.h declares $napi)"
 
 # ---- what they need ----
-deps=$(ldd "$LIB/libshardwave-runtime.so" | grep -E 'libyaml|libmpi|libcudart|libnccl')
+deps=$(ldd "$LIB/libshardwave-runtime.so" | grep -E 'libyaml|libjansson|libmpi|libcudart|libnccl')
 [ -z "$deps" ] && ok || bad "libshardwave-runtime needs: $deps"
-deps=$(ldd "$LIB/libshardwave.so" | grep -E 'libmpi|libcudart|libnccl')
+deps=$(ldd "$LIB/libshardwave.so" | grep -E 'libjansson|libmpi|libcudart|libnccl')
 [ -z "$deps" ] && ok || bad "libshardwave needs: $deps"
 ldd "$LIB/libshardwave.so" | grep -q libyaml && ok || bad "libshardwave does not need libyaml? $(ldd "$LIB/libshardwave.so")"
 deps=$(ldd "$P/bin/shardwave" | grep -E 'libmpi|libcudart|libnccl|libshardwave')

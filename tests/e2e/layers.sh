@@ -17,8 +17,9 @@ declare -A allowed=(
   [runtime/mpi]="runtime/mpi runtime plan base include"
   [runtime/nccl]="runtime/nccl runtime plan base include"
   [api]="api compiler elab dsl plan base include"
+  [init]="init base include"
 )
-all="base dsl elab plan compiler runtime runtime/mpi runtime/nccl api include cli"
+all="base dsl elab plan compiler runtime runtime/mpi runtime/nccl api init include cli"
 generated="parser.h lexer.h"
 bad=0 checked=0
 declare -A edges=() # "from to" folder pairs actually included, for the loop check
