@@ -125,8 +125,13 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     if (!rc) rc = sw__compile_needs(&C);
     if (!rc) rc = sw__compile_select(&C, o->no_relay);
     if (!rc) rc = sw__compile_chunk_caps(&C, p->bucket);
-    if (!rc) rc = sw__compile_tasks(&C, &B);
-    if (!rc) rc = sw__compile_schedule(&C, &B, o->scheduler);
+    if (!rc) rc = sw__compile_xfers(&C, &B);
+    if (o->scheduler == SW_SCHED_OPTIMAL && !getenv("SW_OLDSCHED")) {
+        if (!rc) rc = sw__compile_rounds(&C, &B);
+    } else {
+        if (!rc) rc = sw__compile_tasks(&C, &B);
+        if (!rc) rc = sw__compile_schedule(&C, &B, o->scheduler);
+    }
     if (!rc) rc = finish(&C, &B);
     if (!rc) sw_plan_compute_stats(p);
     sw__compile_build_free(&B);
@@ -138,6 +143,9 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     free(C.needs);
     sw_u64map_free(&C.locals);
     sw_u64map_free(&C.link_memo);
+    sw_u64map_free(&C.pairs);
+    free(C.pair_bytes);
+    sw_u64map_free(&C.fpairs);
     free(C.L);
     free(C.P);
     sw_strmap_free(&C.names);

@@ -74,6 +74,12 @@ typedef struct cstate {
     uint32_t *s_insts, *d_insts;
     double *load;    /* [nranks * SW_LINK_COUNT] send seconds */
     double *rload;   /* [nranks * SW_LINK_COUNT] receive seconds */
+    sw_u64map pairs; /* (source rank index, destination rank index) pairs chosen so far -> pair_bytes index */
+    double *pair_bytes;
+    sw_u64map fpairs; /* (leader rank, follower rank) forwards chosen so far */
+    size_t npair, cappair;
+    double sticky[SW_LINK_COUNT]; /* a source already sending to a destination is kept while
+                                     its send load stays within this (0: never) */
 } cstate;
 
 
@@ -106,10 +112,13 @@ int sw__compile_needs(cstate *C);       /* destination pieces x source groups */
 int sw__compile_select(cstate *C, int no_relay); /* a source per need, relays */
 /* tasks.c: stage 4 */
 int sw__compile_chunk_caps(cstate *C, int64_t bucket);
+int sw__compile_xfers(cstate *C, build *B);
 int sw__compile_tasks(cstate *C, build *B);
 int sw__compile_forwards(cstate *C, build *B);
 void sw__compile_build_free(build *B);
 /* schedule.c: stage 5 */
 int sw__compile_schedule(cstate *C, build *B, sw_scheduler sched);
+/* rounds.c: stage 4+5 of the optimal scheduler: chunks and waves built together */
+int sw__compile_rounds(cstate *C, build *B);
 
 #endif
