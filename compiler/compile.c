@@ -126,11 +126,11 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     if (!rc) rc = sw__compile_select(&C, o->no_relay);
     if (!rc) rc = sw__compile_chunk_caps(&C, p->bucket);
     if (!rc) rc = sw__compile_xfers(&C, &B);
-    if (o->scheduler == SW_SCHED_OPTIMAL && !getenv("SW_OLDSCHED")) {
+    if (o->scheduler == SW_SCHED_OPTIMAL) {
         if (!rc) rc = sw__compile_rounds(&C, &B);
     } else {
         if (!rc) rc = sw__compile_tasks(&C, &B);
-        if (!rc) rc = sw__compile_schedule(&C, &B, o->scheduler);
+        if (!rc) rc = sw__compile_schedule(&C, &B);
     }
     if (!rc) rc = finish(&C, &B);
     if (!rc) sw_plan_compute_stats(p);

@@ -116,8 +116,8 @@ int sw__compile_xfers(cstate *C, build *B);
 int sw__compile_tasks(cstate *C, build *B);
 int sw__compile_forwards(cstate *C, build *B);
 void sw__compile_build_free(build *B);
-/* schedule.c: stage 5 */
-int sw__compile_schedule(cstate *C, build *B, sw_scheduler sched);
+/* schedule.c: stage 5 of the greedy scheduler */
+int sw__compile_schedule(cstate *C, build *B);
 /* rounds.c: stage 4+5 of the optimal scheduler: chunks and waves built together */
 int sw__compile_rounds(cstate *C, build *B);
 

@@ -287,12 +287,72 @@ static void test_baselines(void **state) {
     }
 }
 
+/* The lower bound is a lower bound of the communication-only model (pack and unpack free)
+ * for every scheduler, and the optimal scheduler's plans stay within fixed ratios of it
+ * (issue 16: large plans within 1.10x of the bound under the full model, small and
+ * latency-bound syncs within 1.3x).  Deterministic: the same plan every time. */
+typedef struct quality {
+    const char *file, *sync;
+    sw_define d[4];
+    size_t nd;
+    double max_pred, max_comm; /* ratios to the bound, optimal scheduler */
+    int32_t max_waves;
+} quality;
+
+static void test_bound_and_quality(void **state) {
+    (void)state;
+    static const quality q[] = {
+        /* the demo's small plan (136 MiB) and a 2.3 MiB refit: latency matters */
+        {"llama3-8b.yaml", NULL, {{"hidden", 512}, {"layers", 4}, {"vocab", 4096}, {"multiple_of", 64}}, 4, 1.30, 1.15, 8},
+        {"qwen3-30b-a3b.yaml", "refit", {{"hidden", 64}, {"head_dim", 16}, {"layers", 4}, {"moe_ffn", 64}}, 4, 1.30, 1.05, 40},
+        {"llama3-8b.yaml", NULL, {{NULL, 0}}, 0, 1.20, 1.06, 140},
+        {"llama3-70b.yaml", NULL, {{NULL, 0}}, 0, 1.10, 1.03, 480},
+        {"qwen3-30b-a3b.yaml", "refit", {{NULL, 0}}, 0, 1.03, 1.02, 131},
+        {"qwen3-30b-a3b.yaml", "refit_dp2", {{NULL, 0}}, 0, 1.05, 1.03, 74},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+        sw_load_opts lo = {q[i].d, q[i].nd};
+        sw_ir ir;
+        sw_error err;
+        char path[512];
+        snprintf(path, sizeof path, "%s/examples/%s", SW_SOURCE_DIR, q[i].file);
+        if (sw_load_file(path, &lo, &ir, &err)) fail_msg("%s", err.msg);
+        int sync = q[i].sync ? sw_ir_sync(&ir, q[i].sync) : 0;
+        assert_true(sync >= 0);
+        for (int s = 0; s < SW_SCHED_COUNT; s++) {
+            /* the baselines are slow on the big examples; the bound is checked on the small ones */
+            if (s != SW_SCHED_OPTIMAL && q[i].nd == 0) continue;
+            sw_compile_params o = {sync, 0, (sw_scheduler)s, 0};
+            sw_plan p;
+            if (sw_compile(&ir, &o, &p, &err)) fail_msg("compile %s: %s", q[i].file, err.msg);
+            sw_sim_opts comm = {-1};
+            sw_sim_result r;
+            assert_int_equal(sw_sim_run(&p, &comm, &r, &err), SW_OK);
+            double lb = p.stats.lower_bound_s;
+            if (!(lb > 0 && lb <= r.makespan * (1 + 1e-9)))
+                fail_msg("%s %s: bound %.6g ms above the communication-only makespan %.6g ms", q[i].file,
+                         sw_scheduler_name((sw_scheduler)s), lb * 1e3, r.makespan * 1e3);
+            if (s == SW_SCHED_OPTIMAL) {
+                if (p.stats.predicted_s / lb > q[i].max_pred || r.makespan / lb > q[i].max_comm ||
+                    p.nwaves > q[i].max_waves)
+                    fail_msg("%s (%zu defines): predicted / bound %.3f (at most %.2f), communication only %.3f (at most "
+                             "%.2f), %d waves (at most %d)",
+                             q[i].file, q[i].nd, p.stats.predicted_s / lb, q[i].max_pred, r.makespan / lb, q[i].max_comm,
+                             p.nwaves, q[i].max_waves);
+            }
+            sw_sim_free(&r);
+            sw_plan_free(&p);
+        }
+        sw_ir_free(&ir);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_task),   cmocka_unit_test(test_one_port_serializes),
         cmocka_unit_test(test_nic_sharing),   cmocka_unit_test(test_no_barrier),
         cmocka_unit_test(test_per_wave_sums), cmocka_unit_test(test_svg),
-        cmocka_unit_test(test_baselines),
+        cmocka_unit_test(test_baselines),     cmocka_unit_test(test_bound_and_quality),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
