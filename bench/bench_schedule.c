@@ -52,7 +52,7 @@ static double now_s(void) {
 static row run(const sw_ir *ir, int sync, const variant *v) {
     row r;
     memset(&r, 0, sizeof r);
-    sw_compile_params o = {sync, 0, v->sched, v->no_relay};
+    sw_compile_params o = {.sync = sync, .scheduler = v->sched, .no_relay = v->no_relay};
     sw_plan p;
     sw_error err;
     double t0 = now_s();

@@ -117,22 +117,31 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     C.err = err;
     build B;
     memset(&B, 0, sizeof B);
+    C.progress = o->progress;
+    C.progress_ctx = o->progress_ctx;
+    sw__compile_progress(&C, "source classes", -1, 0);
     int rc = setup(&C, o);
     if (!rc) rc = sw_layout_rank_insts(C.S, &C.s_off, &C.s_insts, err);
     if (!rc) rc = sw_layout_rank_insts(C.D, &C.d_off, &C.d_insts, err);
     if (!rc) rc = sw__compile_classes(&C);
     if (!rc) rc = sw__compile_candidates(&C);
+    if (!rc) sw__compile_progress(&C, "needs", -1, 0);
     if (!rc) rc = sw__compile_needs(&C);
+    if (!rc) sw__compile_progress(&C, "source selection", -1, 0);
     if (!rc) rc = sw__compile_select(&C, o->no_relay);
     if (!rc) rc = sw__compile_chunk_caps(&C, p->bucket);
+    if (!rc) sw__compile_progress(&C, "transfers", -1, 0);
     if (!rc) rc = sw__compile_xfers(&C, &B);
+    if (!rc) sw__compile_progress(&C, "waves", -1, 0);
     if (o->scheduler == SW_SCHED_OPTIMAL) {
         if (!rc) rc = sw__compile_rounds(&C, &B);
     } else {
         if (!rc) rc = sw__compile_tasks(&C, &B);
         if (!rc) rc = sw__compile_schedule(&C, &B);
     }
+    if (!rc) sw__compile_progress(&C, "plan", -1, 0);
     if (!rc) rc = finish(&C, &B);
+    if (!rc) sw__compile_progress(&C, "statistics and simulation", -1, 0);
     if (!rc) sw_plan_compute_stats(p);
     sw__compile_build_free(&B);
     free(C.cls);

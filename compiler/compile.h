@@ -30,6 +30,10 @@ typedef struct sw_compile_params {
     int64_t bucket;         /* staging bytes per rank per wave; 0 = the sync's */
     sw_scheduler scheduler;
     int no_relay;           /* 1: every destination pulls over its own link */
+    /* Optional: called when a stage starts (done < 0) and as it advances (done of total,
+     * total 0 when unknown), e.g. to print progress; stage is a static string. */
+    void (*progress)(void *ctx, const char *stage, long done, long total);
+    void *progress_ctx;
 } sw_compile_params;
 
 /* Compiles; on success *plan is filled (free it with sw_plan_free). */

@@ -78,6 +78,8 @@ typedef struct cstate {
     double *pair_bytes;
     sw_u64map fpairs; /* (leader rank, follower rank) forwards chosen so far */
     size_t npair, cappair;
+    void (*progress)(void *ctx, const char *stage, long done, long total); /* sw_compile_params' */
+    void *progress_ctx;
     double sticky[SW_LINK_COUNT]; /* a source already sending to a destination is kept while
                                      its send load stays within this (0: never) */
 } cstate;
@@ -97,6 +99,11 @@ typedef struct build {
     uint32_t *xseg0, *xnseg; /* per transfer: its segments (contiguous) */
     uint32_t *seg_task;      /* per segment: its task */
 } build;
+
+/* Reports a stage (done < 0) or its advance to the caller's progress callback, if any. */
+static inline void sw__compile_progress(const cstate *C, const char *stage, long done, long total) {
+    if (C->progress) C->progress(C->progress_ctx, stage, done, total);
+}
 
 static inline int sw__compile_nomem(cstate *C) { return sw__err(C->err, SW_NOMEM, "out of memory while compiling"); }
 

@@ -367,6 +367,7 @@ int sw__compile_rounds(cstate *C, build *B) {
             if (rc == SW_OK && !q->rem) left--;
         }
         if (rc) break;
+        sw__compile_progress(C, "waves", w + 1, 0);
         if (B->nT == before) {
             rc = sw__err(C->err, SW_INTERNAL, "the rounds scheduler found nothing to send in round %d", w);
             break;

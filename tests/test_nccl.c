@@ -33,7 +33,7 @@ static int compile_first(const char *path, int sync, sw_plan *p) {
     if (sw_load_file(path, &lo, &ir, &err)) fail_msg("%s: %s", path, err.msg);
     int n = (int)ir.nsyncs;
     if (sync < n) {
-        sw_compile_params o = {sync, 4096, SW_SCHED_OPTIMAL, 0}; /* small chunks: many segments */
+        sw_compile_params o = {.sync = sync, .bucket = 4096, .scheduler = SW_SCHED_OPTIMAL}; /* small chunks: many segments */
         if (sw_compile(&ir, &o, p, &err)) fail_msg("%s: compile: %s", path, err.msg);
     }
     sw_ir_free(&ir);

@@ -58,7 +58,7 @@ static void compare_packs(const sw_plan *p, void *const *ptrs) {
 
 /* Compiles and runs one sync; returns the number of destination elements checked. */
 static uint64_t run_sync(const sw_ir *ir, int sync, sw_scheduler sched, int no_relay, int64_t bucket) {
-    sw_compile_params o = {sync, bucket, sched, no_relay};
+    sw_compile_params o = {.sync = sync, .bucket = bucket, .scheduler = sched, .no_relay = no_relay};
     sw_plan p;
     sw_error err;
     int rc = sw_compile(ir, &o, &p, &err);
@@ -188,7 +188,7 @@ static void test_validation_catches_wrong_plans(void **state) {
     assert_int_equal(sw_load_file(SW_SOURCE_DIR "/../shared/spec/conformance/cases/01_col_row_parallel.yaml", NULL,
                                   &ir, &err),
                      SW_OK);
-    sw_compile_params o = {0, 0, SW_SCHED_OPTIMAL, 0};
+    sw_compile_params o = {.scheduler = SW_SCHED_OPTIMAL};
     sw_plan p;
     assert_int_equal(sw_compile(&ir, &o, &p, &err), SW_OK);
     assert_true(bad_elements(&p) == 0);
@@ -239,7 +239,7 @@ static void test_skip(void **state) {
     sw_ir ir;
     sw_error err;
     assert_int_equal(sw_load_text("skip.yaml", yaml, sizeof yaml - 1, NULL, &ir, &err), SW_OK);
-    sw_compile_params o = {0, 0, SW_SCHED_OPTIMAL, 0};
+    sw_compile_params o = {.scheduler = SW_SCHED_OPTIMAL};
     sw_plan p;
     assert_int_equal(sw_compile(&ir, &o, &p, &err), SW_OK);
     assert_true(p.tensors[1].skipped && !p.tensors[0].skipped);

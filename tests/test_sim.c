@@ -150,7 +150,7 @@ static void test_per_wave_sums(void **state) {
     sw_ir ir;
     load_tiny_llama(&ir);
     for (int s = 0; s < SW_SCHED_COUNT; s++) {
-        sw_compile_params o = {0, 0, (sw_scheduler)s, 0};
+        sw_compile_params o = {.scheduler = (sw_scheduler)s};
         sw_plan p;
         sw_error err;
         if (sw_compile(&ir, &o, &p, &err)) fail_msg("compile: %s", err.msg);
@@ -229,7 +229,7 @@ static void test_svg(void **state) {
 
 /* Compiles with a scheduler (a baseline, or optimal), verifies, runs on the local backend with validation. */
 static void run_baseline(const sw_ir *ir, int sync, sw_scheduler sched) {
-    sw_compile_params o = {sync, 0, sched, 0};
+    sw_compile_params o = {.sync = sync, .scheduler = sched};
     sw_plan p;
     sw_error err;
     if (sw_compile(ir, &o, &p, &err)) fail_msg("%s: compile %s: %s", ir->path, sw_scheduler_name(sched), err.msg);
@@ -322,7 +322,7 @@ static void test_bound_and_quality(void **state) {
         for (int s = 0; s < SW_SCHED_COUNT; s++) {
             /* the baselines are slow on the big examples; the bound is checked on the small ones */
             if (s != SW_SCHED_OPTIMAL && q[i].nd == 0) continue;
-            sw_compile_params o = {sync, 0, (sw_scheduler)s, 0};
+            sw_compile_params o = {.sync = sync, .scheduler = (sw_scheduler)s};
             sw_plan p;
             if (sw_compile(&ir, &o, &p, &err)) fail_msg("compile %s: %s", q[i].file, err.msg);
             sw_sim_opts comm = {-1};
