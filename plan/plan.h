@@ -56,6 +56,9 @@ typedef struct sw_plan_local {  /* a local tensor that the plan reads or writes 
     int ndim;
     int64_t shape[SW_MAXDIM];
     uint32_t piece0, npieces;   /* plan->pieces[piece0 ..): every piece it stores */
+    uint8_t remote;             /* a partial plan's stand-in for another rank's local that one of
+                                   its transfers reads or writes: rank, role and dtype only (name
+                                   "", no dims, no pieces) */
 } sw_plan_local;
 
 typedef struct sw_plan_xfer {   /* one box from one local tensor to another */
@@ -126,11 +129,15 @@ typedef struct sw_plan {
     int32_t nwaves;
     sw_plan_stats stats;
     /* A plan read for one rank only (sw_plan_read with only_rank >= 0) holds that rank's
-     * tasks, segments, transfers and deps only; tensors, ranks, locals and pieces are
-     * whole.  ntasks_total counts the tasks of the whole plan either way. */
+     * local tensors and pieces, then stand-ins (`remote`) for the other ranks' locals its
+     * transfers reference, and its tasks, segments, transfers and deps; a transfer's side
+     * in a stand-in has no map.  Tensors and ranks are whole.  ntasks_total counts the
+     * tasks of the whole plan either way; dtypes has bit d set when some local tensor of
+     * the whole plan has dtype d. */
     int partial;
     int32_t only_rank;                  /* with partial */
     uint32_t ntasks_total;
+    uint32_t dtypes;
 } sw_plan;
 
 /* Frees what the plan holds; a plan from sw_plan_load is freed itself too.  NULL is ok. */

@@ -26,7 +26,7 @@
 #include "shardwave.h"
 
 #define SW_PLAN_MAGIC "SWPLAN\0\1"
-#define SW_PLAN_VERSION 1u
+#define SW_PLAN_VERSION 2u
 #define SW_PLAN_PREAMBLE 64u
 
 /* What a reader learned about the file beyond the plan (totals of the whole plan even
