@@ -153,8 +153,8 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     sw_u64map_free(&C.locals);
     sw_u64map_free(&C.link_memo);
     sw_u64map_free(&C.pairs);
+    free(C.pair_dense);
     free(C.pair_bytes);
-    sw_u64map_free(&C.fpairs);
     free(C.L);
     free(C.P);
     sw_strmap_free(&C.names);

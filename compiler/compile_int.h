@@ -74,9 +74,11 @@ typedef struct cstate {
     uint32_t *s_insts, *d_insts;
     double *load;    /* [nranks * SW_LINK_COUNT] send seconds */
     double *rload;   /* [nranks * SW_LINK_COUNT] receive seconds */
-    sw_u64map pairs; /* (source rank index, destination rank index) pairs chosen so far -> pair_bytes index */
-    double *pair_bytes;
-    sw_u64map fpairs; /* (leader rank, follower rank) forwards chosen so far */
+    /* (source rank index, destination rank index) pairs chosen so far -> pair_bytes index:
+     * pair_dense[s * nranks + d] (index + 1, 0 = none) up to 4096 ranks, else pairs */
+    uint32_t *pair_dense;
+    sw_u64map pairs;
+    double *pair_bytes; /* bytes chosen so far per pair */
     size_t npair, cappair;
     void (*progress)(void *ctx, const char *stage, long done, long total); /* sw_compile_params' */
     void *progress_ctx;

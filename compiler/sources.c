@@ -324,10 +324,26 @@ static double *load_of(cstate *C, double *arr, int32_t rank, int cls) {
 
 static uint64_t pair_key(uint32_t s, uint32_t d) { return (uint64_t)s << 32 | d; }
 
+/* The (source, destination) pair's index + 1 in pair_bytes, 0 when none yet: a dense
+ * table up to SW_DENSE_PAIRS ranks, a hash map beyond. */
+#define SW_DENSE_PAIRS 4096
+static uint32_t pair_get(const cstate *C, uint32_t s, uint32_t d) {
+    if (C->pair_dense) return C->pair_dense[(size_t)s * C->p->nranks + d];
+    uint32_t v;
+    return sw_u64map_get(&C->pairs, pair_key(s, d), &v) ? v + 1 : 0;
+}
+static int pair_put(cstate *C, uint32_t s, uint32_t d, uint32_t idx) {
+    if (C->pair_dense) {
+        C->pair_dense[(size_t)s * C->p->nranks + d] = idx + 1;
+        return SW_OK;
+    }
+    return sw_u64map_put(&C->pairs, pair_key(s, d), idx) ? sw__compile_nomem(C) : SW_OK;
+}
+
 /* Chooses the source replica of need n: the best link class, then a replica that already
  * sends to the destination while its load stays within C->sticky (fewer, larger messages:
  * each message costs a latency and a wave on both ports), else the least loaded. */
-static int choose_source(cstate *C, need *n, int32_t to_rank) {
+static int choose_source(cstate *C, need *n, int32_t to_rank, int final) {
     uint32_t to = (uint32_t)sw_plan_rank_index(C->p, to_rank);
     const srcgrp *g = &C->grp[n->grp];
     int32_t best = -1, paired = -1;
@@ -345,13 +361,13 @@ static int choose_source(cstate *C, need *n, int32_t to_rank) {
                 best_link = link;
                 best_load = ld;
             }
-            if (C->sticky[link] > 0 && link <= paired_link && sw_u64map_get(&C->pairs, pair_key(ri, to), &v) &&
-                (link < paired_link || C->pair_bytes[v] < paired_bytes)) {
+            if (C->sticky[link] > 0 && link <= paired_link && (v = pair_get(C, ri, to)) &&
+                (link < paired_link || C->pair_bytes[v - 1] < paired_bytes)) {
                 paired = (int32_t)ri;
                 paired_cls = c;
                 paired_link = link;
                 paired_load = ld;
-                paired_bytes = C->pair_bytes[v];
+                paired_bytes = C->pair_bytes[v - 1];
             }
         }
     if (best < 0) return sw__err(C->err, SW_INTERNAL, "a source class without replicas");
@@ -372,21 +388,22 @@ static int choose_source(cstate *C, need *n, int32_t to_rank) {
     n->bytes = n->nelem * (uint64_t)sw_dtype_size(C->S->insts[sc->inst].dtype);
     n->src = best;
     n->link = (uint8_t)best_link;
+    double t = (double)n->bytes / C->p->topo.link[best_link].bandwidth;
+    C->load[(size_t)bi * SW_LINK_COUNT + (size_t)best_link] += t;
+    C->rload[(size_t)to * SW_LINK_COUNT + (size_t)best_link] += t;
+    if (!final) return SW_OK; /* the first pass only measures the loads */
     uint32_t lid;
     if (!sw_u64map_get(&C->locals, sw__compile_local_key(SW_ROLE_SRC, best, sc->inst), &lid))
         return sw__err(C->err, SW_INTERNAL, "source local of rank %d not found", best);
     n->src_local = lid;
-    uint32_t pv;
-    if (!sw_u64map_get(&C->pairs, pair_key(bi, to), &pv)) {
+    uint32_t pv = pair_get(C, bi, to);
+    if (!pv) {
         if (SW_GROW(C->pair_bytes, C->cappair, C->npair + 1)) return sw__compile_nomem(C);
-        pv = (uint32_t)C->npair;
         C->pair_bytes[C->npair++] = 0;
-        if (sw_u64map_put(&C->pairs, pair_key(bi, to), pv)) return sw__compile_nomem(C);
+        pv = (uint32_t)C->npair;
+        SW_CHECK(pair_put(C, bi, to, pv - 1));
     }
-    C->pair_bytes[pv] += (double)n->bytes;
-    double t = (double)n->bytes / C->p->topo.link[best_link].bandwidth;
-    *load_of(C, C->load, best, best_link) += t;
-    *load_of(C, C->rload, to_rank, best_link) += t;
+    C->pair_bytes[pv - 1] += (double)n->bytes;
     return SW_OK;
 }
 
@@ -421,15 +438,31 @@ static int best_link(cstate *C, const need *n, int32_t to) {
 
 
 /* Network-only needs, in the order that puts each (source group, destination host, box)
- * together: a relay group is a run of equal (group, host, box). */
-static int cmp_relay(const void *ctx, uint32_t a, uint32_t b) {
-    const need *x = &((const need *)ctx)[a], *y = &((const need *)ctx)[b];
-    if (x->grp != y->grp) return x->grp < y->grp ? -1 : 1;
-    if (x->dst_host != y->dst_host) return x->dst_host < y->dst_host ? -1 : 1;
-    int c = memcmp(x->start, y->start, sizeof x->start);
-    if (c) return c;
-    if ((c = memcmp(x->size, y->size, sizeof x->size))) return c;
-    return (x->dst > y->dst) - (x->dst < y->dst);
+ * together: a relay group is a run of equal (group, host, box).  Sorted by integer keys
+ * (the box as a 64-bit hash; equal boxes are checked when the runs are cut, so a
+ * collision can only split a group). */
+typedef struct relay_key {
+    uint64_t gh, box;
+    int32_t dst;
+    uint32_t idx;
+} relay_key;
+
+static int cmp_relay(const void *a, const void *b) {
+    const relay_key *x = a, *y = b;
+    if (x->gh != y->gh) return x->gh < y->gh ? -1 : 1;
+    if (x->box != y->box) return x->box < y->box ? -1 : 1;
+    if (x->dst != y->dst) return x->dst < y->dst ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static uint64_t box_hash(const need *n) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int d = 0; d < SW_MAXDIM; d++) {
+        h = (h ^ (uint64_t)n->start[d]) * 0x100000001b3ULL;
+        h = (h ^ (uint64_t)n->size[d]) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    return h;
 }
 
 static int same_box(const need *a, const need *b) {
@@ -469,13 +502,12 @@ static int follow(cstate *C, uint32_t lead, uint32_t mi) {
     double t = (double)f->bytes / C->p->topo.link[f->link].bandwidth;
     *load_of(C, C->load, f->src, f->link) += t;
     *load_of(C, C->rload, f->dst, f->link) += t;
-    if (sw_u64map_put(&C->fpairs, fpair_key(L->dst, f->dst), 1)) return sw__compile_nomem(C);
     return SW_OK;
 }
 
 /* Selects the source of one unit (a single need or a relay group): the group's receiver
  * is the member with the least network receive load so far, the others its followers. */
-static int select_unit(cstate *C, const unit_key *uk, const uint32_t *rk, size_t n) {
+static int select_unit(cstate *C, const unit_key *uk, const uint32_t *rk, size_t n, int final) {
     int single = uk->first >= n;
     uint32_t lead = single ? (uint32_t)(uk->first - n) : rk[uk->first];
     if (!single && uk->count > 1) {
@@ -491,7 +523,7 @@ static int select_unit(cstate *C, const unit_key *uk, const uint32_t *rk, size_t
     }
     need *L = &C->needs[lead];
     L->leader = -1;
-    SW_CHECK(choose_source(C, L, L->dst));
+    SW_CHECK(choose_source(C, L, L->dst, final));
     for (uint32_t k = 0; !single && k < uk->count; k++) {
         uint32_t mi = rk[uk->first + k];
         if (mi != lead) SW_CHECK(follow(C, lead, mi));
@@ -530,7 +562,7 @@ static int dissolve_small_forwards(cstate *C, double relay_min) {
             bytes[v] >= relay_min)
             continue;
         f->leader = -1;
-        rc = choose_source(C, f, f->dst);
+        rc = choose_source(C, f, f->dst, 1);
     }
     sw_u64map_free(&tot);
     free(bytes);
@@ -560,9 +592,19 @@ int sw__compile_select(cstate *C, int no_relay) {
         else
             rk[m++] = (uint32_t)i;
     }
-    if (sw_sort_idx(rk, m, cmp_relay, C->needs)) {
-        rc = sw__compile_nomem(C);
-        goto out;
+    {
+        relay_key *keys = malloc((m ? m : 1) * sizeof *keys);
+        if (!keys) {
+            rc = sw__compile_nomem(C);
+            goto out;
+        }
+        for (size_t i = 0; i < m; i++) {
+            const need *nd = &C->needs[rk[i]];
+            keys[i] = (relay_key){(uint64_t)nd->grp << 32 | (uint32_t)nd->dst_host, box_hash(nd), nd->dst, rk[i]};
+        }
+        qsort(keys, m, sizeof *keys, cmp_relay);
+        for (size_t i = 0; i < m; i++) rk[i] = keys[i].idx;
+        free(keys);
     }
     for (size_t s = 0; s < m;) {
         size_t e = s + 1;
@@ -593,9 +635,11 @@ int sw__compile_select(cstate *C, int no_relay) {
             }
             memset(C->load, 0, cells * sizeof *C->load);
             memset(C->rload, 0, cells * sizeof *C->rload);
-            sw_u64map_free(&C->pairs);
-            sw_u64map_free(&C->fpairs);
-            C->npair = 0;
+            if (C->p->nranks <= SW_DENSE_PAIRS &&
+                !(C->pair_dense = calloc((size_t)C->p->nranks * C->p->nranks + 1, sizeof *C->pair_dense))) {
+                rc = sw__compile_nomem(C);
+                break;
+            }
         }
         /* the second pass first places the units that have a single replica: their
          * pairs exist whatever is chosen, the others join them */
@@ -603,7 +647,7 @@ int sw__compile_select(cstate *C, int no_relay) {
             for (size_t u = 0; u < nunits && rc == SW_OK; u++) {
                 if (pass == 1 && single_replica(C, &units[u], rk, n) != forced) continue;
                 if (pass == 0 && !forced) break;
-                rc = select_unit(C, &units[u], rk, n);
+                rc = select_unit(C, &units[u], rk, n, pass == 1);
             }
     }
     if (rc == SW_OK && !no_relay) rc = dissolve_small_forwards(C, relay_min);

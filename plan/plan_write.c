@@ -36,8 +36,23 @@ uint64_t sw__plan_checksum(const void *data, size_t n) {
 
 typedef sw_buf wbuf;
 
-static void w_bytes(wbuf *b, const void *src, size_t n) { sw_buf_put(b, src, n); }
-static void w_u8(wbuf *b, uint8_t v) { w_bytes(b, &v, 1); }
+/* Appends n bytes: straight into the buffer when it has room (the common case once it is
+ * reserved), else through sw_buf_put (which grows it, or records out of memory). */
+static inline void w_bytes(wbuf *b, const void *src, size_t n) {
+    if (!b->oom && b->n + n < b->cap) {
+        memcpy(b->d + b->n, src, n);
+        b->n += n;
+        return;
+    }
+    sw_buf_put(b, src, n);
+}
+static inline void w_u8(wbuf *b, uint8_t v) {
+    if (!b->oom && b->n + 1 < b->cap) {
+        b->d[b->n++] = (char)v;
+        return;
+    }
+    sw_buf_put(b, &v, 1);
+}
 static void w_u32(wbuf *b, uint32_t v) {
     uint8_t x[4];
     for (int i = 0; i < 4; i++) x[i] = (uint8_t)(v >> (8 * i));
@@ -339,6 +354,11 @@ int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *er
     }
     if (bucket_by_rank(nr, p->nxfers, ra, rb, &w.x0, &w.xl)) goto nomem;
 
+    /* about what the sections take (varints: a few bytes a number), so that the buffer
+     * grows once rather than by copies */
+    sw_buf_reserve(&b, 4096 + (size_t)p->ntensors * 96 + (size_t)nr * 64 + (size_t)p->nlocals * 48 +
+                           (size_t)p->npieces * 32 + (size_t)p->nxfers * 2 * 32 + (size_t)p->nsegs * 2 * 12 +
+                           (size_t)p->ntasks * 2 * 24 + (size_t)p->ndeps * 2 * 4);
     /* preamble (patched at the end) */
     w_bytes(&b, SW_PLAN_MAGIC, 8);
     w_u32(&b, SW_PLAN_VERSION);
