@@ -152,5 +152,11 @@ sw_link_class sw_plan_link(const sw_plan *p, int32_t rank_a, int32_t rank_b);
 size_t sw_plan_local_nbytes(const sw_plan_local *l);
 /* Bytes of one element of the source side of a transfer. */
 int sw_plan_xfer_esize(const sw_plan *p, const sw_plan_xfer *x);
+/* Where segment g lies in the local tensor of its transfer's source (dst = 0) or
+ * destination (dst = 1) side: the element offset of its first element when its elements
+ * are one contiguous run of that local tensor in box order, else -1 (strided: it must be
+ * packed or unpacked).  O(dims).  A run on the destination side still needs an unpack
+ * when the two locals' dtypes differ (the message carries the source dtype). */
+int64_t sw_plan_seg_run(const sw_plan *p, const sw_plan_seg *g, int dst);
 
 #endif

@@ -84,6 +84,58 @@ static void test_single_task(void **state) {
     sw_plan_free(&p);
 }
 
+/* The zero-copy contract in the model: a segment that is one run of its tensor on a side
+ * costs no pack (unpack) there; a strided one, or one that converts, does. */
+static void test_zero_copy_pack(void **state) {
+    (void)state;
+    sw_plan p;
+    mk_plan(&p, 2, 1, 1, 1);
+    sw_arena *a = &p.arena;
+    p.ntensors = 1;
+    p.tensors = sw_arena_array(a, 1, sizeof *p.tensors);
+    p.tensors[0] = (sw_plan_tensor){"w", SW_DT_FP32, 2, {4, 4}, 0};
+    p.nlocals = 2;
+    p.locals = sw_arena_array(a, 2, sizeof *p.locals);
+    memset(p.locals, 0, 2 * sizeof *p.locals);
+    for (int i = 0; i < 2; i++) {
+        p.locals[i].name = "w";
+        p.locals[i].rank = i;
+        p.locals[i].role = i ? SW_ROLE_DST : SW_ROLE_SRC;
+        p.locals[i].dtype = SW_DT_FP32;
+        p.locals[i].ndim = 2;
+        p.locals[i].shape[0] = p.locals[i].shape[1] = 4;
+    }
+    p.nxfers = 1;
+    p.xfers = sw_arena_array(a, 1, sizeof *p.xfers);
+    sw_plan_xfer *x = &p.xfers[0];
+    memset(x, 0, sizeof *x);
+    x->size[0] = x->size[1] = 4;
+    x->nelem = 16;
+    x->src_rank = 0;
+    x->dst_rank = 1;
+    x->src = (sw_plan_side){0, {0, 1, -1, -1, -1, -1, -1, -1}, {0}};
+    x->dst = (sw_plan_side){1, {0, 1, -1, -1, -1, -1, -1, -1}, {0}};
+    p.nsegs = 1;
+    p.segs = sw_arena_array(a, 1, sizeof *p.segs);
+    p.segs[0] = (sw_plan_seg){0, 0, 16};
+    set_task(&p, 0, 0, 1, 0, 64);
+    p.tasks[0].nseg = 1;
+    double m = 1e9, comm = NET_LAT + 64.0 / NET_BW;
+    /* whole rows on both sides: sent from and received into the tensors */
+    assert_true(fabs(sim(&p, m) - comm) < 1e-12);
+    /* columns 0-1 of the source's rows: packed (32 bytes), received in place */
+    x->size[1] = 2;
+    x->nelem = 8;
+    p.segs[0].nelem = 8;
+    p.tasks[0].bytes = 32;
+    p.locals[1].shape[1] = 2;
+    assert_true(fabs(sim(&p, m) - (NET_LAT + 32.0 / NET_BW + 32.0 / m)) < 1e-12);
+    /* and converted on arrival (bf16 destination): unpacked too */
+    p.locals[1].dtype = SW_DT_BF16;
+    assert_true(fabs(sim(&p, m) - (NET_LAT + 32.0 / NET_BW + 2 * 32.0 / m)) < 1e-12);
+    sw_plan_free(&p);
+}
+
 static void test_one_port_serializes(void **state) {
     (void)state;
     sw_plan p;
@@ -290,7 +342,8 @@ static void test_baselines(void **state) {
 /* The lower bound is a lower bound of the communication-only model (pack and unpack free)
  * for every scheduler, and the optimal scheduler's plans stay within fixed ratios of it
  * (issue 16: large plans within 1.10x of the bound under the full model, small and
- * latency-bound syncs within 1.3x).  Deterministic: the same plan every time. */
+ * latency-bound syncs within 1.3x; the limits below are what the scheduler reaches, with
+ * a little room).  Deterministic: the same plan every time. */
 typedef struct quality {
     const char *file, *sync;
     sw_define d[4];
@@ -303,12 +356,12 @@ static void test_bound_and_quality(void **state) {
     (void)state;
     static const quality q[] = {
         /* the demo's small plan (136 MiB) and a 2.3 MiB refit: latency matters */
-        {"llama3-8b.yaml", NULL, {{"hidden", 512}, {"layers", 4}, {"vocab", 4096}, {"multiple_of", 64}}, 4, 1.30, 1.15, 8},
+        {"llama3-8b.yaml", NULL, {{"hidden", 512}, {"layers", 4}, {"vocab", 4096}, {"multiple_of", 64}}, 4, 1.20, 1.15, 8},
         {"qwen3-30b-a3b.yaml", "refit", {{"hidden", 64}, {"head_dim", 16}, {"layers", 4}, {"moe_ffn", 64}}, 4, 1.30, 1.05, 40},
-        {"llama3-8b.yaml", NULL, {{NULL, 0}}, 0, 1.20, 1.06, 140},
-        {"llama3-70b.yaml", NULL, {{NULL, 0}}, 0, 1.10, 1.03, 480},
-        {"qwen3-30b-a3b.yaml", "refit", {{NULL, 0}}, 0, 1.03, 1.02, 131},
-        {"qwen3-30b-a3b.yaml", "refit_dp2", {{NULL, 0}}, 0, 1.05, 1.03, 74},
+        {"llama3-8b.yaml", NULL, {{NULL, 0}}, 0, 1.12, 1.06, 140},
+        {"llama3-70b.yaml", NULL, {{NULL, 0}}, 0, 1.06, 1.03, 480},
+        {"qwen3-30b-a3b.yaml", "refit", {{NULL, 0}}, 0, 1.02, 1.02, 131},
+        {"qwen3-30b-a3b.yaml", "refit_dp2", {{NULL, 0}}, 0, 1.02, 1.02, 74},
     };
     for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
         sw_load_opts lo = {q[i].d, q[i].nd};
@@ -349,7 +402,8 @@ static void test_bound_and_quality(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_single_task),   cmocka_unit_test(test_one_port_serializes),
+        cmocka_unit_test(test_single_task),   cmocka_unit_test(test_zero_copy_pack),
+        cmocka_unit_test(test_one_port_serializes),
         cmocka_unit_test(test_nic_sharing),   cmocka_unit_test(test_no_barrier),
         cmocka_unit_test(test_per_wave_sums), cmocka_unit_test(test_svg),
         cmocka_unit_test(test_baselines),     cmocka_unit_test(test_bound_and_quality),
