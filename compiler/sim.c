@@ -135,8 +135,9 @@ int sw_sim_run(const sw_plan *p, const sw_sim_opts *opts, sw_sim_result *r, sw_e
     }
     if (wire_bytes(p, rd, r->wire)) goto nomem;
     /* what the executor stages of each message (the zero-copy contract, runtime/exec.h):
-     * the sender packs the segments that are not one run of its tensor, the receiver
-     * unpacks those not one run of its own or converting; scaled like the wire bytes */
+     * the sender packs the segments that are small or not one run of its tensor, the
+     * receiver unpacks those small, not one run of its own or converting; scaled like the
+     * wire bytes */
     packb = malloc(((size_t)nt + 1) * sizeof *packb);
     unpackb = malloc(((size_t)nt + 1) * sizeof *unpackb);
     if (!packb || !unpackb) goto nomem;
@@ -147,8 +148,10 @@ int sw_sim_run(const sw_plan *p, const sw_sim_opts *opts, sw_sim_result *r, sw_e
             const sw_plan_seg *sg = &p->segs[t->seg0 + k];
             const sw_plan_xfer *x = &p->xfers[sg->xfer];
             uint64_t nb = sg->nelem * (uint64_t)sw_plan_xfer_esize(p, x);
-            if (sw_plan_seg_run(p, sg, 0) < 0) ps += nb;
-            if (sw_plan_seg_run(p, sg, 1) < 0 || p->locals[x->src.local].dtype != p->locals[x->dst.local].dtype) pu += nb;
+            int small = nb < SW_PLAN_ZC_MIN;
+            if (small || sw_plan_seg_run(p, sg, 0) < 0) ps += nb;
+            if (small || sw_plan_seg_run(p, sg, 1) < 0 || p->locals[x->src.local].dtype != p->locals[x->dst.local].dtype)
+                pu += nb;
         }
         if (!t->nseg) ps = pu = t->bytes; /* nothing known of its layout: staged */
         double f = t->bytes ? (double)r->wire[i] / (double)t->bytes : 1;

@@ -158,5 +158,9 @@ int sw_plan_xfer_esize(const sw_plan *p, const sw_plan_xfer *x);
  * packed or unpacked).  O(dims).  A run on the destination side still needs an unpack
  * when the two locals' dtypes differ (the message carries the source dtype). */
 int64_t sw_plan_seg_run(const sw_plan *p, const sw_plan_seg *g, int dst);
+/* The zero-copy contract (runtime/exec.h, sw_backend.iov): segments of at least this many
+ * bytes travel as messages of their own, in place where they are one run of the tensor;
+ * smaller ones travel staged, with their neighbours. */
+#define SW_PLAN_ZC_MIN (64 * 1024)
 
 #endif

@@ -204,6 +204,7 @@ static int prepare_iov(sw_exec *x, sw_error *err) {
             for (uint32_t g = t->seg0; g < t->seg0 + t->nseg; g++) {
                 const sw_plan_xfer *xf = &p->xfers[p->segs[g].xfer];
                 if (dir && p->locals[xf->src.local].dtype != p->locals[xf->dst.local].dtype) continue; /* converts */
+                if (seg_bytes(p, &p->segs[g]) < SW_PLAN_ZC_MIN) continue; /* small: staged with its neighbours */
                 x->segrun[g] = sw_plan_seg_run(p, &p->segs[g], dir);
             }
         }
@@ -219,15 +220,44 @@ static int prepare_iov(sw_exec *x, sw_error *err) {
     return SW_OK;
 }
 
-/* Appends [addr, addr + n) to the iov list v (*nv entries), extending the last entry when
- * it ends where this one starts. */
-static void iov_add(sw_iov *v, size_t *nv, uint8_t *addr, size_t n) {
-    if (!n) return;
-    if (*nv && (uint8_t *)v[*nv - 1].addr + v[*nv - 1].bytes == addr) {
-        v[*nv - 1].bytes += n;
-        return;
+/* The parts of task t's message on this rank's side (the zero-copy contract, exec.h):
+ * a segment of at least SW_PLAN_ZC_MIN bytes is a part of its own, in place when it is one
+ * run of this rank's tensor (segrun), else staged; each maximal run of smaller segments is
+ * one staged part.  Staged parts go one after the other from stage + *off (packed when
+ * this rank sends: pack = 1).  Both ends cut the same boundaries (they depend on the
+ * segment sizes only), so part k of the sender is part k of the receiver.  Returns how
+ * many parts went to v. */
+static size_t task_parts(sw_exec *x, const sw_plan_task *t, int recv, void *const *ptrs, uint8_t *stage, size_t *off,
+                         sw_iov *v) {
+    const sw_plan *p = x->plan;
+    size_t nv = 0;
+    for (uint32_t s = 0; s < t->nseg;) {
+        const sw_plan_seg *g = &p->segs[t->seg0 + s];
+        size_t nb = (size_t)seg_bytes(p, g);
+        if (nb >= SW_PLAN_ZC_MIN) {
+            const sw_plan_xfer *xf = &p->xfers[g->xfer];
+            const sw_plan_side *sd = recv ? &xf->dst : &xf->src;
+            int64_t run = x->segrun[t->seg0 + s];
+            if (run >= 0) {
+                v[nv++] = (sw_iov){(uint8_t *)ptrs[sd->local] + (size_t)run * (size_t)sw_dtype_size(p->locals[sd->local].dtype), nb};
+            } else {
+                if (!recv) sw_exec_pack(p, g, ptrs, stage + *off);
+                v[nv++] = (sw_iov){stage + *off, nb};
+                *off += nb;
+                x->bytes_staged += nb;
+            }
+            s++;
+            continue;
+        }
+        size_t start = *off;
+        for (; s < t->nseg && (nb = (size_t)seg_bytes(p, &p->segs[t->seg0 + s])) < SW_PLAN_ZC_MIN; s++) {
+            if (!recv) sw_exec_pack(p, &p->segs[t->seg0 + s], ptrs, stage + *off);
+            *off += nb;
+        }
+        x->bytes_staged += *off - start;
+        if (*off > start) v[nv++] = (sw_iov){stage + start, *off - start};
     }
-    v[(*nv)++] = (sw_iov){addr, n};
+    return nv;
 }
 
 /* Packs wave i's outgoing messages into staging buffer i % 2 (by the backend when it
@@ -249,20 +279,7 @@ static int pack_wave(sw_exec *x, const sw_backend *b, size_t i, void *const *ptr
         }
         if (zc) {
             sw_iov *v = x->iovs[i & 1][0] + used;
-            size_t nv = 0, start = off;
-            for (uint32_t s = 0; s < t->nseg; s++) {
-                const sw_plan_seg *g = &p->segs[t->seg0 + s];
-                const sw_plan_xfer *xf = &p->xfers[g->xfer];
-                size_t nb = (size_t)seg_bytes(p, g);
-                int64_t run = x->segrun[t->seg0 + s];
-                if (run >= 0) {
-                    iov_add(v, &nv, (uint8_t *)ptrs[xf->src.local] + (size_t)run * (size_t)sw_dtype_size(p->locals[xf->src.local].dtype), nb);
-                } else {
-                    iov_add(v, &nv, buf + off, sw_exec_pack(p, g, ptrs, buf + off));
-                    off += nb;
-                    x->bytes_staged += nb;
-                }
-            }
+            size_t start = off, nv = task_parts(x, t, 0, ptrs, buf, &off, v);
             out[ns++] = (sw_msg){x->tasks[k], t->dst, buf + start, (size_t)t->bytes, v, nv};
             used += nv;
             off = align_up(off);
@@ -377,7 +394,7 @@ static int unpack_wave(sw_exec *x, const sw_backend *b, size_t i, const sw_msg *
             if (recvs[k].iov && x->segrun[t->seg0 + s] >= 0) continue; /* received in place */
             SW_CHECK(sw_exec_unpack(p, g, ptrs, in, err));
             in += seg_bytes(p, g);
-            x->bytes_staged += seg_bytes(p, g);
+            if (!recvs[k].iov) x->bytes_staged += seg_bytes(p, g); /* task_parts counted the others */
         }
         x->bytes_recv += t->bytes;
     }
@@ -427,19 +444,7 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
             if (t->dst != x->rank || t->src == x->rank) continue;
             if (zc) { /* in place where the destination is one run, else staging */
                 sw_iov *v = x->iovs[i & 1][1] + used;
-                size_t nv = 0, start = off;
-                for (uint32_t s = 0; s < t->nseg; s++) {
-                    const sw_plan_seg *g = &p->segs[t->seg0 + s];
-                    const sw_plan_xfer *xf = &p->xfers[g->xfer];
-                    size_t nb = (size_t)seg_bytes(p, g);
-                    int64_t run = x->segrun[t->seg0 + s];
-                    if (run >= 0) {
-                        iov_add(v, &nv, (uint8_t *)ptrs[xf->dst.local] + (size_t)run * (size_t)sw_dtype_size(p->locals[xf->dst.local].dtype), nb);
-                    } else {
-                        iov_add(v, &nv, rbuf + off, nb);
-                        off += nb;
-                    }
-                }
+                size_t start = off, nv = task_parts(x, t, 1, ptrs, rbuf, &off, v);
                 recvs[nr++] = (sw_msg){x->tasks[k], t->src, rbuf + start, (size_t)t->bytes, v, nv};
                 used += nv;
                 off = align_up(off);

@@ -17,8 +17,7 @@
 #include "plan.h"
 #include "segdesc.h"
 
-/* One contiguous piece of a scattered message: `bytes` bytes at `addr`, in a tensor's
- * memory or in staging. */
+/* One part of a message: `bytes` bytes at `addr`, in a tensor's memory or in staging. */
 typedef struct sw_iov {
     void *addr;
     size_t bytes;
@@ -26,8 +25,8 @@ typedef struct sw_iov {
 
 /* One message of a wave, as the backend sees it.  Without iov (niov == 0) the message is
  * `bytes` bytes at buf (staging).  With iov (a backend that sets sw_backend.iov) it is
- * the concatenation of iov[0 .. niov) in that order, `bytes` in all; buf is then where
- * its staged part starts. */
+ * the parts iov[0 .. niov) in that order, `bytes` in all; buf is then where its staged
+ * parts start. */
 typedef struct sw_msg {
     uint32_t task;   /* plan task index (unique per (src, dst) in one wave) */
     int32_t peer;    /* the other rank */
@@ -60,16 +59,18 @@ typedef struct sw_backend {
     int (*pack)(void *ctx, const struct sw_exec *x, size_t i, void *const *ptrs, sw_error *err);
     int (*copy)(void *ctx, const struct sw_exec *x, size_t i, void *const *ptrs, sw_error *err);
     int (*unpack)(void *ctx, const struct sw_exec *x, size_t i, void *const *ptrs, sw_error *err);
-    /* 1: the backend takes scattered messages (sw_msg.iov), the zero-copy contract:
-     * a segment that is one contiguous run of its source tensor (sw_plan_seg_run) is sent
-     * from the tensor, one that is one contiguous run of its destination tensor in the
-     * same dtype is received straight into it; only the other segments are packed into
-     * (unpacked from) staging, laid out one after the other in segment order from the
-     * message's staging start.  The wire bytes are the same either way (the segments in
-     * order, in the source dtype), so the two ends choose independently.  The executor
-     * honours it on the host (the mpi backend: one derived datatype per message); a device
-     * backend that packs itself (pack/unpack below) honours it by skipping those segments
-     * in its kernels and sending / receiving them in place within its group. */
+    /* 1: the backend takes messages in parts (sw_msg.iov), the zero-copy contract.  The
+     * executor cuts every message into the same parts at both ends, from the segment
+     * sizes alone: a segment of at least SW_PLAN_ZC_MIN bytes is a part of its own, each
+     * maximal run of smaller segments one part.  A part of one segment lies in place,
+     * in the tensor, when the segment is one contiguous run of it on that rank's side
+     * (sw_plan_seg_run; on the receiving side also the same dtype); every other part is
+     * staged, the staged parts one after the other from the message's staging start
+     * (packed before the post, unpacked after the wait).  The backend moves part k of the
+     * sender into part k of the receiver: the mpi backend posts one MPI message per part
+     * (same pair and tag: MPI keeps them in order); a device backend that packs itself
+     * (pack/unpack above) honours it by leaving the in-place segments out of its
+     * kernels and sending / receiving those parts in place within its group. */
     int iov;
 } sw_backend;
 

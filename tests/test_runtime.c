@@ -153,8 +153,10 @@ static uint64_t run_sync(const sw_ir *ir, int sync, sw_scheduler sched, int no_r
                 const sw_plan_seg *sg = &p.segs[tk->seg0 + k];
                 const sw_plan_xfer *xf = &p.xfers[sg->xfer];
                 uint64_t nb = sg->nelem * (uint64_t)sw_plan_xfer_esize(&p, xf);
-                if (sw_plan_seg_run(&p, sg, 0) < 0) want_zc += nb;
-                if (sw_plan_seg_run(&p, sg, 1) < 0 || p.locals[xf->src.local].dtype != p.locals[xf->dst.local].dtype)
+                int small = nb < SW_PLAN_ZC_MIN;
+                if (small || sw_plan_seg_run(&p, sg, 0) < 0) want_zc += nb;
+                if (small || sw_plan_seg_run(&p, sg, 1) < 0 ||
+                    p.locals[xf->src.local].dtype != p.locals[xf->dst.local].dtype)
                     want_zc += nb;
             }
         }

@@ -84,16 +84,18 @@ static void test_single_task(void **state) {
     sw_plan_free(&p);
 }
 
-/* The zero-copy contract in the model: a segment that is one run of its tensor on a side
- * costs no pack (unpack) there; a strided one, or one that converts, does. */
+/* The zero-copy contract in the model: a segment of at least SW_PLAN_ZC_MIN bytes that is
+ * one run of its tensor on a side costs no pack (unpack) there; a strided one, one that
+ * converts, or a small one does. */
 static void test_zero_copy_pack(void **state) {
     (void)state;
+    enum { N = 256 }; /* [N, N] fp32: 256 KiB, half of it 128 KiB, both above SW_PLAN_ZC_MIN */
     sw_plan p;
     mk_plan(&p, 2, 1, 1, 1);
     sw_arena *a = &p.arena;
     p.ntensors = 1;
     p.tensors = sw_arena_array(a, 1, sizeof *p.tensors);
-    p.tensors[0] = (sw_plan_tensor){"w", SW_DT_FP32, 2, {4, 4}, 0};
+    p.tensors[0] = (sw_plan_tensor){"w", SW_DT_FP32, 2, {N, N}, 0};
     p.nlocals = 2;
     p.locals = sw_arena_array(a, 2, sizeof *p.locals);
     memset(p.locals, 0, 2 * sizeof *p.locals);
@@ -103,36 +105,41 @@ static void test_zero_copy_pack(void **state) {
         p.locals[i].role = i ? SW_ROLE_DST : SW_ROLE_SRC;
         p.locals[i].dtype = SW_DT_FP32;
         p.locals[i].ndim = 2;
-        p.locals[i].shape[0] = p.locals[i].shape[1] = 4;
+        p.locals[i].shape[0] = p.locals[i].shape[1] = N;
     }
     p.nxfers = 1;
     p.xfers = sw_arena_array(a, 1, sizeof *p.xfers);
     sw_plan_xfer *x = &p.xfers[0];
     memset(x, 0, sizeof *x);
-    x->size[0] = x->size[1] = 4;
-    x->nelem = 16;
+    x->size[0] = x->size[1] = N;
+    x->nelem = N * N;
     x->src_rank = 0;
     x->dst_rank = 1;
     x->src = (sw_plan_side){0, {0, 1, -1, -1, -1, -1, -1, -1}, {0}};
     x->dst = (sw_plan_side){1, {0, 1, -1, -1, -1, -1, -1, -1}, {0}};
     p.nsegs = 1;
     p.segs = sw_arena_array(a, 1, sizeof *p.segs);
-    p.segs[0] = (sw_plan_seg){0, 0, 16};
-    set_task(&p, 0, 0, 1, 0, 64);
+    p.segs[0] = (sw_plan_seg){0, 0, N * N};
+    set_task(&p, 0, 0, 1, 0, 4 * N * N);
     p.tasks[0].nseg = 1;
-    double m = 1e9, comm = NET_LAT + 64.0 / NET_BW;
+    double m = 1e9, full = 4.0 * N * N, half = full / 2;
     /* whole rows on both sides: sent from and received into the tensors */
-    assert_true(fabs(sim(&p, m) - comm) < 1e-12);
-    /* columns 0-1 of the source's rows: packed (32 bytes), received in place */
-    x->size[1] = 2;
-    x->nelem = 8;
-    p.segs[0].nelem = 8;
-    p.tasks[0].bytes = 32;
-    p.locals[1].shape[1] = 2;
-    assert_true(fabs(sim(&p, m) - (NET_LAT + 32.0 / NET_BW + 32.0 / m)) < 1e-12);
+    assert_true(fabs(sim(&p, m) - (NET_LAT + full / NET_BW)) < 1e-12);
+    /* columns 0 .. N/2-1 of the source's rows: packed, received in place */
+    x->size[1] = N / 2;
+    x->nelem = N * N / 2;
+    p.segs[0].nelem = N * N / 2;
+    p.tasks[0].bytes = (uint64_t)half;
+    p.locals[1].shape[1] = N / 2;
+    assert_true(fabs(sim(&p, m) - (NET_LAT + half / NET_BW + half / m)) < 1e-12);
     /* and converted on arrival (bf16 destination): unpacked too */
     p.locals[1].dtype = SW_DT_BF16;
-    assert_true(fabs(sim(&p, m) - (NET_LAT + 32.0 / NET_BW + 2 * 32.0 / m)) < 1e-12);
+    assert_true(fabs(sim(&p, m) - (NET_LAT + half / NET_BW + 2 * half / m)) < 1e-12);
+    /* a small segment travels staged at both ends, contiguous or not */
+    p.locals[1].dtype = SW_DT_FP32;
+    p.segs[0].nelem = 16; /* 64 bytes: one run of either tensor */
+    p.tasks[0].bytes = 64;
+    assert_true(fabs(sim(&p, m) - (NET_LAT + 64.0 / NET_BW + 2 * 64.0 / m)) < 1e-12);
     sw_plan_free(&p);
 }
 

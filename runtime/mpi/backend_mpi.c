@@ -14,9 +14,7 @@ struct sw_mpi_ctx {
     sw_msg *msg;       /* what each request is, for messages */
     uint8_t *is_send;
     size_t n, cap;
-    int *blen;         /* scratch for derived datatypes */
-    MPI_Aint *disp;
-    size_t capblk, capdisp;
+    size_t capmsg, capsend;
 };
 
 int sw_mpi_error(int code, const char *what, sw_error *err) {
@@ -28,32 +26,26 @@ int sw_mpi_error(int code, const char *what, sw_error *err) {
 
 MPI_Comm sw_mpi_comm(const sw_mpi_ctx *c) { return c->comm; }
 
-/* Posts one message: a contiguous buffer, or (zero-copy) its iov list as one derived
- * datatype over absolute addresses (one block per run of a tensor or of staging: a few
- * large blocks, which MPI packs into its own transport as it would a contiguous buffer).
- * The type is freed at once: MPI keeps what the pending operation needs. */
-static int post_one(sw_mpi_ctx *c, const sw_msg *m, int send, int tag, MPI_Request *req, sw_error *err) {
+/* Posts one message: a contiguous buffer, or (zero-copy) one MPI message per part of its
+ * iov list: both ends cut the same parts (exec.h), MPI keeps messages of one pair and tag
+ * in order, and each part is contiguous at both ends (MPI's fastest path, a single copy
+ * where the transport has one; one derived datatype over the parts made OpenMPI slower
+ * than packing).  Appends the requests at c->req[c->n ..). */
+static int post_one(sw_mpi_ctx *c, const sw_msg *m, int send, int tag, sw_error *err) {
     if (m->bytes > INT_MAX) return sw__err(err, SW_UNSUPPORTED, "a message of %zu bytes", m->bytes);
-    if (!m->iov || m->niov <= 1) {
-        void *buf = m->iov && m->niov == 1 ? m->iov[0].addr : m->buf;
-        if (send) SW_MPI_CHECK(MPI_Isend(buf, (int)m->bytes, MPI_BYTE, m->peer, tag, c->comm, req), err);
-        else SW_MPI_CHECK(MPI_Irecv(buf, (int)m->bytes, MPI_BYTE, m->peer, tag, c->comm, req), err);
-        return SW_OK;
-    }
-    if (m->niov > INT_MAX) return sw__err(err, SW_UNSUPPORTED, "a message of %zu pieces", m->niov);
-    if (SW_GROW(c->blen, c->capblk, m->niov) || SW_GROW(c->disp, c->capdisp, m->niov))
+    size_t np = m->iov ? m->niov : 1;
+    if (SW_GROW(c->req, c->cap, c->n + np) || SW_GROW(c->msg, c->capmsg, c->n + np) ||
+        SW_GROW(c->is_send, c->capsend, c->n + np))
         return sw__err(err, SW_NOMEM, "out of memory");
-    for (size_t i = 0; i < m->niov; i++) {
-        c->blen[i] = (int)m->iov[i].bytes;
-        SW_MPI_CHECK(MPI_Get_address(m->iov[i].addr, &c->disp[i]), err);
+    for (size_t k = 0; k < np; k++) {
+        void *buf = m->iov ? m->iov[k].addr : m->buf;
+        size_t n = m->iov ? m->iov[k].bytes : m->bytes;
+        if (send) SW_MPI_CHECK(MPI_Isend(buf, (int)n, MPI_BYTE, m->peer, tag, c->comm, &c->req[c->n]), err);
+        else SW_MPI_CHECK(MPI_Irecv(buf, (int)n, MPI_BYTE, m->peer, tag, c->comm, &c->req[c->n]), err);
+        c->msg[c->n] = *m;
+        c->is_send[c->n++] = (uint8_t)send;
     }
-    MPI_Datatype t;
-    SW_MPI_CHECK(MPI_Type_create_hindexed((int)m->niov, c->blen, c->disp, MPI_BYTE, &t), err);
-    int rc = MPI_Type_commit(&t);
-    if (rc == MPI_SUCCESS)
-        rc = send ? MPI_Isend(MPI_BOTTOM, 1, t, m->peer, tag, c->comm, req) : MPI_Irecv(MPI_BOTTOM, 1, t, m->peer, tag, c->comm, req);
-    MPI_Type_free(&t);
-    return rc == MPI_SUCCESS ? SW_OK : sw_mpi_error(rc, send ? "MPI_Isend" : "MPI_Irecv", err);
+    return SW_OK;
 }
 
 static int mpost(void *vctx, int32_t rank, int32_t wave, sw_msg *sends, size_t ns, sw_msg *recvs, size_t nr,
@@ -61,24 +53,10 @@ static int mpost(void *vctx, int32_t rank, int32_t wave, sw_msg *sends, size_t n
     sw_mpi_ctx *c = vctx;
     (void)rank;
     c->n = 0;
-    if (SW_GROW(c->req, c->cap, ns + nr) ) return sw__err(err, SW_NOMEM, "out of memory");
-    free(c->msg);
-    free(c->is_send);
-    c->msg = malloc((ns + nr + 1) * sizeof *c->msg);
-    c->is_send = malloc(ns + nr + 1);
-    if (!c->msg || !c->is_send) return sw__err(err, SW_NOMEM, "out of memory");
-    int tag = (int)(wave & 0x7fff); /* one message per (src, dst) per wave */
+    int tag = (int)(wave & 0x7fff); /* one message (or one run of parts) per (src, dst) per wave */
     /* receives first, so that eager sends find them posted */
-    for (size_t i = 0; i < nr; i++) {
-        SW_CHECK(post_one(c, &recvs[i], 0, tag, &c->req[c->n], err));
-        c->msg[c->n] = recvs[i];
-        c->is_send[c->n++] = 0;
-    }
-    for (size_t i = 0; i < ns; i++) {
-        SW_CHECK(post_one(c, &sends[i], 1, tag, &c->req[c->n], err));
-        c->msg[c->n] = sends[i];
-        c->is_send[c->n++] = 1;
-    }
+    for (size_t i = 0; i < nr; i++) SW_CHECK(post_one(c, &recvs[i], 0, tag, err));
+    for (size_t i = 0; i < ns; i++) SW_CHECK(post_one(c, &sends[i], 1, tag, err));
     return SW_OK;
 }
 
@@ -151,7 +129,5 @@ void sw_mpi_close(sw_mpi_ctx *c) {
     free(c->req);
     free(c->msg);
     free(c->is_send);
-    free(c->blen);
-    free(c->disp);
     free(c);
 }
