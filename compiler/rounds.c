@@ -36,6 +36,7 @@ typedef struct rpair {
     uint32_t ne, head;
     size_t cap;
     uint64_t head_done;   /* elements of e[head] already in chunks */
+    double fwd_t;         /* time of the forwards of what is left (bytes x followers / their bandwidth) */
 } rpair;
 
 typedef struct rport {
@@ -162,6 +163,7 @@ static int cut(rstate *R, uint32_t qi, int32_t w) {
             for (uint32_t k = R->f0[x]; k < R->f0[x + 1]; k++) {
                 uint32_t fx = R->fl[k];
                 rpair *fq = &R->P[R->xpair[fx]];
+                q->fwd_t -= (double)(take * xfer_es(R, fx)) / p->topo.link[fq->cls].bandwidth;
                 SW_CHECK(push_ent(R, fq, (rent){fx, ti, w, e0, take}));
                 uint64_t fb = take * xfer_es(R, fx);
                 if (!fq->fresh) R->touched[R->ntouched++] = R->xpair[fx];
@@ -274,6 +276,11 @@ int sw__compile_rounds(cstate *C, build *B) {
             R.xpair[x] = (uint32_t)R.nP;
             q->rem += B->X[x].nelem * xfer_es(&R, x);
             if (!q->fwd) rc = push_ent(&R, q, (rent){x, 0, -1, 0, B->X[x].nelem});
+            for (uint32_t f = R.f0[x]; f < R.f0[x + 1]; f++) {
+                uint32_t fx = R.fl[f];
+                q->fwd_t += (double)(B->X[fx].nelem * xfer_es(&R, fx)) /
+                            p->topo.link[sw_plan_link(p, B->X[fx].src_rank, B->X[fx].dst_rank)].bandwidth;
+            }
         }
         R.nP++;
         s = e;
@@ -312,8 +319,11 @@ int sw__compile_rounds(cstate *C, build *B) {
      * order of half their remaining time minus half their rank's time (critical first,
      * among equals the earliest); a port takes the pair whose partner port has most left
      * to do, less 20 times the time one of the two would wait for the other, plus a
-     * quarter of the pair's own remaining time (long pairs early). */
-    const double lam = 0.5, rw = 20, rq = 0.25;
+     * quarter of the pair's own remaining time (long pairs early); a receiving port also
+     * adds 64 times the time of the forwards the pair's data feeds (a relay receives what
+     * it forwards first: its forwards start early and what arrives last is forwarded
+     * quickly). */
+    const double lam = 0.5, rw = 20, rq = 0.25, rf = 64;
     size_t left = 0;
     for (size_t i = 0; i < R.nP; i++) left += R.P[i].rem > 0;
     for (int32_t w = 0; left > 0 && rc == SW_OK; w++) {
@@ -349,7 +359,7 @@ int sw__compile_rounds(cstate *C, build *B) {
                 double wait = R.t[other] - R.t[me];
                 if (wait < 0) wait = 0;
                 const sw_link *l = &p->topo.link[q->cls];
-                double s = R.ports[ok].rem_t - rw * wait + rq * (double)q->rem / l->bandwidth;
+                double s = R.ports[ok].rem_t - rw * wait + rq * (double)q->rem / l->bandwidth + (dir ? rf * q->fwd_t : 0);
                 if (best < 0 || s > best_s) {
                     best = (long)qi;
                     best_s = s;

@@ -16,6 +16,7 @@
 #include "stats.h"
 #include "compile.h"
 #include "load.h"
+#include "peers.h"
 #include "sim.h"
 #include "data_validate.h"
 #include "plan_verify.h"
@@ -407,6 +408,46 @@ static void test_bound_and_quality(void **state) {
     }
 }
 
+/* The peers' schedules (peers.h): the ring broadcast's formula, and on a compiled plan
+ * every peer positive and the one-batch replay no faster than its busiest port's bytes. */
+static void test_peers(void **state) {
+    (void)state;
+    sw_plan p;
+    mk_plan(&p, 3, 1, 1, 0); /* three hosts: network hops */
+    int32_t ring[3] = {0, 1, 2};
+    double B = 8e6;
+    assert_true(fabs(sw_peer_ring_time(&p, ring, 2, B) - (NET_LAT + B / NET_BW)) < 1e-12);
+    double best = -1;
+    for (double k = 1; B / k >= 4096; k *= 2) {
+        double t = (k + 1) * (NET_LAT + B / k / NET_BW);
+        if (best < 0 || t < best) best = t;
+    }
+    assert_true(fabs(sw_peer_ring_time(&p, ring, 3, B) - best) < 1e-12);
+    assert_true(sw_peer_ring_time(&p, ring, 1, B) == 0);
+    sw_plan_free(&p);
+    sw_ir ir;
+    load_tiny_llama(&ir);
+    sw_compile_params o = {.scheduler = SW_SCHED_OPTIMAL}, n = {.scheduler = SW_SCHED_OPTIMAL, .no_relay = 1};
+    sw_plan a, b;
+    sw_error err;
+    if (sw_compile(&ir, &o, &a, &err) || sw_compile(&ir, &n, &b, &err)) fail_msg("compile: %s", err.msg);
+    sw_peer_times pt;
+    assert_int_equal(sw_peer_times_of(&a, &b, &pt, &err), SW_OK);
+    assert_true(pt.gather_bcast > 0 && pt.bucketed > 0 && pt.one_batch > 0);
+    assert_int_equal(pt.one_batch_exact, 1);
+    /* its messages overlap their latencies, but no port moves faster than its bandwidth */
+    double busiest = 0;
+    for (int c = 0; c < SW_LINK_COUNT; c++) {
+        double t = (double)(b.stats.max_send[c] > b.stats.max_recv[c] ? b.stats.max_send[c] : b.stats.max_recv[c]) /
+                   b.topo.link[c].bandwidth;
+        if (t > busiest) busiest = t;
+    }
+    assert_true(pt.one_batch >= busiest * (1 - 1e-9));
+    sw_plan_free(&a);
+    sw_plan_free(&b);
+    sw_ir_free(&ir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_task),   cmocka_unit_test(test_zero_copy_pack),
@@ -414,6 +455,7 @@ int main(void) {
         cmocka_unit_test(test_nic_sharing),   cmocka_unit_test(test_no_barrier),
         cmocka_unit_test(test_per_wave_sums), cmocka_unit_test(test_svg),
         cmocka_unit_test(test_baselines),     cmocka_unit_test(test_bound_and_quality),
+        cmocka_unit_test(test_peers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
