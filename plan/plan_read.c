@@ -814,6 +814,7 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
         info->nxfers = cx.tot_xfers;
         info->nsegs = cx.tot_segs;
         info->ndeps = cx.tot_deps;
+        info->bytes_read = only_rank < 0 ? fsize : SW_PLAN_PREAMBLE + cx.hlen + cx.dir[3 * sw_plan_rank_index(p, only_rank) + 1];
     }
     rc = SW_OK;
     goto out;
