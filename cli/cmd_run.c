@@ -26,7 +26,9 @@ static const char run_help[] =
     "global rank k (N = the plan's highest rank + 1).  nccl: one process per GPU, launched the\n"
     "same way, tensors in device memory, --validate fills and checks on the device (rank k\n"
     "uses the plan's device of rank k, else its local rank: LOCAL_RANK,\n"
-    "OMPI_COMM_WORLD_LOCAL_RANK or MPI_LOCALRANKID).  The mpi and nccl backends are plugins\n"
+    "OMPI_COMM_WORLD_LOCAL_RANK or MPI_LOCALRANKID).  An mpi or nccl process reads the plan's\n"
+    "header and its own rank's section only (the whole plan with --validate).  The mpi and\n"
+    "nccl backends are plugins\n"
     "(libshardwave-mpi.so, libshardwave-nccl.so) loaded when asked for; SHARDWAVE_PLUGIN_DIR\n"
     "says where they are when they are not next to the program or its lib/ folder.\n"
     "\n"
@@ -265,7 +267,12 @@ static int run(const run_opts *o, const char *backend) {
     cli_progress_init(&pr, "run", o->quiet || L.me != 0);
     cli_progress(&pr, "load the plan", -1, 0);
     /* every process loads the plan; one says why it cannot */
-    if ((rc = sw_plan_load(&p, o->plan, &err))) {
+    /* a process of an mpi or nccl run reads the plan's header and its own section only;
+     * --validate follows relay chains through other ranks' transfers: the whole plan */
+    int part = L.mpi_up && !o->validate;
+    rc = part ? sw_plan_load_rank(&p, o->plan, L.me, &err) : sw_plan_load(&p, o->plan, &err);
+    if (part && rc == SW_USAGE) rc = sw_plan_load(&p, o->plan, &err); /* a rank the plan leaves idle */
+    if (rc) {
         if (L.me == 0) cli_fail(&err);
         rc = cli_exit_code(rc);
         goto out;
