@@ -90,7 +90,7 @@ typedef struct sw_plan_rank {   /* a global rank that takes part */
 } sw_plan_rank;
 
 typedef enum sw_scheduler {
-    SW_SCHED_OPTIMAL,   /* König coloring of the chunk multigraph, relays list-scheduled */
+    SW_SCHED_OPTIMAL,   /* chunks and waves built together, busiest ports first (compiler/rounds.c) */
     SW_SCHED_GREEDY,    /* first-fit in task order, as existing synchronizers do */
     SW_SCHED_NAIVE,     /* one task per tensor, sequential */
     SW_SCHED_BROADCAST, /* one source rank sends every full tensor; receivers slice */
