@@ -33,15 +33,17 @@ static int finish(cstate *C, build *B) {
         !(p->locals = arena_copy(a, C->L, C->nL, sizeof *C->L)) ||
         !(p->pieces = arena_copy(a, C->P, C->nP, sizeof *C->P)))
         return sw__compile_nomem(C);
-    /* names into the plan's arena, interned */
+    /* names into the plan's arena, one copy per IR instance name (the locals of one
+     * instance on every rank share its name's pointer: a pointer map, no hashing of text) */
     for (size_t i = 0; i < C->nL; i++) {
         uint32_t id;
-        if (sw_strmap_get(&C->names, C->L[i].name, &id)) {
+        uint64_t key = (uint64_t)(uintptr_t)C->L[i].name;
+        if (sw_u64map_get(&C->names, key, &id)) {
             p->locals[i].name = p->locals[id].name;
             continue;
         }
         if (!(p->locals[i].name = sw_arena_strdup(a, C->L[i].name))) return sw__compile_nomem(C);
-        if (sw_strmap_put(&C->names, C->L[i].name, (uint32_t)i, NULL) < 0) return sw__compile_nomem(C);
+        if (sw_u64map_put(&C->names, key, (uint32_t)i)) return sw__compile_nomem(C);
     }
     return SW_OK;
 }
@@ -157,7 +159,7 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     free(C.pair_bytes);
     free(C.L);
     free(C.P);
-    sw_strmap_free(&C.names);
+    sw_u64map_free(&C.names);
     free(C.load);
     free(C.rload);
     free(C.s_off);

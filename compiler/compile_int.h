@@ -69,7 +69,7 @@ typedef struct cstate {
     size_t nL, capL;
     sw_plan_piece *P;
     size_t nP, capP;
-    sw_strmap names; /* interned local names */
+    sw_u64map names; /* local names interned by the IR name's address -> first local */
     size_t *s_off, *d_off;     /* per layout rank: its instances (sw_layout_rank_insts) */
     uint32_t *s_insts, *d_insts;
     double *load;    /* [nranks * SW_LINK_COUNT] send seconds */
