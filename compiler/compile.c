@@ -93,6 +93,11 @@ static int setup(cstate *C, const sw_compile_params *o) {
     return SW_OK;
 }
 
+/* Syncs of at most this many transfers are compiled twice (below). */
+#define SW_COMPILE_TWICE_MAX 100000
+
+static int compile_once(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error *err, int dissolve);
+
 int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error *err) {
     memset(p, 0, sizeof *p);
     sw_arena_init(&p->arena);
@@ -109,6 +114,31 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     }
     if (o->scheduler != SW_SCHED_OPTIMAL && o->scheduler != SW_SCHED_GREEDY)
         return sw__err(err, SW_UNSUPPORTED, "scheduler '%s' is not implemented yet", sw_scheduler_name(o->scheduler));
+    int rc = compile_once(ir, o, p, err, 1);
+    /* A relay forward of less than the network moves in its latency may cost more (a
+     * message on two host ports, a second hop) or less (a network message a follower
+     * already receives grows) than the follower receiving it itself: for a small sync,
+     * where that decides, the plan is compiled both ways and the faster one kept. */
+    if (rc == SW_OK && o->scheduler == SW_SCHED_OPTIMAL && !o->no_relay && p->nxfers <= SW_COMPILE_TWICE_MAX) {
+        sw_plan q;
+        if (compile_once(ir, o, &q, err, 0) == SW_OK) {
+            if (q.stats.predicted_s < p->stats.predicted_s) {
+                sw_plan t = *p;
+                *p = q;
+                q = t;
+            }
+            sw_plan_free(&q);
+        }
+        sw__err_clear(err);
+    }
+    return rc;
+}
+
+/* The pipeline: stages 1-5, the plan, its statistics.  dissolve: small relay forwards are
+ * received directly instead (sw__compile_select). */
+static int compile_once(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error *err, int dissolve) {
+    memset(p, 0, sizeof *p);
+    sw_arena_init(&p->arena);
     cstate C;
     memset(&C, 0, sizeof C);
     C.ir = ir;
@@ -130,7 +160,7 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     if (!rc) sw__compile_progress(&C, "needs", -1, 0);
     if (!rc) rc = sw__compile_needs(&C);
     if (!rc) sw__compile_progress(&C, "source selection", -1, 0);
-    if (!rc) rc = sw__compile_select(&C, o->no_relay);
+    if (!rc) rc = sw__compile_select(&C, o->no_relay, dissolve);
     if (!rc) rc = sw__compile_chunk_caps(&C, p->bucket);
     if (!rc) sw__compile_progress(&C, "transfers", -1, 0);
     if (!rc) rc = sw__compile_xfers(&C, &B);

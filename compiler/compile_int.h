@@ -118,7 +118,7 @@ static inline uint64_t sw__compile_local_key(int role, int32_t rank, uint32_t in
 int sw__compile_classes(cstate *C);     /* source classes and their groups */
 int sw__compile_candidates(cstate *C);  /* the replicas of each class */
 int sw__compile_needs(cstate *C);       /* destination pieces x source groups */
-int sw__compile_select(cstate *C, int no_relay); /* a source per need, relays */
+int sw__compile_select(cstate *C, int no_relay, int dissolve); /* a source per need, relays */
 /* tasks.c: stage 4 */
 int sw__compile_chunk_caps(cstate *C, int64_t bucket);
 int sw__compile_xfers(cstate *C, build *B);

@@ -534,7 +534,8 @@ static int select_unit(cstate *C, const unit_key *uk, const uint32_t *rk, size_t
 /* A forward from one rank to another costs a message (a latency and a wave on two host
  * ports) and puts a second hop in front of its data: when all it would carry is less than
  * the network moves in its latency (relay_min bytes), its followers receive their boxes
- * themselves instead (from a source they already receive from, when there is one). */
+ * themselves instead (from a source they already receive from, when there is one).
+ * Whether that pays depends on the sync: sw_compile tries small syncs both ways. */
 static int dissolve_small_forwards(cstate *C, double relay_min) {
     sw_u64map tot = {0};
     double *bytes = NULL;
@@ -573,7 +574,7 @@ static int dissolve_small_forwards(cstate *C, double relay_min) {
  * class and box on one destination host); biggest first, each group's receiver is the
  * member with the least network receive load so far, then its source the least-loaded
  * replica of the best class. */
-int sw__compile_select(cstate *C, int no_relay) {
+int sw__compile_select(cstate *C, int no_relay, int dissolve) {
     size_t n = C->nneeds;
     uint32_t *rk = malloc((n ? n : 1) * sizeof *rk);
     unit_key *units = malloc((n ? n : 1) * sizeof *units);
@@ -650,7 +651,7 @@ int sw__compile_select(cstate *C, int no_relay) {
                 rc = select_unit(C, &units[u], rk, n, pass == 1);
             }
     }
-    if (rc == SW_OK && !no_relay) rc = dissolve_small_forwards(C, relay_min);
+    if (rc == SW_OK && !no_relay && dissolve) rc = dissolve_small_forwards(C, relay_min);
 out:
     free(rk);
     free(units);
