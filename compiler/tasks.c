@@ -92,19 +92,17 @@ int sw__compile_chunk_caps(cstate *C, int64_t bucket) {
     if (worst <= 0) worst = p->topo.link[b].bandwidth;
     double tau = (double)bucket / (2.0 * worst);
     /* a floor against tiny messages, but never above what six ports (send and receive per
-     * class), double-buffered, can stage within the bucket; per class raised to the
-     * latency break-even below */
+     * class), double-buffered, can stage within the bucket (a floor per class raised to the
+     * latency break-even was tried: it breaks the staging sum above for the greedy
+     * scheduler, and the optimal one never cuts a pair below its remaining bytes' equal
+     * parts anyway) */
     int64_t lo = 64 * 1024, room = bucket / (2 * 2 * SW_LINK_COUNT);
     if (lo > room) lo = room > 1 ? room : 1;
     int64_t hi = bucket / 2 > lo ? bucket / 2 : lo;
     for (int c = 0; c < SW_LINK_COUNT; c++) {
         double v = tau * p->topo.link[c].bandwidth * f[c];
         int64_t cap = v > 9e18 ? INT64_MAX : (int64_t)v;
-        /* never below the latency break-even (what the link moves in its latency: a
-         * smaller chunk spends more time on latency than on bytes), within the room */
-        double be = p->topo.link[c].latency * p->topo.link[c].bandwidth;
-        int64_t floor_c = be > (double)lo ? (be < (double)room ? (int64_t)be : (room > lo ? room : lo)) : lo;
-        if (cap < floor_c) cap = floor_c;
+        if (cap < lo) cap = lo;
         if (cap > hi) cap = hi;
         p->chunk[c] = cap;
     }
