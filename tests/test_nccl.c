@@ -193,7 +193,7 @@ static void test_self_send(void **state) {
     CU(cudaMemcpy(src, h, N, cudaMemcpyHostToDevice));
     CU(cudaMemset(dst, 0, N));
     assert_int_equal(sw_nccl_begin(c, NULL, NULL, &err), SW_OK);
-    sw_msg send = {0, 0, src, N}, recv = {0, 0, dst, N};
+    sw_msg send = {0, 0, src, N, NULL, 0}, recv = {0, 0, dst, N, NULL, 0};
     if (b.post(b.ctx, 0, 0, &send, 1, &recv, 1, &err) || b.wait(b.ctx, 0, 0, &err)) fail_msg("self send: %s", err.msg);
     assert_int_equal(sw_nccl_end(c, NULL, &err), SW_OK);
     CU(cudaMemcpy(back, dst, N, cudaMemcpyDeviceToHost));
