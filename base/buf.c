@@ -19,6 +19,11 @@ void sw_buf_put(sw_buf *b, const void *src, size_t n) {
     b->d[b->n] = '\0';
 }
 
+void sw_buf_reserve(sw_buf *b, size_t n) {
+    if (b->oom) return;
+    if (n + 1 < n || b->n + n + 1 < b->n || SW_GROW(b->d, b->cap, b->n + n + 1)) b->oom = 1;
+}
+
 void sw_buf_puts(sw_buf *b, const char *s) { sw_buf_put(b, s, strlen(s)); }
 void sw_buf_putc(sw_buf *b, char ch) { sw_buf_put(b, &ch, 1); }
 

@@ -18,6 +18,9 @@ typedef struct sw_buf {
 } sw_buf;
 
 void sw_buf_put(sw_buf *b, const void *src, size_t n);
+/* Makes room for n more bytes (one allocation instead of many for a writer that knows
+ * about how much it writes). */
+void sw_buf_reserve(sw_buf *b, size_t n);
 void sw_buf_puts(sw_buf *b, const char *s);
 void sw_buf_putc(sw_buf *b, char ch);
 /* n spaces */

@@ -3,8 +3,10 @@
  * TP1 EP64 PP16 (1,024 ranks) to vLLM TP8 x EP32 (256 ranks), and a scaling series of
  * smaller variants (-D overrides of layers, experts and ranks).  Each configuration runs
  * in a child process so that its peak RSS is its own (wait4).  Prints a markdown table
- * (load, compile, verify wall seconds, peak RSS, and plan counts) and writes an SVG plot
- * of time against tensors x ranks.
+ * (load, compile, verify and write wall seconds, CPU seconds, peak RSS, the plan file's
+ * size, one rank's load of it: bytes read and time over 64 ranks and the biggest
+ * section, plan counts), the issue-16 goals met or not, and writes an SVG plot of time
+ * against tensors x ranks.
  *
  *   bench_compile [EXAMPLES_DIR] [--svg FILE] [--quick]
  * Reports only; asserts nothing.
@@ -17,8 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "compile.h"
 #include "load.h"
+#include "plan_io.h"
 #include "plan_verify.h"
 
 static double now_s(void) {
@@ -35,12 +40,66 @@ typedef struct config {
 /* What a child reports. */
 typedef struct result {
     int ok;
-    double load_s, compile_s, verify_s;
+    double load_s, compile_s, verify_s, write_s;
+    double cpu_s;              /* user + system seconds of load, compile, verify and write */
     long rss_compile_kb;       /* peak after load + compile */
-    long rss_all_kb;           /* peak at the end (verify included) */
+    long rss_all_kb;           /* peak at the end (verify and write included) */
     uint64_t tensors, ranks, xfers, tasks, waves;
     double predicted_s, bound_s;
+    uint64_t plan_bytes;       /* the plan file */
+    double rank_load_max_s, rank_load_med_s; /* one rank's sw_plan_read, sampled ranks (warm page cache) */
+    uint64_t rank_read_max;    /* bytes that read takes, at most */
+    int rank_worst;
 } result;
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double cpu_now(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* One rank's part read back from the plan file: time and bytes for 64 ranks spread over
+ * the plan plus the rank with the most transfers (the biggest section). */
+static void rank_loads(const char *file, const sw_plan *p, result *r) {
+    uint32_t *cnt = calloc(p->nranks + 1, sizeof *cnt), worst = 0;
+    if (!cnt) return;
+    for (uint32_t x = 0; x < p->nxfers; x++) {
+        cnt[sw_plan_rank_index(p, p->xfers[x].src_rank)]++;
+        cnt[sw_plan_rank_index(p, p->xfers[x].dst_rank)]++;
+    }
+    for (uint32_t i = 1; i < p->nranks; i++)
+        if (cnt[i] > cnt[worst]) worst = i;
+    free(cnt);
+    enum { SAMPLES = 64 };
+    double t[SAMPLES + 1];
+    int n = 0;
+    for (int k = 0; k <= SAMPLES && p->nranks; k++) {
+        uint32_t ri = k == SAMPLES ? worst : (uint32_t)((uint64_t)k * p->nranks / SAMPLES);
+        sw_plan q;
+        sw_plan_file_info info;
+        sw_error err;
+        double a = now_s();
+        if (sw_plan_read_ex(&q, file, p->ranks[ri].rank, &info, &err)) {
+            fprintf(stderr, "rank %d: %s\n", p->ranks[ri].rank, err.msg);
+            continue;
+        }
+        t[n] = now_s() - a;
+        if (t[n] > r->rank_load_max_s) {
+            r->rank_load_max_s = t[n];
+            r->rank_worst = p->ranks[ri].rank;
+        }
+        if (info.bytes_read > r->rank_read_max) r->rank_read_max = info.bytes_read;
+        n++;
+        sw_plan_free(&q);
+    }
+    qsort(t, (size_t)n, sizeof *t, cmp_dbl);
+    r->rank_load_med_s = n ? t[n / 2] : 0;
+}
 
 static void run_child(const char *path, const config *c, int fd) {
     result r;
@@ -50,6 +109,7 @@ static void run_child(const char *path, const config *c, int fd) {
     sw_load_opts lo = {d, 5};
     sw_ir ir;
     sw_error err;
+    double c0 = cpu_now();
     double t0 = now_s();
     if (sw_load_file(path, &lo, &ir, &err)) {
         fprintf(stderr, "%s: %s\n", c->name, err.msg);
@@ -73,11 +133,21 @@ static void run_child(const char *path, const config *c, int fd) {
     double t3 = now_s();
     if (vrc) fprintf(stderr, "%s: verify: %s\n", c->name, err.msg);
     r.ok = !vrc;
+    char file[64];
+    snprintf(file, sizeof file, "/tmp/bench_compile_%d.swp", (int)getpid());
+    if (sw_plan_write(&p, file, &err)) fprintf(stderr, "%s: write: %s\n", c->name, err.msg);
+    double t4 = now_s();
+    r.cpu_s = cpu_now() - c0;
     getrusage(RUSAGE_SELF, &ru);
     r.rss_all_kb = ru.ru_maxrss;
+    struct stat st;
+    if (!stat(file, &st)) r.plan_bytes = (uint64_t)st.st_size;
+    rank_loads(file, &p, &r);
+    unlink(file);
     r.load_s = t1 - t0;
     r.compile_s = t2 - t1;
     r.verify_s = t3 - t2;
+    r.write_s = t4 - t3;
     r.ranks = p.nranks;
     r.xfers = p.nxfers;
     r.tasks = p.ntasks;
@@ -184,9 +254,10 @@ int main(int argc, char **argv) {
     int n = quick ? 2 : 4;
     result rs[4];
     long rss[4];
-    printf("| config | tensors | ranks | transfers | tasks | waves | load s | compile s | verify s | peak RSS MiB "
-           "(load+compile) | peak RSS MiB (all) | predicted ms | bound ms |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| config | tensors | ranks | transfers | tasks | waves | load s | compile s | verify s | write s | whole s "
+           "(CPU s) | peak RSS MiB (load+compile) | peak RSS MiB (all) | plan MB | one rank: MB read | one rank: ms "
+           "(median, max) | predicted ms | bound ms |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < n; i++) {
         if (measure(path, &cs[i], &rs[i], &rss[i]) || !rs[i].tensors) {
             printf("| %s | failed |\n", cs[i].name);
@@ -194,11 +265,28 @@ int main(int argc, char **argv) {
             continue;
         }
         const result *r = &rs[i];
-        printf("| %s | %llu | %llu | %llu | %llu | %llu | %.3f | %.3f | %.3f | %.0f | %.0f | %.2f | %.2f |\n", cs[i].name,
-               (unsigned long long)r->tensors, (unsigned long long)r->ranks, (unsigned long long)r->xfers,
+        printf("| %s | %llu | %llu | %llu | %llu | %llu | %.3f | %.3f | %.3f | %.3f | %.2f (%.2f) | %.0f | %.0f | %.1f | "
+               "%.2f | %.1f, %.1f | %.2f | %.2f |\n",
+               cs[i].name, (unsigned long long)r->tensors, (unsigned long long)r->ranks, (unsigned long long)r->xfers,
                (unsigned long long)r->tasks, (unsigned long long)r->waves, r->load_s, r->compile_s, r->verify_s,
-               r->rss_compile_kb / 1024.0, rss[i] / 1024.0, r->predicted_s * 1e3, r->bound_s * 1e3);
+               r->write_s, r->load_s + r->compile_s + r->verify_s + r->write_s, r->cpu_s, r->rss_compile_kb / 1024.0,
+               rss[i] / 1024.0, (double)r->plan_bytes / 1e6, (double)r->rank_read_max / 1e6, r->rank_load_med_s * 1e3,
+               r->rank_load_max_s * 1e3, r->predicted_s * 1e3, r->bound_s * 1e3);
         fflush(stdout);
+    }
+    const result *f = &rs[n - 1];
+    if (!quick && f->tensors) {
+        double whole = f->load_s + f->compile_s + f->verify_s + f->write_s;
+        printf("\nGoals (issue 16, DeepSeek-V3 fp8, this machine):\n");
+        printf("- plan %.1f MB (goal <= 100 MB: %s)\n", (double)f->plan_bytes / 1e6,
+               f->plan_bytes <= 100000000 ? "met" : "not met");
+        printf("- one rank's load: at most %.2f MB read (goal <= 20 MB: %s), at most %.1f ms (rank %d; goal <= 50 ms: %s)\n",
+               (double)f->rank_read_max / 1e6, f->rank_read_max <= 20000000 ? "met" : "not met",
+               f->rank_load_max_s * 1e3, f->rank_worst, f->rank_load_max_s <= 0.05 ? "met" : "not met");
+        printf("- whole compile (load, compile, verify, write): %.2f s wall, %.2f s CPU (goal < 3 s: %s), peak RSS %.0f MiB "
+               "(goal < 1536 MiB: %s)\n",
+               whole, f->cpu_s, whole < 3 ? "met" : "not met", rss[n - 1] / 1024.0,
+               rss[n - 1] < 1536 * 1024 ? "met" : "not met");
     }
     plot(svg, cs, rs, rss, n);
     printf("\nwrote %s\n", svg);

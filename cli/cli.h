@@ -32,6 +32,20 @@ int cli_take_define(cli_common *c, int argc, char **argv, int *i);
 /* Loads a layout file with the defines. */
 int cli_load(cli_common *c, const char *path, sw_ir *ir);
 
+/* Progress on stderr for commands that can take long (compile, run): nothing during the
+ * first second, then a line per stage and at most two a second for steps inside one;
+ * nothing at all with --quiet.  Never on stdout, so never in a --json output. */
+typedef struct cli_progress {
+    const char *cmd;
+    double t0, last, after; /* after: seconds of silence (SHARDWAVE_PROGRESS_AFTER, default 1) */
+    int quiet;
+    const char *stage; /* the stage a line was last printed for */
+} cli_progress_t;
+void cli_progress_init(cli_progress_t *pr, const char *cmd, int quiet);
+/* A stage starts (done < 0) or advances (done of total; total 0: unknown).  The
+ * signature of sw_compile_params.progress, ctx a cli_progress. */
+void cli_progress(void *ctx, const char *stage, long done, long total);
+
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
 

@@ -1,4 +1,4 @@
-/* shardwave compile FILE [--sync NAME] [--bucket SIZE] [--scheduler S] [--no-relay] -o PLAN */
+/* shardwave compile FILE [--sync NAME] [--bucket SIZE] [--scheduler S] [--no-relay] [--quiet] -o PLAN */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +9,7 @@
 
 static const char compile_help[] =
     "usage: shardwave compile FILE [--sync NAME] [--bucket SIZE] [--scheduler NAME] [--no-relay]\n"
-    "                         [-D NAME=VALUE]... -o PLAN\n"
+    "                         [-D NAME=VALUE]... [--quiet] -o PLAN\n"
     "\n"
     "Compiles one sync of a layout file into a plan: the transfers between local tensors,\n"
     "grouped into one message per (source rank, destination rank), cut into chunks, and\n"
@@ -19,14 +19,16 @@ static const char compile_help[] =
     "\n"
     "  --sync NAME        the sync to compile (default: the first one)\n"
     "  --bucket SIZE      staging memory per rank per wave, e.g. 256MiB (default: the sync's)\n"
-    "  --scheduler NAME   optimal (default: Konig coloring, exactly as many waves as the\n"
-    "                     busiest port needs); baselines for comparison: greedy (first-fit),\n"
+    "  --scheduler NAME   optimal (default: chunks and waves built together, busiest ports\n"
+    "                     first, chunks no smaller than a latency's worth); baselines for\n"
+    "                     comparison: greedy (equal chunks placed first-fit),\n"
     "                     naive (one task per transfer from the first holder, one wave each),\n"
     "                     broadcast (one source per full tensor to every receiver; sim charges\n"
     "                     the whole tensor per receiver)\n"
     "  --no-relay         every destination pulls over its own link (no forwarding inside hosts)\n"
     "  -o PLAN            where to write the plan\n"
-    "  -D NAME=VALUE      override the model's let constant NAME (repeatable)\n";
+    "  -D NAME=VALUE      override the model's let constant NAME (repeatable)\n"
+    "  --quiet            no progress on stderr (printed for compiles longer than a second)\n";
 
 void cli_print_plan_summary(const struct sw_plan *p) {
     char b1[32], b2[32], b3[32], b4[32], b5[32];
@@ -58,7 +60,7 @@ int cmd_compile(int argc, char **argv) {
     cli_common c = {0};
     const char *path = NULL, *out = NULL, *sync = NULL;
     sw_compile_params o = {0};
-    int rc = 0;
+    int rc = 0, quiet = 0;
     for (int i = 1; i < argc; i++) {
         int d = cli_take_define(&c, argc, argv, &i);
         if (d < 0) {
@@ -72,6 +74,8 @@ int cmd_compile(int argc, char **argv) {
             goto done;
         } else if (!strcmp(a, "--no-relay")) {
             o.no_relay = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = 1;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--sync") || !strcmp(a, "--bucket") || !strcmp(a, "--scheduler")) {
             if (i + 1 >= argc) {
                 rc = cli_usage_error("compile: %s needs a value", a);
@@ -107,6 +111,10 @@ int cmd_compile(int argc, char **argv) {
         rc = cli_usage_error("compile: missing -o PLAN");
         goto done;
     }
+    cli_progress_t pr;
+    cli_progress_init(&pr, "compile", quiet);
+    o.progress = cli_progress;
+    o.progress_ctx = &pr;
     sw_ir ir;
     if ((rc = cli_load(&c, path, &ir))) goto done;
     if (sync) {
@@ -132,12 +140,14 @@ int cmd_compile(int argc, char **argv) {
         rc = cli_fail(&err);
         goto done;
     }
+    cli_progress(&pr, "verify", -1, 0);
     if (sw_plan_verify(&plan, &err)) {
         fprintf(stderr, "shardwave: error: the compiled plan fails verification (a compiler bug): %s\n", err.msg);
         sw_plan_free(&plan);
         rc = 3;
         goto done;
     }
+    cli_progress(&pr, "write", -1, 0);
     cli_print_plan_summary(&plan);
     if (sw_plan_write(&plan, out, &err)) rc = cli_fail(&err);
     else printf("wrote %s\n", out);

@@ -1,4 +1,4 @@
-/* shardwave run PLAN --backend local|mpi|nccl [--validate] [--iters N] [--timeout S] [--zero-padding]
+/* shardwave run PLAN --backend local|mpi|nccl [--validate] [--iters N] [--timeout S] [--zero-padding] [--quiet]
  *
  * The run goes through the public API only (sessions, binds, sw_validation_fill/check),
  * one timing loop for every backend.  What the API does not do is the launcher's: the
@@ -19,14 +19,16 @@
 
 static const char run_help[] =
     "usage: shardwave run PLAN --backend local|mpi|nccl [--validate] [--iters N] [--timeout S]\n"
-    "                          [--zero-padding]\n"
+    "                          [--zero-padding] [--quiet]\n"
     "\n"
     "Executes a compiled plan.  local: every rank is a thread of this process.  mpi: one\n"
     "process per rank, `mpirun -np N shardwave run PLAN --backend mpi`, MPI world rank k is\n"
     "global rank k (N = the plan's highest rank + 1).  nccl: one process per GPU, launched the\n"
     "same way, tensors in device memory, --validate fills and checks on the device (rank k\n"
     "uses the plan's device of rank k, else its local rank: LOCAL_RANK,\n"
-    "OMPI_COMM_WORLD_LOCAL_RANK or MPI_LOCALRANKID).  The mpi and nccl backends are plugins\n"
+    "OMPI_COMM_WORLD_LOCAL_RANK or MPI_LOCALRANKID).  An mpi or nccl process reads the plan's\n"
+    "header and its own rank's section only (the whole plan with --validate).  The mpi and\n"
+    "nccl backends are plugins\n"
     "(libshardwave-mpi.so, libshardwave-nccl.so) loaded when asked for; SHARDWAVE_PLUGIN_DIR\n"
     "says where they are when they are not next to the program or its lib/ folder.\n"
     "\n"
@@ -35,6 +37,7 @@ static const char run_help[] =
     "  --iters N        run N syncs: the first is timed separately (warm-up), then the median\n"
     "  --timeout S      a rank that waits longer than S seconds on a peer fails (default 60)\n"
     "  --zero-padding   zero the padding rows of destination tensors after each sync\n"
+    "  --quiet          no progress on stderr (printed by rank 0 for runs longer than a second)\n"
     "\n"
     "Exit status: 0 success, 1 bad plan, 2 bad usage, 3 runtime failure or mismatches.\n";
 
@@ -52,7 +55,7 @@ static int cmp_double(const void *a, const void *b) {
 typedef struct run_opts {
     const char *plan;
     sw_backend_kind backend;
-    int validate, zero_padding;
+    int validate, zero_padding, quiet;
     long iters;
     double timeout;
 } run_opts;
@@ -260,8 +263,16 @@ static int run(const run_opts *o, const char *backend) {
     sw_error err;
     int rc = launch_start(&L, backend);
     if (rc) goto out;
+    cli_progress_t pr;
+    cli_progress_init(&pr, "run", o->quiet || L.me != 0);
+    cli_progress(&pr, "load the plan", -1, 0);
     /* every process loads the plan; one says why it cannot */
-    if ((rc = sw_plan_load(&p, o->plan, &err))) {
+    /* a process of an mpi or nccl run reads the plan's header and its own section only;
+     * --validate follows relay chains through other ranks' transfers: the whole plan */
+    int part = L.mpi_up && !o->validate;
+    rc = part ? sw_plan_load_rank(&p, o->plan, L.me, &err) : sw_plan_load(&p, o->plan, &err);
+    if (part && rc == SW_USAGE) rc = sw_plan_load(&p, o->plan, &err); /* a rank the plan leaves idle */
+    if (rc) {
         if (L.me == 0) cli_fail(&err);
         rc = cli_exit_code(rc);
         goto out;
@@ -294,15 +305,20 @@ static int run(const run_opts *o, const char *backend) {
     sw_plan_ranks(p, ranks, nr);
     /* mpi, nccl: collective, every process opens a session, also one the plan leaves idle */
     sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
+    cli_progress(&pr, "open the session", -1, 0);
     if ((rc = sw_session_open(&s, p, L.mpi_up ? L.me : -1, L.kind, &so, &err))) {
         rc = launch_fail(&L, &err);
         goto out;
     }
+    cli_progress(&pr, "bind the tensors", -1, 0);
     if (L.mpi_up)
         rc = bind_rank(&L, s, p, L.me, &m, &err);
     else
         for (size_t i = 0; i < nr && rc == SW_OK; i++) rc = bind_rank(&L, s, p, ranks[i], &m, &err);
-    if (rc == SW_OK && o->validate) rc = sw_validation_fill(s, &err);
+    if (rc == SW_OK && o->validate) {
+        cli_progress(&pr, "fill the sources", -1, 0);
+        rc = sw_validation_fill(s, &err);
+    }
     double warmup = sw_session_warmup_s(s);
     if (rc == SW_OK) rc = l_max(&L, &warmup, &err);
     if (rc) {
@@ -321,7 +337,6 @@ static int run(const run_opts *o, const char *backend) {
         fflush(stdout);
     }
     /* one timing loop for every backend: the slowest rank's time of each sync */
-    double t0 = now_s();
     for (long i = 0; i < o->iters; i++) {
         if ((rc = l_barrier(&L, &err))) break;
         double a = now_s();
@@ -337,14 +352,14 @@ static int run(const run_opts *o, const char *backend) {
         if (L.kind == SW_BACKEND_NCCL && (rc = L.dev.api->dev_sync(&err))) break;
         t[i] = now_s() - a;
         if ((rc = l_max(&L, &t[i], &err))) break;
-        if (L.me == 0 && o->iters > 1 && now_s() - t0 > 2)
-            fprintf(stderr, "  sync %ld/%ld: %.3f ms\n", i + 1, o->iters, t[i] * 1e3);
+        cli_progress(&pr, "syncs", i + 1, o->iters);
     }
     if (rc) {
         rc = launch_fail(&L, &err);
         goto out;
     }
     if (L.me == 0) print_times(p, t, o->iters, stdout);
+    if (o->validate) cli_progress(&pr, "check the destinations", -1, 0);
     rc = o->validate ? validation_result(&L, s, L.mpi_up ? L.world : info.nranks) : 0;
 out:
     sw_session_close(s); /* before the memory and the plan it uses */
@@ -357,7 +372,7 @@ out:
 }
 
 int cmd_run(int argc, char **argv) {
-    run_opts o = {NULL, SW_BACKEND_LOCAL, 0, 0, 1, 60};
+    run_opts o = {.plan = NULL, .backend = SW_BACKEND_LOCAL, .iters = 1, .timeout = 60};
     const char *backend = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -368,6 +383,8 @@ int cmd_run(int argc, char **argv) {
             o.validate = 1;
         } else if (!strcmp(a, "--zero-padding")) {
             o.zero_padding = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            o.quiet = 1;
         } else if (!strcmp(a, "--backend") || !strcmp(a, "--iters") || !strcmp(a, "--timeout")) {
             if (i + 1 >= argc) return cli_usage_error("run: %s needs a value", a);
             const char *v = argv[++i];

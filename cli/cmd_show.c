@@ -159,6 +159,7 @@ static void show_json(const sw_plan *p, const sw_plan_file_info *info, int32_t r
         printf(", \"rank\": %d, \"role\": \"%s\", \"dtype\": \"%s\", \"shape\": ", l->rank,
                l->role == SW_ROLE_SRC ? "src" : "dst", sw_dtype_name(l->dtype));
         json_i64s(l->shape, l->ndim);
+        if (l->remote) fputs(", \"remote\": true", stdout);
         fputs(", \"pieces\": [", stdout);
         for (uint32_t q = 0; q < l->npieces; q++) {
             const sw_plan_piece *pc = &p->pieces[l->piece0 + q];

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int cli_exit_code(int status) {
     switch (status) {
@@ -108,4 +109,36 @@ void cli_json_str(FILE *f, const char *s) {
         else fputc(ch, f);
     }
     fputc('"', f);
+}
+
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cli_progress_init(cli_progress_t *pr, const char *cmd, int quiet) {
+    memset(pr, 0, sizeof *pr);
+    pr->cmd = cmd;
+    pr->quiet = quiet;
+    pr->t0 = mono_s();
+    /* tests lower the one-second threshold to see the lines on small inputs */
+    const char *after = getenv("SHARDWAVE_PROGRESS_AFTER");
+    pr->after = after ? strtod(after, NULL) : 1.0;
+}
+
+void cli_progress(void *ctx, const char *stage, long done, long total) {
+    cli_progress_t *pr = ctx;
+    if (!pr || pr->quiet) return;
+    double now = mono_s(), t = now - pr->t0;
+    if (t < pr->after) return;
+    int same = pr->stage && stage && !strcmp(pr->stage, stage);
+    if (same && now - pr->last < 0.5) return;
+    if (done < 0 && same) return;
+    if (done < 0) fprintf(stderr, "shardwave %s: %s (%.1f s)\n", pr->cmd, stage, t);
+    else if (total > 0) fprintf(stderr, "shardwave %s: %s %ld/%ld (%.1f s)\n", pr->cmd, stage, done, total, t);
+    else fprintf(stderr, "shardwave %s: %s %ld (%.1f s)\n", pr->cmd, stage, done, t);
+    fflush(stderr);
+    pr->stage = stage;
+    pr->last = now;
 }

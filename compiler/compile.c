@@ -33,15 +33,17 @@ static int finish(cstate *C, build *B) {
         !(p->locals = arena_copy(a, C->L, C->nL, sizeof *C->L)) ||
         !(p->pieces = arena_copy(a, C->P, C->nP, sizeof *C->P)))
         return sw__compile_nomem(C);
-    /* names into the plan's arena, interned */
+    /* names into the plan's arena, one copy per IR instance name (the locals of one
+     * instance on every rank share its name's pointer: a pointer map, no hashing of text) */
     for (size_t i = 0; i < C->nL; i++) {
         uint32_t id;
-        if (sw_strmap_get(&C->names, C->L[i].name, &id)) {
+        uint64_t key = (uint64_t)(uintptr_t)C->L[i].name;
+        if (sw_u64map_get(&C->names, key, &id)) {
             p->locals[i].name = p->locals[id].name;
             continue;
         }
         if (!(p->locals[i].name = sw_arena_strdup(a, C->L[i].name))) return sw__compile_nomem(C);
-        if (sw_strmap_put(&C->names, C->L[i].name, (uint32_t)i, NULL) < 0) return sw__compile_nomem(C);
+        if (sw_u64map_put(&C->names, key, (uint32_t)i)) return sw__compile_nomem(C);
     }
     return SW_OK;
 }
@@ -91,6 +93,11 @@ static int setup(cstate *C, const sw_compile_params *o) {
     return SW_OK;
 }
 
+/* Syncs of at most this many transfers are compiled twice (below). */
+#define SW_COMPILE_TWICE_MAX 100000
+
+static int compile_once(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error *err, int dissolve);
+
 int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error *err) {
     memset(p, 0, sizeof *p);
     sw_arena_init(&p->arena);
@@ -107,6 +114,31 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     }
     if (o->scheduler != SW_SCHED_OPTIMAL && o->scheduler != SW_SCHED_GREEDY)
         return sw__err(err, SW_UNSUPPORTED, "scheduler '%s' is not implemented yet", sw_scheduler_name(o->scheduler));
+    int rc = compile_once(ir, o, p, err, 1);
+    /* A relay forward of less than the network moves in its latency may cost more (a
+     * message on two host ports, a second hop) or less (a network message a follower
+     * already receives grows) than the follower receiving it itself: for a small sync,
+     * where that decides, the plan is compiled both ways and the faster one kept. */
+    if (rc == SW_OK && o->scheduler == SW_SCHED_OPTIMAL && !o->no_relay && p->nxfers <= SW_COMPILE_TWICE_MAX) {
+        sw_plan q;
+        if (compile_once(ir, o, &q, err, 0) == SW_OK) {
+            if (q.stats.predicted_s < p->stats.predicted_s) {
+                sw_plan t = *p;
+                *p = q;
+                q = t;
+            }
+            sw_plan_free(&q);
+        }
+        sw__err_clear(err);
+    }
+    return rc;
+}
+
+/* The pipeline: stages 1-5, the plan, its statistics.  dissolve: small relay forwards are
+ * received directly instead (sw__compile_select). */
+static int compile_once(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error *err, int dissolve) {
+    memset(p, 0, sizeof *p);
+    sw_arena_init(&p->arena);
     cstate C;
     memset(&C, 0, sizeof C);
     C.ir = ir;
@@ -117,17 +149,31 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     C.err = err;
     build B;
     memset(&B, 0, sizeof B);
+    C.progress = o->progress;
+    C.progress_ctx = o->progress_ctx;
+    sw__compile_progress(&C, "source classes", -1, 0);
     int rc = setup(&C, o);
     if (!rc) rc = sw_layout_rank_insts(C.S, &C.s_off, &C.s_insts, err);
     if (!rc) rc = sw_layout_rank_insts(C.D, &C.d_off, &C.d_insts, err);
     if (!rc) rc = sw__compile_classes(&C);
     if (!rc) rc = sw__compile_candidates(&C);
+    if (!rc) sw__compile_progress(&C, "needs", -1, 0);
     if (!rc) rc = sw__compile_needs(&C);
-    if (!rc) rc = sw__compile_select(&C, o->no_relay);
+    if (!rc) sw__compile_progress(&C, "source selection", -1, 0);
+    if (!rc) rc = sw__compile_select(&C, o->no_relay, dissolve);
     if (!rc) rc = sw__compile_chunk_caps(&C, p->bucket);
-    if (!rc) rc = sw__compile_tasks(&C, &B);
-    if (!rc) rc = sw__compile_schedule(&C, &B, o->scheduler);
+    if (!rc) sw__compile_progress(&C, "transfers", -1, 0);
+    if (!rc) rc = sw__compile_xfers(&C, &B);
+    if (!rc) sw__compile_progress(&C, "waves", -1, 0);
+    if (o->scheduler == SW_SCHED_OPTIMAL) {
+        if (!rc) rc = sw__compile_rounds(&C, &B);
+    } else {
+        if (!rc) rc = sw__compile_tasks(&C, &B);
+        if (!rc) rc = sw__compile_schedule(&C, &B);
+    }
+    if (!rc) sw__compile_progress(&C, "plan", -1, 0);
     if (!rc) rc = finish(&C, &B);
+    if (!rc) sw__compile_progress(&C, "statistics and simulation", -1, 0);
     if (!rc) sw_plan_compute_stats(p);
     sw__compile_build_free(&B);
     free(C.cls);
@@ -138,9 +184,12 @@ int sw_compile(const sw_ir *ir, const sw_compile_params *o, sw_plan *p, sw_error
     free(C.needs);
     sw_u64map_free(&C.locals);
     sw_u64map_free(&C.link_memo);
+    sw_u64map_free(&C.pairs);
+    free(C.pair_dense);
+    free(C.pair_bytes);
     free(C.L);
     free(C.P);
-    sw_strmap_free(&C.names);
+    sw_u64map_free(&C.names);
     free(C.load);
     free(C.rload);
     free(C.s_off);

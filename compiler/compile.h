@@ -12,12 +12,14 @@
  *      first (LPT), deterministic.  Needs that only the network can serve and that several
  *      ranks of one destination host share cross the network once: one rank receives,
  *      the others get it forwarded inside the host (a relay; DAG edge receive -> forward);
- *   4. tasks: all transfers from one rank to one rank (and stage) form one message, cut
- *      into chunks of equal time per link class so that no rank's staging in two
- *      consecutive waves exceeds the bucket;
- *   5. waves: the chunks without predecessors are edge-colored with exactly Δ colors
- *      (König; ports are (rank, link class) pairs), relay forwards are list-scheduled
- *      after their inputs into the first waves where both ports are free.
+ *   4+5. chunks and waves (optimal, rounds.c): the transfers of one (source, destination,
+ *      stage) are one stream, cut into chunks while the waves are built one round at a
+ *      time: every port (rank, link class, direction) carries at most one chunk per wave,
+ *      ports with the most work left first, each taking the partner it waits least for;
+ *      a relay forward's stream grows as its leader receives; chunks are the remaining
+ *      bytes in equal parts within the class's cap, so that no rank's staging in two
+ *      consecutive waves exceeds the bucket.  greedy: equal chunks of every message
+ *      (tasks.c), placed first-fit (schedule.c), relay forwards after their inputs.
  */
 #ifndef SW_COMPILE_H
 #define SW_COMPILE_H
@@ -30,6 +32,10 @@ typedef struct sw_compile_params {
     int64_t bucket;         /* staging bytes per rank per wave; 0 = the sync's */
     sw_scheduler scheduler;
     int no_relay;           /* 1: every destination pulls over its own link */
+    /* Optional: called when a stage starts (done < 0) and as it advances (done of total,
+     * total 0 when unknown), e.g. to print progress; stage is a static string. */
+    void (*progress)(void *ctx, const char *stage, long done, long total);
+    void *progress_ctx;
 } sw_compile_params;
 
 /* Compiles; on success *plan is filled (free it with sw_plan_free). */

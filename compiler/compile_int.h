@@ -69,11 +69,21 @@ typedef struct cstate {
     size_t nL, capL;
     sw_plan_piece *P;
     size_t nP, capP;
-    sw_strmap names; /* interned local names */
+    sw_u64map names; /* local names interned by the IR name's address -> first local */
     size_t *s_off, *d_off;     /* per layout rank: its instances (sw_layout_rank_insts) */
     uint32_t *s_insts, *d_insts;
     double *load;    /* [nranks * SW_LINK_COUNT] send seconds */
     double *rload;   /* [nranks * SW_LINK_COUNT] receive seconds */
+    /* (source rank index, destination rank index) pairs chosen so far -> pair_bytes index:
+     * pair_dense[s * nranks + d] (index + 1, 0 = none) up to 4096 ranks, else pairs */
+    uint32_t *pair_dense;
+    sw_u64map pairs;
+    double *pair_bytes; /* bytes chosen so far per pair */
+    size_t npair, cappair;
+    void (*progress)(void *ctx, const char *stage, long done, long total); /* sw_compile_params' */
+    void *progress_ctx;
+    double sticky[SW_LINK_COUNT]; /* a source already sending to a destination is kept while
+                                     its send load stays within this (0: never) */
 } cstate;
 
 
@@ -92,6 +102,11 @@ typedef struct build {
     uint32_t *seg_task;      /* per segment: its task */
 } build;
 
+/* Reports a stage (done < 0) or its advance to the caller's progress callback, if any. */
+static inline void sw__compile_progress(const cstate *C, const char *stage, long done, long total) {
+    if (C->progress) C->progress(C->progress_ctx, stage, done, total);
+}
+
 static inline int sw__compile_nomem(cstate *C) { return sw__err(C->err, SW_NOMEM, "out of memory while compiling"); }
 
 /* Key of a local tensor in cstate.locals: (role, global rank, instance). */
@@ -103,13 +118,16 @@ static inline uint64_t sw__compile_local_key(int role, int32_t rank, uint32_t in
 int sw__compile_classes(cstate *C);     /* source classes and their groups */
 int sw__compile_candidates(cstate *C);  /* the replicas of each class */
 int sw__compile_needs(cstate *C);       /* destination pieces x source groups */
-int sw__compile_select(cstate *C, int no_relay); /* a source per need, relays */
+int sw__compile_select(cstate *C, int no_relay, int dissolve); /* a source per need, relays */
 /* tasks.c: stage 4 */
 int sw__compile_chunk_caps(cstate *C, int64_t bucket);
+int sw__compile_xfers(cstate *C, build *B);
 int sw__compile_tasks(cstate *C, build *B);
 int sw__compile_forwards(cstate *C, build *B);
 void sw__compile_build_free(build *B);
-/* schedule.c: stage 5 */
-int sw__compile_schedule(cstate *C, build *B, sw_scheduler sched);
+/* schedule.c: stage 5 of the greedy scheduler */
+int sw__compile_schedule(cstate *C, build *B);
+/* rounds.c: stage 4+5 of the optimal scheduler: chunks and waves built together */
+int sw__compile_rounds(cstate *C, build *B);
 
 #endif

@@ -9,7 +9,7 @@
 /* One rank's part of one wave. */
 typedef struct rwave {
     int32_t wave;
-    uint64_t sendb, recvb; /* staged bytes out / in (wire bytes) */
+    uint64_t sendb, recvb; /* bytes packed / unpacked (staged) */
     uint8_t fwd;           /* the rank forwards (sends a relay task) in this wave */
     double post;           /* when the rank posts this wave */
     double local;          /* end of its in-process copies so far */
@@ -116,6 +116,7 @@ int sw_sim_run(const sw_plan *p, const sw_sim_opts *opts, sw_sim_result *r, sw_e
     uint8_t *fin = calloc((size_t)n + 1, 1);
     nickey *nk = malloc(((size_t)n + 1) * sizeof *nk);
     rwave *E = NULL;
+    uint64_t *packb = NULL, *unpackb = NULL;
     r->task_start = calloc((size_t)nt + 1, sizeof *r->task_start);
     r->task_end = calloc((size_t)nt + 1, sizeof *r->task_end);
     r->wire = calloc((size_t)nt + 1, sizeof *r->wire);
@@ -133,6 +134,30 @@ int sw_sim_run(const sw_plan *p, const sw_sim_opts *opts, sw_sim_result *r, sw_e
         rd[i] = sw_plan_rank_index(p, p->tasks[i].dst);
     }
     if (wire_bytes(p, rd, r->wire)) goto nomem;
+    /* what the executor stages of each message (the zero-copy contract, runtime/exec.h):
+     * the sender packs the segments that are small or not one run of its tensor, the
+     * receiver unpacks those small, not one run of its own or converting; scaled like the
+     * wire bytes */
+    packb = malloc(((size_t)nt + 1) * sizeof *packb);
+    unpackb = malloc(((size_t)nt + 1) * sizeof *unpackb);
+    if (!packb || !unpackb) goto nomem;
+    for (uint32_t i = 0; i < nt; i++) {
+        const sw_plan_task *t = &p->tasks[i];
+        uint64_t ps = 0, pu = 0;
+        for (uint32_t k = 0; k < t->nseg && t->src != t->dst; k++) {
+            const sw_plan_seg *sg = &p->segs[t->seg0 + k];
+            const sw_plan_xfer *x = &p->xfers[sg->xfer];
+            uint64_t nb = sg->nelem * (uint64_t)sw_plan_xfer_esize(p, x);
+            int small = nb < SW_PLAN_ZC_MIN;
+            if (small || sw_plan_seg_run(p, sg, 0) < 0) ps += nb;
+            if (small || sw_plan_seg_run(p, sg, 1) < 0 || p->locals[x->src.local].dtype != p->locals[x->dst.local].dtype)
+                pu += nb;
+        }
+        if (!t->nseg) ps = pu = t->bytes; /* nothing known of its layout: staged */
+        double f = t->bytes ? (double)r->wire[i] / (double)t->bytes : 1;
+        packb[i] = (uint64_t)((double)ps * f + 0.5);
+        unpackb[i] = (uint64_t)((double)pu * f + 0.5);
+    }
     /* NICs: ranks with the same (host, device / g) share one */
     for (uint32_t a = 0; a < n; a++) nk[a] = (nickey){p->ranks[a].host, (int32_t)(p->ranks[a].device / g), a};
     qsort(nk, n, sizeof *nk, cmp_nickey);
@@ -166,8 +191,8 @@ int sw_sim_run(const sw_plan *p, const sw_sim_opts *opts, sw_sim_result *r, sw_e
         }
         rwave *es = &E[cur[rs[i]] - 1], *ed = &E[cur[rd[i]] - 1];
         if (t->src != t->dst) {
-            es->sendb += r->wire[i];
-            ed->recvb += r->wire[i];
+            es->sendb += packb[i];
+            ed->recvb += unpackb[i];
             if (t->relay) es->fwd = 1;
         }
     }
@@ -187,7 +212,7 @@ int sw_sim_run(const sw_plan *p, const sw_sim_opts *opts, sw_sim_result *r, sw_e
                 uint32_t d = p->deps[t->dep0 + k];
                 if (d >= nt || seen[d] || rd[d] != rs[i] || p->tasks[d].wave != prev->wave) continue;
                 seen[d] = 1;
-                prev->fwdrecvb += r->wire[d];
+                prev->fwdrecvb += unpackb[d];
             }
         }
         free(seen);
@@ -287,6 +312,8 @@ out:
     free(fin);
     free(nk);
     free(E);
+    free(packb);
+    free(unpackb);
     return rc;
 }
 

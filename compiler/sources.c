@@ -322,39 +322,88 @@ static double *load_of(cstate *C, double *arr, int32_t rank, int cls) {
     return &arr[(size_t)sw_plan_rank_index(C->p, rank) * SW_LINK_COUNT + (size_t)cls];
 }
 
-/* Chooses the source replica of need n: the best link class, then the least loaded. */
-static int choose_source(cstate *C, need *n, int32_t to_rank) {
+static uint64_t pair_key(uint32_t s, uint32_t d) { return (uint64_t)s << 32 | d; }
+
+/* The (source, destination) pair's index + 1 in pair_bytes, 0 when none yet: a dense
+ * table up to SW_DENSE_PAIRS ranks, a hash map beyond. */
+#define SW_DENSE_PAIRS 4096
+static uint32_t pair_get(const cstate *C, uint32_t s, uint32_t d) {
+    if (C->pair_dense) return C->pair_dense[(size_t)s * C->p->nranks + d];
+    uint32_t v;
+    return sw_u64map_get(&C->pairs, pair_key(s, d), &v) ? v + 1 : 0;
+}
+static int pair_put(cstate *C, uint32_t s, uint32_t d, uint32_t idx) {
+    if (C->pair_dense) {
+        C->pair_dense[(size_t)s * C->p->nranks + d] = idx + 1;
+        return SW_OK;
+    }
+    return sw_u64map_put(&C->pairs, pair_key(s, d), idx) ? sw__compile_nomem(C) : SW_OK;
+}
+
+/* Chooses the source replica of need n: the best link class, then a replica that already
+ * sends to the destination while its load stays within C->sticky (fewer, larger messages:
+ * each message costs a latency and a wave on both ports), else the least loaded. */
+static int choose_source(cstate *C, need *n, int32_t to_rank, int final) {
     uint32_t to = (uint32_t)sw_plan_rank_index(C->p, to_rank);
     const srcgrp *g = &C->grp[n->grp];
-    int32_t best = -1;
-    uint32_t best_cls = 0;
-    int best_link = SW_LINK_COUNT;
-    double best_load = 0;
+    int32_t best = -1, paired = -1;
+    uint32_t best_cls = 0, paired_cls = 0;
+    int best_link = SW_LINK_COUNT, paired_link = SW_LINK_COUNT;
+    double best_load = 0, paired_load = 0, paired_bytes = 0;
     for (uint32_t c = g->c0; c < g->c0 + g->nc; c++)
         for (uint32_t k = C->cand0[c]; k < C->cand0[c + 1]; k++) {
-            uint32_t ri = C->cand[k];
+            uint32_t ri = C->cand[k], v;
             int link = link_of(C->p, ri, to);
             double ld = C->load[(size_t)ri * SW_LINK_COUNT + (size_t)link];
             if (link < best_link || (link == best_link && ld < best_load)) {
-                best = C->p->ranks[ri].rank;
+                best = (int32_t)ri;
                 best_cls = c;
                 best_link = link;
                 best_load = ld;
             }
+            if (C->sticky[link] > 0 && link <= paired_link && (v = pair_get(C, ri, to)) &&
+                (link < paired_link || C->pair_bytes[v - 1] < paired_bytes)) {
+                paired = (int32_t)ri;
+                paired_cls = c;
+                paired_link = link;
+                paired_load = ld;
+                paired_bytes = C->pair_bytes[v - 1];
+            }
         }
     if (best < 0) return sw__err(C->err, SW_INTERNAL, "a source class without replicas");
-    const srccls *sc = &C->cls[best_cls];
-    n->cls = best_cls;
+    uint32_t bcls = best_cls;
+    if (paired >= 0 && paired_link == best_link) {
+        const srccls *pc = &C->cls[paired_cls];
+        double t = (double)(n->nelem * (uint64_t)sw_dtype_size(C->S->insts[pc->inst].dtype)) /
+                   C->p->topo.link[best_link].bandwidth;
+        if (paired_load + t <= C->sticky[best_link]) {
+            best = paired;
+            bcls = paired_cls;
+        }
+    }
+    const srccls *sc = &C->cls[bcls];
+    uint32_t bi = (uint32_t)best;
+    best = C->p->ranks[bi].rank;
+    n->cls = bcls;
     n->bytes = n->nelem * (uint64_t)sw_dtype_size(C->S->insts[sc->inst].dtype);
     n->src = best;
     n->link = (uint8_t)best_link;
+    double t = (double)n->bytes / C->p->topo.link[best_link].bandwidth;
+    C->load[(size_t)bi * SW_LINK_COUNT + (size_t)best_link] += t;
+    C->rload[(size_t)to * SW_LINK_COUNT + (size_t)best_link] += t;
+    if (!final) return SW_OK; /* the first pass only measures the loads */
     uint32_t lid;
     if (!sw_u64map_get(&C->locals, sw__compile_local_key(SW_ROLE_SRC, best, sc->inst), &lid))
         return sw__err(C->err, SW_INTERNAL, "source local of rank %d not found", best);
     n->src_local = lid;
-    double t = (double)n->bytes / C->p->topo.link[best_link].bandwidth;
-    *load_of(C, C->load, best, best_link) += t;
-    *load_of(C, C->rload, to_rank, best_link) += t;
+    uint32_t pv = pair_get(C, bi, to);
+    if (!pv) {
+        if (SW_GROW(C->pair_bytes, C->cappair, C->npair + 1)) return sw__compile_nomem(C);
+        C->pair_bytes[C->npair++] = 0;
+        pv = (uint32_t)C->npair;
+        SW_CHECK(pair_put(C, bi, to, pv - 1));
+    }
+    C->pair_bytes[pv - 1] += (double)n->bytes;
     return SW_OK;
 }
 
@@ -389,15 +438,31 @@ static int best_link(cstate *C, const need *n, int32_t to) {
 
 
 /* Network-only needs, in the order that puts each (source group, destination host, box)
- * together: a relay group is a run of equal (group, host, box). */
-static int cmp_relay(const void *ctx, uint32_t a, uint32_t b) {
-    const need *x = &((const need *)ctx)[a], *y = &((const need *)ctx)[b];
-    if (x->grp != y->grp) return x->grp < y->grp ? -1 : 1;
-    if (x->dst_host != y->dst_host) return x->dst_host < y->dst_host ? -1 : 1;
-    int c = memcmp(x->start, y->start, sizeof x->start);
-    if (c) return c;
-    if ((c = memcmp(x->size, y->size, sizeof x->size))) return c;
-    return (x->dst > y->dst) - (x->dst < y->dst);
+ * together: a relay group is a run of equal (group, host, box).  Sorted by integer keys
+ * (the box as a 64-bit hash; equal boxes are checked when the runs are cut, so a
+ * collision can only split a group). */
+typedef struct relay_key {
+    uint64_t gh, box;
+    int32_t dst;
+    uint32_t idx;
+} relay_key;
+
+static int cmp_relay(const void *a, const void *b) {
+    const relay_key *x = a, *y = b;
+    if (x->gh != y->gh) return x->gh < y->gh ? -1 : 1;
+    if (x->box != y->box) return x->box < y->box ? -1 : 1;
+    if (x->dst != y->dst) return x->dst < y->dst ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static uint64_t box_hash(const need *n) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int d = 0; d < SW_MAXDIM; d++) {
+        h = (h ^ (uint64_t)n->start[d]) * 0x100000001b3ULL;
+        h = (h ^ (uint64_t)n->size[d]) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    return h;
 }
 
 static int same_box(const need *a, const need *b) {
@@ -416,11 +481,100 @@ static int cmp_unit(const void *a, const void *b) {
     return (x->first > y->first) - (x->first < y->first);
 }
 
+/* 1 when the needs of a unit have a single source replica. */
+static int single_replica(const cstate *C, const unit_key *uk, const uint32_t *rk, size_t n) {
+    uint32_t lead = uk->first >= n ? (uint32_t)(uk->first - n) : rk[uk->first];
+    const srcgrp *g = &C->grp[C->needs[lead].grp];
+    return C->cand0[g->c0 + g->nc] - C->cand0[g->c0] == 1;
+}
+
+static uint64_t fpair_key(int32_t l, int32_t f) { return (uint64_t)(uint32_t)l << 32 | (uint32_t)f; }
+
+/* Makes need f a follower of need lead (forwarded inside the host). */
+static int follow(cstate *C, uint32_t lead, uint32_t mi) {
+    need *L = &C->needs[lead], *f = &C->needs[mi];
+    f->leader = (int32_t)lead;
+    f->src = L->dst;
+    f->src_local = L->dst_local;
+    f->link = (uint8_t)sw_plan_link(C->p, L->dst, f->dst);
+    /* a forward carries the receiver's element type */
+    f->bytes = f->nelem * (uint64_t)sw_dtype_size(C->L[L->dst_local].dtype);
+    double t = (double)f->bytes / C->p->topo.link[f->link].bandwidth;
+    *load_of(C, C->load, f->src, f->link) += t;
+    *load_of(C, C->rload, f->dst, f->link) += t;
+    return SW_OK;
+}
+
+/* Selects the source of one unit (a single need or a relay group): the group's receiver
+ * is the member with the least network receive load so far, the others its followers. */
+static int select_unit(cstate *C, const unit_key *uk, const uint32_t *rk, size_t n, int final) {
+    int single = uk->first >= n;
+    uint32_t lead = single ? (uint32_t)(uk->first - n) : rk[uk->first];
+    if (!single && uk->count > 1) {
+        double bl = *load_of(C, C->rload, C->needs[lead].dst, SW_LINK_NETWORK);
+        for (uint32_t k = 1; k < uk->count; k++) {
+            uint32_t mi = rk[uk->first + k];
+            double l = *load_of(C, C->rload, C->needs[mi].dst, SW_LINK_NETWORK);
+            if (l < bl) {
+                bl = l;
+                lead = mi;
+            }
+        }
+    }
+    need *L = &C->needs[lead];
+    L->leader = -1;
+    SW_CHECK(choose_source(C, L, L->dst, final));
+    for (uint32_t k = 0; !single && k < uk->count; k++) {
+        uint32_t mi = rk[uk->first + k];
+        if (mi != lead) SW_CHECK(follow(C, lead, mi));
+    }
+    return SW_OK;
+}
+
+/* A forward from one rank to another costs a message (a latency and a wave on two host
+ * ports) and puts a second hop in front of its data: when all it would carry is less than
+ * the network moves in its latency (relay_min bytes), its followers receive their boxes
+ * themselves instead (from a source they already receive from, when there is one).
+ * Whether that pays depends on the sync: sw_compile tries small syncs both ways. */
+static int dissolve_small_forwards(cstate *C, double relay_min) {
+    sw_u64map tot = {0};
+    double *bytes = NULL;
+    size_t nb = 0, capb = 0;
+    int rc = SW_OK;
+    for (size_t i = 0; i < C->nneeds && rc == SW_OK; i++) {
+        const need *f = &C->needs[i];
+        if (f->leader < 0) continue;
+        uint64_t key = fpair_key(C->needs[f->leader].dst, f->dst);
+        uint32_t v;
+        if (!sw_u64map_get(&tot, key, &v)) {
+            if (SW_GROW(bytes, capb, nb + 1) || sw_u64map_put(&tot, key, (uint32_t)nb)) {
+                rc = sw__compile_nomem(C);
+                break;
+            }
+            v = (uint32_t)nb;
+            bytes[nb++] = 0;
+        }
+        bytes[v] += (double)f->bytes;
+    }
+    for (size_t i = 0; i < C->nneeds && rc == SW_OK; i++) {
+        need *f = &C->needs[i];
+        uint32_t v;
+        if (f->leader < 0 || !sw_u64map_get(&tot, fpair_key(C->needs[f->leader].dst, f->dst), &v) ||
+            bytes[v] >= relay_min)
+            continue;
+        f->leader = -1;
+        rc = choose_source(C, f, f->dst, 1);
+    }
+    sw_u64map_free(&tot);
+    free(bytes);
+    return rc;
+}
+
 /* Stage 3.  Units are single needs or relay groups (network-only needs of one source
  * class and box on one destination host); biggest first, each group's receiver is the
  * member with the least network receive load so far, then its source the least-loaded
  * replica of the best class. */
-int sw__compile_select(cstate *C, int no_relay) {
+int sw__compile_select(cstate *C, int no_relay, int dissolve) {
     size_t n = C->nneeds;
     uint32_t *rk = malloc((n ? n : 1) * sizeof *rk);
     unit_key *units = malloc((n ? n : 1) * sizeof *units);
@@ -439,9 +593,19 @@ int sw__compile_select(cstate *C, int no_relay) {
         else
             rk[m++] = (uint32_t)i;
     }
-    if (sw_sort_idx(rk, m, cmp_relay, C->needs)) {
-        rc = sw__compile_nomem(C);
-        goto out;
+    {
+        relay_key *keys = malloc((m ? m : 1) * sizeof *keys);
+        if (!keys) {
+            rc = sw__compile_nomem(C);
+            goto out;
+        }
+        for (size_t i = 0; i < m; i++) {
+            const need *nd = &C->needs[rk[i]];
+            keys[i] = (relay_key){(uint64_t)nd->grp << 32 | (uint32_t)nd->dst_host, box_hash(nd), nd->dst, rk[i]};
+        }
+        qsort(keys, m, sizeof *keys, cmp_relay);
+        for (size_t i = 0; i < m; i++) rk[i] = keys[i].idx;
+        free(keys);
     }
     for (size_t s = 0; s < m;) {
         size_t e = s + 1;
@@ -453,38 +617,41 @@ int sw__compile_select(cstate *C, int no_relay) {
         s = e;
     }
     qsort(units, nunits, sizeof *units, cmp_unit);
-    for (size_t u = 0; u < nunits && rc == SW_OK; u++) {
-        const unit_key *uk = &units[u];
-        int single = uk->first >= n;
-        uint32_t lead = single ? (uint32_t)(uk->first - n) : rk[uk->first];
-        if (!single && uk->count > 1) {
-            double bl = *load_of(C, C->rload, C->needs[lead].dst, SW_LINK_NETWORK);
-            for (uint32_t k = 1; k < uk->count; k++) {
-                uint32_t mi = rk[uk->first + k];
-                double l = *load_of(C, C->rload, C->needs[mi].dst, SW_LINK_NETWORK);
-                if (l < bl) {
-                    bl = l;
-                    lead = mi;
-                }
+    /* a relay saves network bytes at the price of a second hop and of forwards on the host's
+     * ports: not worth a forward of its own for a box that the network carries in less
+     * than its latency */
+    const sw_link *net = &C->p->topo.link[SW_LINK_NETWORK];
+    double relay_min = net->latency * net->bandwidth;
+    /* Two passes: the first balances the loads alone; the second keeps a source that
+     * already sends to the destination while its load stays within the first pass's
+     * busiest port of that class, so that a destination gets fewer, larger messages. */
+    for (int pass = 0; pass < 2 && rc == SW_OK; pass++) {
+        if (pass == 1) {
+            size_t cells = (size_t)C->p->nranks * SW_LINK_COUNT;
+            for (int c = 0; c < SW_LINK_COUNT; c++) C->sticky[c] = 0;
+            for (size_t q = 0; q < cells; q++) {
+                int c = (int)(q % SW_LINK_COUNT);
+                if (C->load[q] > C->sticky[c]) C->sticky[c] = C->load[q];
+                if (C->rload[q] > C->sticky[c]) C->sticky[c] = C->rload[q];
+            }
+            memset(C->load, 0, cells * sizeof *C->load);
+            memset(C->rload, 0, cells * sizeof *C->rload);
+            if (C->p->nranks <= SW_DENSE_PAIRS &&
+                !(C->pair_dense = calloc((size_t)C->p->nranks * C->p->nranks + 1, sizeof *C->pair_dense))) {
+                rc = sw__compile_nomem(C);
+                break;
             }
         }
-        need *L = &C->needs[lead];
-        if ((rc = choose_source(C, L, L->dst))) break;
-        for (uint32_t k = 0; !single && k < uk->count; k++) {
-            uint32_t mi = rk[uk->first + k];
-            if (mi == lead) continue;
-            need *f = &C->needs[mi];
-            f->leader = (int32_t)lead;
-            f->src = L->dst;
-            f->src_local = L->dst_local;
-            f->link = (uint8_t)sw_plan_link(C->p, L->dst, f->dst);
-            /* a forward carries the receiver's element type */
-            f->bytes = f->nelem * (uint64_t)sw_dtype_size(C->L[L->dst_local].dtype);
-            double t = (double)f->bytes / C->p->topo.link[f->link].bandwidth;
-            *load_of(C, C->load, f->src, f->link) += t;
-            *load_of(C, C->rload, f->dst, f->link) += t;
-        }
+        /* the second pass first places the units that have a single replica: their
+         * pairs exist whatever is chosen, the others join them */
+        for (int forced = 1; forced >= 0 && rc == SW_OK; forced--)
+            for (size_t u = 0; u < nunits && rc == SW_OK; u++) {
+                if (pass == 1 && single_replica(C, &units[u], rk, n) != forced) continue;
+                if (pass == 0 && !forced) break;
+                rc = select_unit(C, &units[u], rk, n, pass == 1);
+            }
     }
+    if (rc == SW_OK && !no_relay && dissolve) rc = dissolve_small_forwards(C, relay_min);
 out:
     free(rk);
     free(units);

@@ -92,7 +92,10 @@ int sw__compile_chunk_caps(cstate *C, int64_t bucket) {
     if (worst <= 0) worst = p->topo.link[b].bandwidth;
     double tau = (double)bucket / (2.0 * worst);
     /* a floor against tiny messages, but never above what six ports (send and receive per
-     * class), double-buffered, can stage within the bucket */
+     * class), double-buffered, can stage within the bucket (a floor per class raised to the
+     * latency break-even was tried: it breaks the staging sum above for the greedy
+     * scheduler, and the optimal one never cuts a pair below its remaining bytes' equal
+     * parts anyway) */
     int64_t lo = 64 * 1024, room = bucket / (2 * 2 * SW_LINK_COUNT);
     if (lo > room) lo = room > 1 ? room : 1;
     int64_t hi = bucket / 2 > lo ? bucket / 2 : lo;
@@ -119,22 +122,16 @@ static int new_task(cstate *C, build *B, int32_t src, int32_t dst, uint8_t cls, 
     return SW_OK;
 }
 
-int sw__compile_tasks(cstate *C, build *B) {
-    sw_plan *p = C->p;
+/* The transfers (one per need, in need order) into the plan's arena, with their stage
+ * (1 = relay forward) and leader. */
+int sw__compile_xfers(cstate *C, build *B) {
     size_t n = C->nneeds;
     B->nX = n;
     /* the transfers go straight into the plan's arena: no copy at the end */
     B->X = sw_arena_array(&C->p->arena, n ? n : 1, sizeof *B->X);
     B->stage = calloc(n ? n : 1, 1);
     B->leader = malloc((n ? n : 1) * sizeof *B->leader);
-    B->xseg0 = calloc(n ? n : 1, sizeof *B->xseg0);
-    B->xnseg = calloc(n ? n : 1, sizeof *B->xnseg);
-    xkey *keys = malloc((n ? n : 1) * sizeof *keys);
-    int rc = SW_OK;
-    if (!B->X || !B->stage || !B->leader || !B->xseg0 || !B->xnseg || !keys) {
-        free(keys);
-        return sw__compile_nomem(C);
-    }
+    if (!B->X || !B->stage || !B->leader) return sw__compile_nomem(C);
     for (size_t i = 0; i < n; i++) {
         const need *nd = &C->needs[i];
         const srccls *sc = &C->cls[nd->cls];
@@ -159,8 +156,24 @@ int sw__compile_tasks(cstate *C, build *B) {
         memcpy(x->dst.base, nd->dbase, sizeof x->dst.base);
         B->stage[i] = nd->leader >= 0;
         B->leader[i] = nd->leader;
-        keys[i] = (xkey){x->src_rank, x->dst_rank, B->stage[i], (uint32_t)i};
     }
+    return SW_OK;
+}
+
+/* Messages of the first-fit scheduler: the transfers of one (source, destination, stage)
+ * cut into chunks of the class's cap (relay forwards come later, sw__compile_forwards). */
+int sw__compile_tasks(cstate *C, build *B) {
+    sw_plan *p = C->p;
+    size_t n = B->nX;
+    B->xseg0 = calloc(n ? n : 1, sizeof *B->xseg0);
+    B->xnseg = calloc(n ? n : 1, sizeof *B->xnseg);
+    xkey *keys = malloc((n ? n : 1) * sizeof *keys);
+    int rc = SW_OK;
+    if (!B->xseg0 || !B->xnseg || !keys) {
+        free(keys);
+        return sw__compile_nomem(C);
+    }
+    for (size_t i = 0; i < n; i++) keys[i] = (xkey){B->X[i].src_rank, B->X[i].dst_rank, B->stage[i], (uint32_t)i};
     qsort(keys, n, sizeof *keys, cmp_xkey);
     for (size_t s = 0; s < n && rc == SW_OK;) {
         size_t e = s + 1;

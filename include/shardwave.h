@@ -121,6 +121,10 @@ SW_API int sw_plan_get_info(const sw_plan *plan, sw_plan_info *info, sw_error *e
 /* Writes up to cap of the plan's global ranks (sorted) into out; returns how many there are. */
 SW_API size_t sw_plan_ranks(const sw_plan *plan, int *out, size_t cap);
 
+/* The dtypes ("bf16", ...) of the local tensors of the whole plan (also of a plan loaded
+ * for one rank), in a fixed order: up to cap of them into out; returns how many there are. */
+SW_API size_t sw_plan_dtypes(const sw_plan *plan, const char **out, size_t cap);
+
 /* The highest global rank the plan uses (-1: none).  Ranks it does not use hold no
  * tensors; an MPI job of the plan has sw_plan_max_rank() + 1 processes. */
 SW_API int sw_plan_max_rank(const sw_plan *plan);
@@ -137,7 +141,9 @@ typedef struct sw_tensor_info {
     size_t nbytes;
 } sw_tensor_info;
 
-/* Writes up to cap entries for global rank `rank` into out and the total into *count. */
+/* Writes up to cap entries for global rank `rank` into out and the total into *count.
+ * A plan loaded for one rank (sw_plan_load_rank) knows that rank's tensors only: asking
+ * it for another rank of the plan is SW_USAGE. */
 SW_API int sw_plan_tensors(const sw_plan *plan, int rank, sw_tensor_info *out, size_t cap, size_t *count, sw_error *err);
 
 /* One piece of a local tensor: a box of a logical tensor and where it lies in the local

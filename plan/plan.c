@@ -56,3 +56,39 @@ size_t sw_plan_local_nbytes(const sw_plan_local *l) {
     for (int d = 0; d < l->ndim; d++) n *= (size_t)l->shape[d];
     return n;
 }
+
+int64_t sw_plan_seg_run(const sw_plan *p, const sw_plan_seg *g, int dst) {
+    const sw_plan_xfer *x = &p->xfers[g->xfer];
+    const sw_plan_side *sd = dst ? &x->dst : &x->src;
+    const sw_plan_local *l = &p->locals[sd->local];
+    int nd = p->tensors[x->tensor].ndim;
+    if (!g->nelem || l->remote) return -1;
+    /* the local's row-major stride of each logical dim (0: not mapped) and the box's */
+    int64_t ls[SW_MAXDIM] = {0}, bs[SW_MAXDIM], stride = 1, off = 0;
+    for (int j = l->ndim - 1; j >= 0; j--) {
+        if (sd->map[j] >= 0 && sd->map[j] < nd) ls[sd->map[j]] = stride;
+        stride *= l->shape[j];
+    }
+    int64_t b = 1;
+    for (int k = nd - 1; k >= 0; k--) {
+        bs[k] = b;
+        b *= x->size[k] > 0 ? x->size[k] : 1;
+    }
+    /* the first element's local index, and every dim the run crosses must advance the
+     * local offset by exactly the box's stride */
+    uint64_t e0 = g->elem0, e1 = g->elem0 + g->nelem - 1;
+    int64_t first[SW_MAXDIM] = {0};
+    for (int k = 0; k < nd; k++) {
+        int64_t sz = x->size[k] > 0 ? x->size[k] : 1;
+        first[k] = (int64_t)(e0 / (uint64_t)bs[k]) % sz;
+        if (e0 / (uint64_t)bs[k] != e1 / (uint64_t)bs[k] && sz > 1 && ls[k] != bs[k]) return -1;
+    }
+    stride = 1;
+    for (int j = l->ndim - 1; j >= 0; j--) {
+        int64_t idx = sd->base[j];
+        if (sd->map[j] >= 0 && sd->map[j] < nd) idx += x->start[sd->map[j]] + first[sd->map[j]];
+        off += idx * stride;
+        stride *= l->shape[j];
+    }
+    return off;
+}

@@ -56,6 +56,9 @@ typedef struct sw_plan_local {  /* a local tensor that the plan reads or writes 
     int ndim;
     int64_t shape[SW_MAXDIM];
     uint32_t piece0, npieces;   /* plan->pieces[piece0 ..): every piece it stores */
+    uint8_t remote;             /* a partial plan's stand-in for another rank's local that one of
+                                   its transfers reads or writes: rank, role and dtype only (name
+                                   "", no dims, no pieces) */
 } sw_plan_local;
 
 typedef struct sw_plan_xfer {   /* one box from one local tensor to another */
@@ -87,7 +90,7 @@ typedef struct sw_plan_rank {   /* a global rank that takes part */
 } sw_plan_rank;
 
 typedef enum sw_scheduler {
-    SW_SCHED_OPTIMAL,   /* König coloring of the chunk multigraph, relays list-scheduled */
+    SW_SCHED_OPTIMAL,   /* chunks and waves built together, busiest ports first (compiler/rounds.c) */
     SW_SCHED_GREEDY,    /* first-fit in task order, as existing synchronizers do */
     SW_SCHED_NAIVE,     /* one task per tensor, sequential */
     SW_SCHED_BROADCAST, /* one source rank sends every full tensor; receivers slice */
@@ -126,11 +129,15 @@ typedef struct sw_plan {
     int32_t nwaves;
     sw_plan_stats stats;
     /* A plan read for one rank only (sw_plan_read with only_rank >= 0) holds that rank's
-     * tasks, segments, transfers and deps only; tensors, ranks, locals and pieces are
-     * whole.  ntasks_total counts the tasks of the whole plan either way. */
+     * local tensors and pieces, then stand-ins (`remote`) for the other ranks' locals its
+     * transfers reference, and its tasks, segments, transfers and deps; a transfer's side
+     * in a stand-in has no map.  Tensors and ranks are whole.  ntasks_total counts the
+     * tasks of the whole plan either way; dtypes has bit d set when some local tensor of
+     * the whole plan has dtype d. */
     int partial;
     int32_t only_rank;                  /* with partial */
     uint32_t ntasks_total;
+    uint32_t dtypes;
 } sw_plan;
 
 /* Frees what the plan holds; a plan from sw_plan_load is freed itself too.  NULL is ok. */
@@ -145,5 +152,15 @@ sw_link_class sw_plan_link(const sw_plan *p, int32_t rank_a, int32_t rank_b);
 size_t sw_plan_local_nbytes(const sw_plan_local *l);
 /* Bytes of one element of the source side of a transfer. */
 int sw_plan_xfer_esize(const sw_plan *p, const sw_plan_xfer *x);
+/* Where segment g lies in the local tensor of its transfer's source (dst = 0) or
+ * destination (dst = 1) side: the element offset of its first element when its elements
+ * are one contiguous run of that local tensor in box order, else -1 (strided: it must be
+ * packed or unpacked).  O(dims).  A run on the destination side still needs an unpack
+ * when the two locals' dtypes differ (the message carries the source dtype). */
+int64_t sw_plan_seg_run(const sw_plan *p, const sw_plan_seg *g, int dst);
+/* The zero-copy contract (runtime/exec.h, sw_backend.iov): segments of at least this many
+ * bytes travel as messages of their own, in place where they are one run of the tensor;
+ * smaller ones travel staged, with their neighbours. */
+#define SW_PLAN_ZC_MIN (64 * 1024)
 
 #endif

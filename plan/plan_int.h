@@ -8,12 +8,17 @@
 #include <stdint.h>
 
 #define MAX_STR (1u << 20)
-/* smallest encodings of one record: bound hostile counts by the file size */
-#define MIN_XFER 32u  /* gidx, tensor, nelem, ranks, two sides */
-#define MIN_TASK 42u
-#define MIN_SEG 20u
-#define MIN_DEP 4u
-#define DIR_ENTRY 32u
+/* smallest encodings of one record in a section: bound hostile counts by the bytes
+ * that must hold them */
+#define MIN_LOCAL 5u  /* name prefix and length, role, dtype, ndim, npieces */
+#define MIN_PIECE 1u
+#define MIN_STUB 3u   /* index delta, rank delta, role and dtype */
+#define MIN_XFER 6u   /* index delta, tensor, two ranks, two sides */
+#define MIN_TASK 10u
+#define MIN_SEG 3u
+#define MIN_DEP 1u
+#define MIN_TENSOR 5u /* in the header: name prefix and length, dtype, flags, ndim */
+#define DIR_ENTRY 40u /* rank, nlocals, npieces, 0, offset, length, checksum */
 
 static inline void sw__put_u64_at(uint8_t *d, uint64_t v) {
     for (int i = 0; i < 8; i++) d[i] = (uint8_t)(v >> (8 * i));

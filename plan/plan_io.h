@@ -26,7 +26,7 @@
 #include "shardwave.h"
 
 #define SW_PLAN_MAGIC "SWPLAN\0\1"
-#define SW_PLAN_VERSION 1u
+#define SW_PLAN_VERSION 2u
 #define SW_PLAN_PREAMBLE 64u
 
 /* What a reader learned about the file beyond the plan (totals of the whole plan even
@@ -36,6 +36,7 @@ typedef struct sw_plan_file_info {
     uint64_t size;                  /* file bytes */
     int32_t only_rank;              /* -1 when the whole plan was read */
     uint32_t ntasks, nxfers, nsegs, ndeps; /* totals of the whole plan */
+    uint64_t bytes_read;            /* of the file: all of it, or (one rank) preamble, header and section */
 } sw_plan_file_info;
 
 /* Writes plan p to path (replaced).  SW_IO when the file cannot be written,

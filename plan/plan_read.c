@@ -50,6 +50,41 @@ static double r_f64(rcur *c) {
     memcpy(&v, &u, 8);
     return v;
 }
+/* LEB128 varint of at most 10 bytes (bad beyond, or past 64 bits). */
+static uint64_t r_vu(rcur *c) {
+    uint64_t v = 0;
+    for (int sh = 0; sh < 70; sh += 7) {
+        const uint8_t *p = r_take(c, 1);
+        if (!p) return 0;
+        if (sh == 63 && (p[0] & 0x7e)) break;
+        v |= (uint64_t)(p[0] & 0x7f) << sh;
+        if (!(p[0] & 0x80)) return v;
+    }
+    c->bad = 1;
+    return 0;
+}
+static int64_t r_vs(rcur *c) {
+    uint64_t u = r_vu(c);
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+/* A varint that must fit in [0, INT64_MAX] (coordinates, shapes). */
+static int64_t r_vpos(rcur *c) {
+    uint64_t u = r_vu(c);
+    if (u > (uint64_t)INT64_MAX) c->bad = 1;
+    return (int64_t)u;
+}
+/* A varint that must fit in 32 bits. */
+static uint32_t r_v32(rcur *c) {
+    uint64_t u = r_vu(c);
+    if (u > UINT32_MAX) c->bad = 1;
+    return (uint32_t)u;
+}
+/* rank + delta, inside int32. */
+static int32_t r_rank(rcur *c, int32_t rank) {
+    int64_t v = (int64_t)rank + r_vs(c);
+    if (v < INT32_MIN || v > INT32_MAX) c->bad = 1;
+    return (int32_t)v;
+}
 
 typedef struct rctx {
     sw_plan *p;
@@ -57,8 +92,12 @@ typedef struct rctx {
     sw_error *err;
     uint64_t fsize;
     uint64_t hoff, hlen;
-    uint32_t tot_tasks, tot_xfers, tot_segs, tot_deps;
-    uint64_t *dir; /* [nranks * 3]: offset, length, checksum */
+    uint32_t tot_tasks, tot_xfers, tot_segs, tot_deps, tot_locals, tot_pieces;
+    uint64_t *dir;        /* [nranks * 3]: offset, length, checksum */
+    uint32_t *dlocals;    /* [nranks + 1]: first local of each rank (prefix sums); [nranks] = total */
+    uint32_t *dpieces;    /* [nranks + 1]: first piece */
+    char *namebuf;        /* the previous name of a front-coded list */
+    size_t namecap;
 } rctx;
 
 #define CORRUPT(cx, ...) sw__err((cx)->err, SW_CORRUPT, __VA_ARGS__)
@@ -87,15 +126,55 @@ static const char *r_str(rctx *cx, rcur *c, const char *what) {
     return out;
 }
 
+/* Reads a front-coded name (prefix shared with the previous one of its list, the rest):
+ * *prevlen is the previous name's length (0 to start a list).  Into the arena. */
+static const char *r_name(rctx *cx, rcur *c, size_t *prevlen, const char *what) {
+    uint64_t k = r_vu(c), n = r_vu(c);
+    if (c->bad) return NULL;
+    if (k > *prevlen || n > MAX_STR || k + n > MAX_STR || n > c->n - c->pos) {
+        CORRUPT(cx, "plan '%s': %s (%llu bytes shared, %llu more) does not fit", cx->name, what, (unsigned long long)k,
+                (unsigned long long)n);
+        c->bad = 2;
+        return NULL;
+    }
+    const uint8_t *s = r_take(c, (size_t)n);
+    if (memchr(s, 0, (size_t)n)) {
+        CORRUPT(cx, "plan '%s': %s holds a NUL byte", cx->name, what);
+        c->bad = 2;
+        return NULL;
+    }
+    if (k + n + 1 > cx->namecap) {
+        size_t cap = (size_t)(k + n + 1) * 2;
+        char *nb = realloc(cx->namebuf, cap);
+        if (!nb) {
+            sw__err(cx->err, SW_NOMEM, "out of memory reading plan '%s'", cx->name);
+            c->bad = 2;
+            return NULL;
+        }
+        cx->namebuf = nb;
+        cx->namecap = cap;
+    }
+    memcpy(cx->namebuf + k, s, (size_t)n);
+    cx->namebuf[k + n] = '\0';
+    *prevlen = (size_t)(k + n);
+    char *out = sw_arena_strndup(&cx->p->arena, cx->namebuf, (size_t)(k + n));
+    if (!out) {
+        sw__err(cx->err, SW_NOMEM, "out of memory reading plan '%s'", cx->name);
+        c->bad = 2;
+    }
+    return out;
+}
+
 /* Reports a truncated region unless an error is already set (c->bad == 2). */
 static int r_fail(rctx *cx, rcur *c, const char *where) {
     if (c->bad == 2) return cx->err ? cx->err->status : SW_CORRUPT;
-    return CORRUPT(cx, "plan '%s': %s is truncated (at byte %zu of %zu)", cx->name, where, c->pos, c->n);
+    return CORRUPT(cx, "plan '%s': %s is truncated or holds an invalid number (at byte %zu of %zu)", cx->name, where,
+                   c->pos, c->n);
 }
 
-static int r_ndim(rctx *cx, rcur *c, const char *what, uint32_t i, int *out) {
+static int r_ndim(rctx *cx, rcur *c, const char *where, const char *what, uint32_t i, int *out) {
     uint8_t nd = r_u8(c);
-    if (c->bad) return r_fail(cx, c, "the header");
+    if (c->bad) return r_fail(cx, c, where);
     if (nd > SW_MAXDIM) return CORRUPT(cx, "plan '%s': %s %u has %u dims (at most %d)", cx->name, what, i, nd, SW_MAXDIM);
     *out = nd;
     return SW_OK;
@@ -130,35 +209,41 @@ static int r_header(rctx *cx, const uint8_t *h, size_t hlen) {
     p->stats.lower_bound_s = r_f64(&c);
     p->ntensors = r_u32(&c);
     p->nranks = r_u32(&c);
-    p->nlocals = r_u32(&c);
-    p->npieces = r_u32(&c);
+    cx->tot_locals = r_u32(&c);
+    cx->tot_pieces = r_u32(&c);
     cx->tot_xfers = r_u32(&c);
     cx->tot_segs = r_u32(&c);
     cx->tot_tasks = r_u32(&c);
     cx->tot_deps = r_u32(&c);
+    p->dtypes = r_u32(&c);
     if (c.bad) return r_fail(cx, &c, "the header");
     if (p->nwaves < 0) return CORRUPT(cx, "plan '%s': %d waves", cx->name, p->nwaves);
+    if (p->dtypes >> SW_DT_COUNT)
+        return CORRUPT(cx, "plan '%s': the dtype set 0x%x names unknown dtypes", cx->name, p->dtypes);
     /* every record takes at least these many bytes of the header / file */
-    if (p->ntensors > hlen / 6 || p->nranks > hlen / (12 + DIR_ENTRY) || p->nlocals > hlen / 20 ||
-        p->npieces > hlen / 5)
-        return CORRUPT(cx, "plan '%s': header counts (%u tensors, %u ranks, %u locals, %u pieces) exceed its %zu bytes",
-                       cx->name, p->ntensors, p->nranks, p->nlocals, p->npieces, hlen);
-    if (cx->tot_xfers > cx->fsize / MIN_XFER || cx->tot_tasks > cx->fsize / MIN_TASK ||
+    if (p->ntensors > hlen / MIN_TENSOR || p->nranks > hlen / (12 + DIR_ENTRY))
+        return CORRUPT(cx, "plan '%s': header counts (%u tensors, %u ranks) exceed its %zu bytes", cx->name, p->ntensors,
+                       p->nranks, hlen);
+    if (cx->tot_locals > cx->fsize / MIN_LOCAL || cx->tot_pieces > cx->fsize / MIN_PIECE ||
+        cx->tot_xfers > cx->fsize / MIN_XFER || cx->tot_tasks > cx->fsize / MIN_TASK ||
         cx->tot_segs > cx->fsize / MIN_SEG || cx->tot_deps > cx->fsize / MIN_DEP)
-        return CORRUPT(cx, "plan '%s': counts (%u transfers, %u segments, %u tasks, %u deps) exceed the file's %llu bytes",
-                       cx->name, cx->tot_xfers, cx->tot_segs, cx->tot_tasks, cx->tot_deps,
-                       (unsigned long long)cx->fsize);
+        return CORRUPT(cx,
+                       "plan '%s': counts (%u locals, %u pieces, %u transfers, %u segments, %u tasks, %u deps) exceed "
+                       "the file's %llu bytes",
+                       cx->name, cx->tot_locals, cx->tot_pieces, cx->tot_xfers, cx->tot_segs, cx->tot_tasks,
+                       cx->tot_deps, (unsigned long long)cx->fsize);
     sw_arena *a = &p->arena;
     p->tensors = sw_arena_array(a, p->ntensors + 1u, sizeof *p->tensors);
     p->ranks = sw_arena_array(a, p->nranks + 1u, sizeof *p->ranks);
-    p->locals = sw_arena_array(a, p->nlocals + 1u, sizeof *p->locals);
-    p->pieces = sw_arena_array(a, p->npieces + 1u, sizeof *p->pieces);
     cx->dir = sw_arena_array(a, (size_t)p->nranks * 3 + 1, sizeof *cx->dir);
-    if (!p->tensors || !p->ranks || !p->locals || !p->pieces || !cx->dir)
+    cx->dlocals = sw_arena_array(a, (size_t)p->nranks + 1, sizeof *cx->dlocals);
+    cx->dpieces = sw_arena_array(a, (size_t)p->nranks + 1, sizeof *cx->dpieces);
+    if (!p->tensors || !p->ranks || !cx->dir || !cx->dlocals || !cx->dpieces)
         return sw__err(cx->err, SW_NOMEM, "out of memory reading plan '%s'", cx->name);
+    size_t prev = 0;
     for (uint32_t i = 0; i < p->ntensors; i++) {
         sw_plan_tensor *t = &p->tensors[i];
-        t->name = r_str(cx, &c, "a tensor name");
+        t->name = r_name(cx, &c, &prev, "a tensor name");
         t->dtype = (sw_dtype)r_u8(&c);
         uint8_t flags = r_u8(&c);
         if (c.bad) return r_fail(cx, &c, "the header");
@@ -166,46 +251,18 @@ static int r_header(rctx *cx, const uint8_t *h, size_t hlen) {
             return CORRUPT(cx, "plan '%s': tensor %u has unknown dtype %u", cx->name, i, (unsigned)t->dtype);
         if (flags > 1) return CORRUPT(cx, "plan '%s': tensor %u has unknown flags 0x%02x", cx->name, i, flags);
         t->skipped = flags;
-        SW_CHECK(r_ndim(cx, &c, "tensor", i, &t->ndim));
-        for (int k = 0; k < t->ndim; k++) t->shape[k] = r_i64(&c);
+        SW_CHECK(r_ndim(cx, &c, "the header", "tensor", i, &t->ndim));
+        for (int k = 0; k < t->ndim; k++) t->shape[k] = r_vpos(&c);
     }
     for (uint32_t i = 0; i < p->nranks; i++) {
         p->ranks[i].rank = r_i32(&c);
         p->ranks[i].host = r_i32(&c);
         p->ranks[i].device = r_i32(&c);
     }
-    for (uint32_t i = 0; i < p->nlocals; i++) {
-        sw_plan_local *l = &p->locals[i];
-        l->name = r_str(cx, &c, "a local tensor name");
-        l->rank = r_i32(&c);
-        l->role = r_u8(&c);
-        l->dtype = (sw_dtype)r_u8(&c);
-        if (c.bad) return r_fail(cx, &c, "the header");
-        SW_CHECK(r_ndim(cx, &c, "local", i, &l->ndim));
-        for (int k = 0; k < l->ndim; k++) l->shape[k] = r_i64(&c);
-        l->piece0 = r_u32(&c);
-        l->npieces = r_u32(&c);
-    }
-    for (uint32_t q = 0; q < p->npieces; q++) {
-        sw_plan_piece *pc = &p->pieces[q];
-        pc->tensor = r_u32(&c);
-        if (c.bad) return r_fail(cx, &c, "the header");
-        if (pc->tensor >= p->ntensors)
-            return CORRUPT(cx, "plan '%s': piece %u references tensor %u of %u", cx->name, q, pc->tensor, p->ntensors);
-        for (int k = 0; k < p->tensors[pc->tensor].ndim; k++) {
-            pc->start[k] = r_i64(&c);
-            pc->size[k] = r_i64(&c);
-        }
-        int nm;
-        SW_CHECK(r_ndim(cx, &c, "piece", q, &nm));
-        for (int j = 0; j < nm; j++) {
-            pc->map[j] = (int8_t)r_u8(&c);
-            pc->base[j] = r_i64(&c);
-        }
-        for (int j = nm; j < SW_MAXDIM; j++) pc->map[j] = -1;
-    }
+    uint64_t nl = 0, np = 0;
     for (uint32_t r = 0; r < p->nranks; r++) {
         int32_t rk = r_i32(&c);
+        uint32_t l = r_u32(&c), q = r_u32(&c);
         (void)r_u32(&c);
         cx->dir[3 * r] = r_u64(&c);
         cx->dir[3 * r + 1] = r_u64(&c);
@@ -218,7 +275,19 @@ static int r_header(rctx *cx, const uint8_t *h, size_t hlen) {
         if (so < cx->hoff + cx->hlen || so > cx->fsize || sl > cx->fsize - so)
             return CORRUPT(cx, "plan '%s': the section of rank %d (offset %llu, %llu bytes) is outside the file (%llu bytes)",
                            cx->name, rk, (unsigned long long)so, (unsigned long long)sl, (unsigned long long)cx->fsize);
+        cx->dlocals[r] = (uint32_t)(nl < UINT32_MAX ? nl : UINT32_MAX);
+        cx->dpieces[r] = (uint32_t)(np < UINT32_MAX ? np : UINT32_MAX);
+        nl += l;
+        np += q;
+        if (l > sl / MIN_LOCAL || q > sl / MIN_PIECE)
+            return CORRUPT(cx, "plan '%s': the section of rank %d cannot hold %u locals and %u pieces in %llu bytes",
+                           cx->name, rk, l, q, (unsigned long long)sl);
     }
+    if (nl != cx->tot_locals || np != cx->tot_pieces)
+        return CORRUPT(cx, "plan '%s': the sections hold %llu locals and %llu pieces, the header says %u and %u", cx->name,
+                       (unsigned long long)nl, (unsigned long long)np, cx->tot_locals, cx->tot_pieces);
+    cx->dlocals[p->nranks] = (uint32_t)nl;
+    cx->dpieces[p->nranks] = (uint32_t)np;
     uint32_t nr2 = r_u32(&c);
     if (c.bad) return r_fail(cx, &c, "the header");
     if (nr2 != p->nranks) return CORRUPT(cx, "plan '%s': directory of %u ranks, header says %u", cx->name, nr2, p->nranks);
@@ -226,44 +295,40 @@ static int r_header(rctx *cx, const uint8_t *h, size_t hlen) {
     return SW_OK;
 }
 
-/* Decodes one side (local index, map/base for the local's dims). */
-static int r_side(rctx *cx, rcur *c, sw_plan_side *s, uint32_t xi) {
-    s->local = r_u32(c);
-    if (c->bad) return r_fail(cx, c, "a rank section");
-    if (s->local >= cx->p->nlocals)
-        return CORRUPT(cx, "plan '%s': transfer %u references local %u of %u", cx->name, xi, s->local, cx->p->nlocals);
-    for (int j = 0; j < SW_MAXDIM; j++) s->map[j] = -1;
-    for (int j = 0; j < cx->p->locals[s->local].ndim; j++) {
-        s->map[j] = (int8_t)r_u8(c);
-        s->base[j] = r_i64(c);
-    }
-    return SW_OK;
-}
-
-static int r_xfer(rctx *cx, rcur *c, sw_plan_xfer *x, uint32_t xi) {
-    x->tensor = r_u32(c);
-    if (c->bad) return r_fail(cx, c, "a rank section");
-    if (x->tensor >= cx->p->ntensors)
-        return CORRUPT(cx, "plan '%s': transfer %u references tensor %u of %u", cx->name, xi, x->tensor, cx->p->ntensors);
-    for (int k = 0; k < cx->p->tensors[x->tensor].ndim; k++) {
-        x->start[k] = r_i64(c);
-        x->size[k] = r_i64(c);
-    }
-    x->nelem = r_u64(c);
-    x->src_rank = r_i32(c);
-    x->dst_rank = r_i32(c);
-    SW_CHECK(r_side(cx, c, &x->src, xi));
-    SW_CHECK(r_side(cx, c, &x->dst, xi));
-    return c->bad ? r_fail(cx, c, "a rank section") : SW_OK;
-}
-
 /* Per-read state of the global arrays (full read) or the dense renumbering (one rank). */
 typedef struct rfill {
     int compact;
-    uint8_t *xset, *tset, *sset, *dset; /* full: slot filled */
-    uint32_t *xmap, *tmap;              /* compact: global -> dense + 1 (0 = absent) */
+    uint8_t *xset, *tset, *sset, *dset; /* full: slot filled (transfers: XS_* bits) */
+    uint32_t *tmap;                     /* compact: global task -> dense + 1 (0 = absent) */
     uint32_t nx, nt, ns, nd;            /* compact: used so far */
+    uint32_t *ord;                      /* per transfer ordinal of the section: its index in p->xfers */
+    size_t capord;
+    uint32_t *stub;                     /* per stub ordinal of the section: its local index in p->locals */
+    size_t capstub;
+    /* full: the stand-ins seen, checked against the real locals at the end */
+    struct rstub {
+        uint32_t local;
+        int32_t rank, section;
+        uint8_t role, dtype;
+    } *stubs;
+    size_t nstubs, capstubs;
 } rfill;
+
+enum { XS_BOX = 1, XS_SRC = 2, XS_DST = 4, XS_SRC_HINT = 8, XS_DST_HINT = 16 };
+
+static int grow_u32(uint32_t **v, size_t *cap, size_t n) { return SW_GROW(*v, *cap, n); }
+
+/* Reads a side's map/base over nd local dims. */
+static void r_map(rcur *c, sw_plan_side *sd, int nd) {
+    for (int j = 0; j < SW_MAXDIM; j++) {
+        sd->map[j] = -1;
+        sd->base[j] = 0;
+    }
+    for (int j = 0; j < nd; j++) {
+        sd->map[j] = (int8_t)r_u8(c);
+        sd->base[j] = r_vs(c);
+    }
+}
 
 /* Parses the section of rank index r: into global slots, or appended densely. */
 static int r_section(rctx *cx, rfill *f, uint32_t r, const uint8_t *d, size_t n) {
@@ -273,75 +338,229 @@ static int r_section(rctx *cx, rfill *f, uint32_t r, const uint8_t *d, size_t n)
     char where[64];
     snprintf(where, sizeof where, "the section of rank %d", rank);
     int32_t rk = r_i32(&c);
-    uint32_t nx = r_u32(&c);
     if (c.bad) return r_fail(cx, &c, where);
     if (rk != rank) return CORRUPT(cx, "plan '%s': %s is labelled rank %d", cx->name, where, rk);
-    if (nx > cx->tot_xfers || nx > n / MIN_XFER)
-        return CORRUPT(cx, "plan '%s': %s lists %u transfers of %u", cx->name, where, nx, cx->tot_xfers);
-    for (uint32_t k = 0; k < nx; k++) {
-        uint32_t g = r_u32(&c);
+    /* its locals and their pieces */
+    uint32_t nl = cx->dlocals[r + 1] - cx->dlocals[r], npc = cx->dpieces[r + 1] - cx->dpieces[r];
+    uint32_t l0 = f->compact ? 0 : cx->dlocals[r], q0 = f->compact ? 0 : cx->dpieces[r], q = 0;
+    size_t prev = 0;
+    for (uint32_t i = 0; i < nl; i++) {
+        sw_plan_local *l = &p->locals[l0 + i];
+        memset(l, 0, sizeof *l);
+        l->name = r_name(cx, &c, &prev, "a local tensor name");
+        l->rank = rank;
+        l->role = r_u8(&c);
+        l->dtype = (sw_dtype)r_u8(&c);
         if (c.bad) return r_fail(cx, &c, where);
-        if (g >= cx->tot_xfers)
-            return CORRUPT(cx, "plan '%s': %s holds transfer %u of %u", cx->name, where, g, cx->tot_xfers);
-        sw_plan_xfer x;
-        memset(&x, 0, sizeof x);
-        SW_CHECK(r_xfer(cx, &c, &x, g));
-        if (f->compact) {
-            if (f->xmap[g]) return CORRUPT(cx, "plan '%s': %s holds transfer %u twice", cx->name, where, g);
-            f->xmap[g] = f->nx + 1;
-            p->xfers[f->nx++] = x;
-        } else {
-            if (f->xset[g] && memcmp(&p->xfers[g], &x, sizeof x))
-                return CORRUPT(cx, "plan '%s': transfer %u differs between rank sections", cx->name, g);
-            memcpy(&p->xfers[g], &x, sizeof x);
-            f->xset[g] = 1;
+        SW_CHECK(r_ndim(cx, &c, where, "local", l0 + i, &l->ndim));
+        for (int k = 0; k < l->ndim; k++) l->shape[k] = r_vpos(&c);
+        uint32_t m = r_v32(&c);
+        if (c.bad) return r_fail(cx, &c, where);
+        if (m > npc - q)
+            return CORRUPT(cx, "plan '%s': local %u '%s' has %u pieces, %s holds %u", cx->name, l0 + i, l->name, m,
+                           where, npc);
+        l->piece0 = q0 + q;
+        l->npieces = m;
+        for (uint32_t k = 0; k < m; k++, q++) {
+            sw_plan_piece *pc = &p->pieces[q0 + q];
+            memset(pc, 0, sizeof *pc);
+            pc->tensor = r_v32(&c);
+            if (c.bad) return r_fail(cx, &c, where);
+            if (pc->tensor >= p->ntensors)
+                return CORRUPT(cx, "plan '%s': piece %u references tensor %u of %u", cx->name, q0 + q, pc->tensor,
+                               p->ntensors);
+            for (int e = 0; e < p->tensors[pc->tensor].ndim; e++) {
+                pc->start[e] = r_vpos(&c);
+                pc->size[e] = r_vpos(&c);
+            }
+            sw_plan_side sd;
+            r_map(&c, &sd, l->ndim);
+            memcpy(pc->map, sd.map, sizeof pc->map);
+            memcpy(pc->base, sd.base, sizeof pc->base);
         }
     }
-    uint32_t nt = r_u32(&c);
     if (c.bad) return r_fail(cx, &c, where);
-    if (nt > cx->tot_tasks || nt > n / MIN_TASK)
+    if (q != npc) return CORRUPT(cx, "plan '%s': %s lists %u pieces, its locals hold %u", cx->name, where, npc, q);
+    /* stand-ins for the other ranks' locals */
+    uint32_t ns = r_v32(&c);
+    if (c.bad) return r_fail(cx, &c, where);
+    if (ns > (n - c.pos) / MIN_STUB || ns > cx->tot_locals)
+        return CORRUPT(cx, "plan '%s': %s lists %u stand-in locals", cx->name, where, ns);
+    if (grow_u32(&f->stub, &f->capstub, (size_t)ns + 1)) return sw__err(cx->err, SW_NOMEM, "out of memory reading plan '%s'", cx->name);
+    uint64_t g = 0;
+    for (uint32_t k = 0; k < ns; k++) {
+        uint64_t dl = r_vu(&c);
+        int32_t srank = r_rank(&c, rank);
+        uint8_t rd = r_u8(&c);
+        if (c.bad) return r_fail(cx, &c, where);
+        g += dl;
+        if ((k && !dl) || g >= cx->tot_locals || (g >= cx->dlocals[r] && g < cx->dlocals[r + 1]))
+            return CORRUPT(cx, "plan '%s': %s has stand-in local %llu (of %u, its own %u..%u, in increasing order)",
+                           cx->name, where, (unsigned long long)g, cx->tot_locals, cx->dlocals[r], cx->dlocals[r + 1]);
+        uint8_t role = rd & 3, dt = rd >> 2;
+        if ((role != SW_ROLE_SRC && role != SW_ROLE_DST) || dt >= SW_DT_COUNT)
+            return CORRUPT(cx, "plan '%s': %s has stand-in local %llu with role %u and dtype %u", cx->name, where,
+                           (unsigned long long)g, role, dt);
+        if (f->compact) {
+            sw_plan_local *l = &p->locals[nl + k];
+            memset(l, 0, sizeof *l);
+            l->name = "";
+            l->rank = srank;
+            l->role = role;
+            l->dtype = (sw_dtype)dt;
+            l->remote = 1;
+            f->stub[k] = nl + k;
+        } else {
+            if (SW_GROW(f->stubs, f->capstubs, f->nstubs + 1))
+                return sw__err(cx->err, SW_NOMEM, "out of memory reading plan '%s'", cx->name);
+            f->stubs[f->nstubs++] = (struct rstub){(uint32_t)g, srank, rank, role, dt};
+            f->stub[k] = (uint32_t)g;
+        }
+    }
+    if (f->compact) p->nlocals = nl + ns;
+    /* transfers */
+    uint32_t nx = r_v32(&c);
+    if (c.bad) return r_fail(cx, &c, where);
+    if (nx > cx->tot_xfers || nx > (n - c.pos) / MIN_XFER)
+        return CORRUPT(cx, "plan '%s': %s lists %u transfers of %u", cx->name, where, nx, cx->tot_xfers);
+    if (grow_u32(&f->ord, &f->capord, (size_t)nx + 1)) return sw__err(cx->err, SW_NOMEM, "out of memory reading plan '%s'", cx->name);
+    g = 0;
+    for (uint32_t k = 0; k < nx; k++) {
+        uint64_t dx = r_vu(&c);
+        g += dx;
+        if (c.bad) return r_fail(cx, &c, where);
+        if ((k && !dx) || g >= cx->tot_xfers)
+            return CORRUPT(cx, "plan '%s': %s holds transfer %llu of %u (in increasing order)", cx->name, where,
+                           (unsigned long long)g, cx->tot_xfers);
+        uint32_t xi = (uint32_t)g;
+        sw_plan_xfer x;
+        memset(&x, 0, sizeof x);
+        x.tensor = r_v32(&c);
+        if (c.bad) return r_fail(cx, &c, where);
+        if (x.tensor >= p->ntensors)
+            return CORRUPT(cx, "plan '%s': transfer %u references tensor %u of %u", cx->name, xi, x.tensor, p->ntensors);
+        int tnd = p->tensors[x.tensor].ndim;
+        x.nelem = 1;
+        for (int e = 0; e < tnd; e++) {
+            x.start[e] = r_vpos(&c);
+            x.size[e] = r_vpos(&c);
+            if (__builtin_mul_overflow(x.nelem, (uint64_t)x.size[e], &x.nelem))
+                return CORRUPT(cx, "plan '%s': transfer %u has an overflowing size", cx->name, xi);
+        }
+        x.src_rank = r_rank(&c, rank);
+        x.dst_rank = r_rank(&c, rank);
+        if (c.bad) return r_fail(cx, &c, where);
+        if (x.src_rank != rank && x.dst_rank != rank)
+            return CORRUPT(cx, "plan '%s': transfer %u (%d -> %d) is in %s", cx->name, xi, x.src_rank, x.dst_rank, where);
+        sw_plan_side *sd[2] = {&x.src, &x.dst};
+        int32_t owner[2] = {x.src_rank, x.dst_rank};
+        for (int s = 0; s < 2; s++) {
+            uint32_t v = r_v32(&c);
+            if (c.bad) return r_fail(cx, &c, where);
+            if (owner[s] == rank) {
+                if (v >= nl)
+                    return CORRUPT(cx, "plan '%s': transfer %u references local %u of the %u of %s", cx->name, xi, v, nl,
+                                   where);
+                sd[s]->local = l0 + v;
+                r_map(&c, sd[s], p->locals[l0 + v].ndim);
+            } else {
+                if (v >= ns)
+                    return CORRUPT(cx, "plan '%s': transfer %u references stand-in local %u of the %u of %s", cx->name,
+                                   xi, v, ns, where);
+                sd[s]->local = f->stub[v];
+                r_map(&c, sd[s], 0);
+            }
+        }
+        if (c.bad) return r_fail(cx, &c, where);
+        if (f->compact) {
+            f->ord[k] = f->nx;
+            p->xfers[f->nx++] = x;
+            continue;
+        }
+        f->ord[k] = xi;
+        sw_plan_xfer *y = &p->xfers[xi];
+        uint8_t *fl = &f->xset[xi];
+        if (*fl & XS_BOX) {
+            if (y->tensor != x.tensor || y->nelem != x.nelem || y->src_rank != x.src_rank || y->dst_rank != x.dst_rank ||
+                memcmp(y->start, x.start, sizeof x.start) || memcmp(y->size, x.size, sizeof x.size))
+                return CORRUPT(cx, "plan '%s': transfer %u differs between rank sections", cx->name, xi);
+        } else {
+            y->tensor = x.tensor;
+            y->nelem = x.nelem;
+            y->src_rank = x.src_rank;
+            y->dst_rank = x.dst_rank;
+            memcpy(y->start, x.start, sizeof x.start);
+            memcpy(y->size, x.size, sizeof x.size);
+            *fl |= XS_BOX;
+        }
+        sw_plan_side *ys[2] = {&y->src, &y->dst};
+        static const uint8_t own_bit[2] = {XS_SRC, XS_DST}, hint_bit[2] = {XS_SRC_HINT, XS_DST_HINT};
+        for (int s = 0; s < 2; s++) {
+            if (owner[s] == rank) {
+                if (*fl & own_bit[s])
+                    return CORRUPT(cx, "plan '%s': transfer %u has its %s side twice", cx->name, xi, s ? "destination" : "source");
+                if ((*fl & hint_bit[s]) && ys[s]->local != sd[s]->local)
+                    return CORRUPT(cx, "plan '%s': transfer %u differs between rank sections", cx->name, xi);
+                *ys[s] = *sd[s];
+                *fl |= own_bit[s];
+            } else if (*fl & own_bit[s]) {
+                if (ys[s]->local != sd[s]->local)
+                    return CORRUPT(cx, "plan '%s': transfer %u differs between rank sections", cx->name, xi);
+            } else {
+                ys[s]->local = sd[s]->local;
+                *fl |= hint_bit[s];
+            }
+        }
+    }
+    /* tasks */
+    uint32_t nt = r_v32(&c);
+    if (c.bad) return r_fail(cx, &c, where);
+    if (nt > cx->tot_tasks || nt > (n - c.pos) / MIN_TASK)
         return CORRUPT(cx, "plan '%s': %s lists %u tasks of %u", cx->name, where, nt, cx->tot_tasks);
-    int32_t last_wave = INT32_MIN;
+    int32_t last_wave = 0;
+    g = 0;
     for (uint32_t k = 0; k < nt; k++) {
-        uint32_t g = r_u32(&c);
+        uint64_t dt = r_vu(&c);
+        g += dt;
         sw_plan_task t;
         memset(&t, 0, sizeof t);
-        t.src = r_i32(&c);
-        t.dst = r_i32(&c);
-        t.cls = r_u8(&c);
-        t.relay = r_u8(&c);
-        t.wave = r_i32(&c);
-        t.bytes = r_u64(&c);
-        t.seg0 = r_u32(&c);
-        t.nseg = r_u32(&c);
+        t.src = r_rank(&c, rank);
+        t.dst = r_rank(&c, rank);
+        uint8_t cr = r_u8(&c);
+        int64_t w = (int64_t)last_wave + r_vs(&c);
+        t.bytes = r_vu(&c);
+        t.seg0 = r_v32(&c);
+        t.nseg = r_v32(&c);
         if (c.bad) return r_fail(cx, &c, where);
-        if (g >= cx->tot_tasks) return CORRUPT(cx, "plan '%s': %s holds task %u of %u", cx->name, where, g, cx->tot_tasks);
+        if ((k && !dt) || g >= cx->tot_tasks)
+            return CORRUPT(cx, "plan '%s': %s holds task %llu of %u (in increasing order)", cx->name, where,
+                           (unsigned long long)g, cx->tot_tasks);
+        uint32_t ti = (uint32_t)g;
+        t.cls = cr & 0x7f;
+        t.relay = cr >> 7;
         if (t.src != rank && t.dst != rank)
-            return CORRUPT(cx, "plan '%s': task %u (%d -> %d) is in %s", cx->name, g, t.src, t.dst, where);
-        if (t.wave < 0 || t.wave >= p->nwaves)
-            return CORRUPT(cx, "plan '%s': task %u is in wave %d of %d", cx->name, g, t.wave, p->nwaves);
-        if (t.wave < last_wave) return CORRUPT(cx, "plan '%s': %s is not in wave order at task %u", cx->name, where, g);
+            return CORRUPT(cx, "plan '%s': task %u (%d -> %d) is in %s", cx->name, ti, t.src, t.dst, where);
+        if (w < 0 || w >= p->nwaves) return CORRUPT(cx, "plan '%s': task %u is in wave %lld of %d", cx->name, ti, (long long)w, p->nwaves);
+        if (w < last_wave) return CORRUPT(cx, "plan '%s': %s is not in wave order at task %u", cx->name, where, ti);
+        t.wave = (int32_t)w;
         last_wave = t.wave;
         if ((uint64_t)t.seg0 + t.nseg > cx->tot_segs)
-            return CORRUPT(cx, "plan '%s': task %u references segment %llu of %u", cx->name, g,
+            return CORRUPT(cx, "plan '%s': task %u references segment %llu of %u", cx->name, ti,
                            (unsigned long long)t.seg0 + t.nseg - 1, cx->tot_segs);
         if (t.nseg > (n - c.pos) / MIN_SEG) return r_fail(cx, &c, where);
         uint32_t seg_at = f->compact ? f->ns : t.seg0;
         for (uint32_t s = 0; s < t.nseg; s++) {
             sw_plan_seg sg;
             memset(&sg, 0, sizeof sg);
-            sg.xfer = r_u32(&c);
-            sg.elem0 = r_u64(&c);
-            sg.nelem = r_u64(&c);
+            uint32_t o = r_v32(&c);
+            sg.elem0 = r_vu(&c);
+            sg.nelem = r_vu(&c);
             if (c.bad) return r_fail(cx, &c, where);
-            if (sg.xfer >= cx->tot_xfers)
-                return CORRUPT(cx, "plan '%s': task %u segment %u references transfer %u of %u", cx->name, g, s,
-                               sg.xfer, cx->tot_xfers);
+            if (o >= nx)
+                return CORRUPT(cx, "plan '%s': task %u segment %u references transfer %u of the %u of %s", cx->name, ti,
+                               s, o, nx, where);
+            sg.xfer = f->ord[o];
             if (f->compact) {
-                if (!f->xmap[sg.xfer])
-                    return CORRUPT(cx, "plan '%s': task %u references transfer %u, which %s lacks", cx->name, g, sg.xfer,
-                                   where);
-                sg.xfer = f->xmap[sg.xfer] - 1;
                 p->segs[f->ns++] = sg;
             } else {
                 uint32_t gi = t.seg0 + s;
@@ -352,18 +571,19 @@ static int r_section(rctx *cx, rfill *f, uint32_t r, const uint8_t *d, size_t n)
             }
         }
         t.seg0 = seg_at;
-        t.dep0 = r_u32(&c);
-        t.ndep = r_u32(&c);
+        t.dep0 = r_v32(&c);
+        t.ndep = r_v32(&c);
         if (c.bad) return r_fail(cx, &c, where);
         if ((uint64_t)t.dep0 + t.ndep > cx->tot_deps)
-            return CORRUPT(cx, "plan '%s': task %u references dep %llu of %u", cx->name, g,
+            return CORRUPT(cx, "plan '%s': task %u references dep %llu of %u", cx->name, ti,
                            (unsigned long long)t.dep0 + t.ndep - 1, cx->tot_deps);
         if (t.ndep > (n - c.pos) / MIN_DEP) return r_fail(cx, &c, where);
         uint32_t dep_at = f->compact ? f->nd : t.dep0;
         for (uint32_t s = 0; s < t.ndep; s++) {
-            uint32_t dv = r_u32(&c);
+            uint32_t dv = r_v32(&c);
+            if (c.bad) return r_fail(cx, &c, where);
             if (dv >= cx->tot_tasks)
-                return CORRUPT(cx, "plan '%s': task %u depends on task %u of %u", cx->name, g, dv, cx->tot_tasks);
+                return CORRUPT(cx, "plan '%s': task %u depends on task %u of %u", cx->name, ti, dv, cx->tot_tasks);
             if (f->compact) {
                 p->deps[f->nd++] = dv; /* global for now: renumbered after the section */
             } else {
@@ -376,14 +596,13 @@ static int r_section(rctx *cx, rfill *f, uint32_t r, const uint8_t *d, size_t n)
         }
         t.dep0 = dep_at;
         if (f->compact) {
-            if (f->tmap[g]) return CORRUPT(cx, "plan '%s': %s holds task %u twice", cx->name, where, g);
-            f->tmap[g] = f->nt + 1;
+            f->tmap[ti] = f->nt + 1;
             p->tasks[f->nt++] = t;
         } else {
-            if (f->tset[g] && memcmp(&p->tasks[g], &t, sizeof t))
-                return CORRUPT(cx, "plan '%s': task %u differs between rank sections", cx->name, g);
-            memcpy(&p->tasks[g], &t, sizeof t);
-            f->tset[g] = 1;
+            if (f->tset[ti] && memcmp(&p->tasks[ti], &t, sizeof t))
+                return CORRUPT(cx, "plan '%s': task %u differs between rank sections", cx->name, ti);
+            memcpy(&p->tasks[ti], &t, sizeof t);
+            f->tset[ti] = 1;
         }
     }
     if (c.pos != c.n) return CORRUPT(cx, "plan '%s': %zu stray bytes at the end of %s", cx->name, c.n - c.pos, where);
@@ -478,10 +697,14 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
     SW_CHECK_GOTO(r_header(&cx, hdr, cx.hlen), rc, fail);
     sw_arena *a = &p->arena;
     if (only_rank < 0) {
+        p->nlocals = cx.tot_locals;
+        p->npieces = cx.tot_pieces;
         p->nxfers = cx.tot_xfers;
         p->nsegs = cx.tot_segs;
         p->ntasks = cx.tot_tasks;
         p->ndeps = cx.tot_deps;
+        p->locals = sw_arena_array(a, p->nlocals + 1u, sizeof *p->locals);
+        p->pieces = sw_arena_array(a, p->npieces + 1u, sizeof *p->pieces);
         p->xfers = sw_arena_array(a, p->nxfers + 1u, sizeof *p->xfers);
         p->segs = sw_arena_array(a, p->nsegs + 1u, sizeof *p->segs);
         p->tasks = sw_arena_array(a, p->ntasks + 1u, sizeof *p->tasks);
@@ -490,7 +713,8 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
         f.sset = calloc(p->nsegs + 1u, 1);
         f.tset = calloc(p->ntasks + 1u, 1);
         f.dset = calloc(p->ndeps + 1u, 1);
-        if (!p->xfers || !p->segs || !p->tasks || !p->deps || !f.xset || !f.sset || !f.tset || !f.dset) {
+        if (!p->locals || !p->pieces || !p->xfers || !p->segs || !p->tasks || !p->deps || !f.xset || !f.sset ||
+            !f.tset || !f.dset) {
             rc = sw__err(err, SW_NOMEM, "out of memory reading plan '%s'", name);
             goto fail;
         }
@@ -506,7 +730,7 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
         const char *miss = NULL;
         uint32_t mi = 0;
         for (uint32_t i = 0; i < p->nxfers && !miss; i++)
-            if (!f.xset[i]) miss = "transfer", mi = i;
+            if ((f.xset[i] & (XS_BOX | XS_SRC | XS_DST)) != (XS_BOX | XS_SRC | XS_DST)) miss = "transfer (or one of its sides)", mi = i;
         for (uint32_t i = 0; i < p->ntasks && !miss; i++)
             if (!f.tset[i]) miss = "task", mi = i;
         for (uint32_t i = 0; i < p->nsegs && !miss; i++)
@@ -516,6 +740,14 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
         if (miss) {
             rc = CORRUPT(&cx, "plan '%s': %s %u is in no rank section", name, miss, mi);
             goto fail;
+        }
+        for (size_t i = 0; i < f.nstubs; i++) {
+            const sw_plan_local *l = &p->locals[f.stubs[i].local];
+            if (l->rank != f.stubs[i].rank || l->role != f.stubs[i].role || (unsigned)l->dtype != f.stubs[i].dtype) {
+                rc = CORRUPT(&cx, "plan '%s': the section of rank %d describes local %u '%s' of rank %d differently", name,
+                             f.stubs[i].section, f.stubs[i].local, l->name, l->rank);
+                goto fail;
+            }
         }
     } else {
         int32_t ri = sw_plan_rank_index(p, only_rank);
@@ -530,21 +762,26 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
             goto fail;
         }
         /* upper bounds for the dense arrays: what the section's bytes can hold */
+        uint32_t own = cx.dlocals[ri + 1] - cx.dlocals[ri];
+        uint64_t cl = own + (sl / MIN_STUB < cx.tot_locals ? sl / MIN_STUB : cx.tot_locals);
+        uint32_t cq = cx.dpieces[ri + 1] - cx.dpieces[ri];
         uint32_t cx_ = (uint32_t)(sl / MIN_XFER < cx.tot_xfers ? sl / MIN_XFER : cx.tot_xfers);
         uint32_t ct = (uint32_t)(sl / MIN_TASK < cx.tot_tasks ? sl / MIN_TASK : cx.tot_tasks);
         uint32_t cs = (uint32_t)(sl / MIN_SEG < cx.tot_segs ? sl / MIN_SEG : cx.tot_segs);
         uint32_t cd = (uint32_t)(sl / MIN_DEP < cx.tot_deps ? sl / MIN_DEP : cx.tot_deps);
+        p->locals = sw_arena_array(a, (size_t)cl + 1u, sizeof *p->locals);
+        p->pieces = sw_arena_array(a, cq + 1u, sizeof *p->pieces);
         p->xfers = sw_arena_array(a, cx_ + 1u, sizeof *p->xfers);
         p->tasks = sw_arena_array(a, ct + 1u, sizeof *p->tasks);
         p->segs = sw_arena_array(a, cs + 1u, sizeof *p->segs);
         p->deps = sw_arena_array(a, cd + 1u, sizeof *p->deps);
         f.compact = 1;
-        f.xmap = calloc(cx.tot_xfers + 1u, sizeof *f.xmap);
         f.tmap = calloc(cx.tot_tasks + 1u, sizeof *f.tmap);
-        if (!p->xfers || !p->tasks || !p->segs || !p->deps || !f.xmap || !f.tmap) {
+        if (!p->locals || !p->pieces || !p->xfers || !p->tasks || !p->segs || !p->deps || !f.tmap) {
             rc = sw__err(err, SW_NOMEM, "out of memory reading plan '%s'", name);
             goto fail;
         }
+        p->npieces = cq;
         SW_CHECK_GOTO(r_section(&cx, &f, (uint32_t)ri, sec, sl), rc, fail);
         p->nxfers = f.nx;
         p->ntasks = f.nt;
@@ -577,6 +814,7 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
         info->nxfers = cx.tot_xfers;
         info->nsegs = cx.tot_segs;
         info->ndeps = cx.tot_deps;
+        info->bytes_read = only_rank < 0 ? fsize : SW_PLAN_PREAMBLE + cx.hlen + cx.dir[3 * sw_plan_rank_index(p, only_rank) + 1];
     }
     rc = SW_OK;
     goto out;
@@ -590,8 +828,11 @@ out:
     free(f.sset);
     free(f.tset);
     free(f.dset);
-    free(f.xmap);
     free(f.tmap);
+    free(f.ord);
+    free(f.stub);
+    free(f.stubs);
+    free(cx.namebuf);
     return rc;
 }
 

@@ -36,8 +36,23 @@ uint64_t sw__plan_checksum(const void *data, size_t n) {
 
 typedef sw_buf wbuf;
 
-static void w_bytes(wbuf *b, const void *src, size_t n) { sw_buf_put(b, src, n); }
-static void w_u8(wbuf *b, uint8_t v) { w_bytes(b, &v, 1); }
+/* Appends n bytes: straight into the buffer when it has room (the common case once it is
+ * reserved), else through sw_buf_put (which grows it, or records out of memory). */
+static inline void w_bytes(wbuf *b, const void *src, size_t n) {
+    if (!b->oom && b->n + n < b->cap) {
+        memcpy(b->d + b->n, src, n);
+        b->n += n;
+        return;
+    }
+    sw_buf_put(b, src, n);
+}
+static inline void w_u8(wbuf *b, uint8_t v) {
+    if (!b->oom && b->n + 1 < b->cap) {
+        b->d[b->n++] = (char)v;
+        return;
+    }
+    sw_buf_put(b, &v, 1);
+}
 static void w_u32(wbuf *b, uint32_t v) {
     uint8_t x[4];
     for (int i = 0; i < 4; i++) x[i] = (uint8_t)(v >> (8 * i));
@@ -63,49 +78,88 @@ static void w_str(wbuf *b, const char *s) {
     w_u8(b, 0);
 }
 
-static void w_side(wbuf *b, const sw_plan *p, const sw_plan_side *s) {
-    w_u32(b, s->local);
-    for (int j = 0; j < p->locals[s->local].ndim; j++) {
-        w_u8(b, (uint8_t)s->map[j]);
-        w_i64(b, s->base[j]);
+/* Unsigned LEB128 varint; signed values zig-zag first. */
+static void w_vu(wbuf *b, uint64_t v) {
+    uint8_t x[10];
+    int n = 0;
+    do {
+        uint8_t c = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        x[n++] = (uint8_t)(c | (v ? 0x80 : 0));
+    } while (v);
+    w_bytes(b, x, (size_t)n);
+}
+static void w_vs(wbuf *b, int64_t v) { w_vu(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
+
+/* A name front-coded against the previous one of its list: the length of the prefix
+ * they share, the length of the rest, the rest. */
+static void w_name(wbuf *b, const char *prev, const char *s) {
+    if (!s) s = "";
+    size_t k = 0;
+    if (prev)
+        while (prev[k] && prev[k] == s[k]) k++;
+    size_t n = strlen(s + k);
+    w_vu(b, k);
+    w_vu(b, n);
+    w_bytes(b, s + k, n);
+}
+
+static void w_box(wbuf *b, int nd, const int64_t *start, const int64_t *size) {
+    for (int k = 0; k < nd; k++) {
+        w_vu(b, (uint64_t)start[k]);
+        w_vu(b, (uint64_t)size[k]);
     }
 }
 
-static void w_xfer(wbuf *b, const sw_plan *p, uint32_t i) {
-    const sw_plan_xfer *x = &p->xfers[i];
-    w_u32(b, i);
-    w_u32(b, x->tensor);
-    for (int k = 0; k < p->tensors[x->tensor].ndim; k++) {
-        w_i64(b, x->start[k]);
-        w_i64(b, x->size[k]);
+static void w_map(wbuf *b, int nd, const int8_t *map, const int64_t *base) {
+    for (int j = 0; j < nd; j++) {
+        w_u8(b, (uint8_t)map[j]);
+        w_vs(b, base[j]);
     }
-    w_u64(b, x->nelem);
-    w_i32(b, x->src_rank);
-    w_i32(b, x->dst_rank);
-    w_side(b, p, &x->src);
-    w_side(b, p, &x->dst);
 }
 
-static void w_task(wbuf *b, const sw_plan *p, uint32_t i) {
-    const sw_plan_task *t = &p->tasks[i];
-    w_u32(b, i);
-    w_i32(b, t->src);
-    w_i32(b, t->dst);
-    w_u8(b, t->cls);
-    w_u8(b, t->relay);
-    w_i32(b, t->wave);
-    w_u64(b, t->bytes);
-    w_u32(b, t->seg0);
-    w_u32(b, t->nseg);
-    for (uint32_t k = 0; k < t->nseg; k++) {
-        const sw_plan_seg *g = &p->segs[t->seg0 + k];
-        w_u32(b, g->xfer);
-        w_u64(b, g->elem0);
-        w_u64(b, g->nelem);
+/* Per-rank lists the writer builds once: tasks and transfers of each rank (as source or
+ * destination, in index order), and scratch for one section. */
+typedef struct wlists {
+    uint32_t *t0, *tl; /* tasks of rank index r: tl[t0[r] .. t0[r+1]) */
+    uint32_t *x0, *xl; /* transfers */
+    uint32_t *xord;    /* per transfer: its ordinal in the section being written */
+    uint32_t *lstub;   /* per local: 1 + its stub ordinal in the section being written, 0 */
+    uint32_t *stubs;   /* the section's stubs (global local indices, sorted) */
+    uint32_t *lrank;   /* per rank index: its first local; [nranks] = nlocals */
+} wlists;
+
+static void wlists_free(wlists *w) {
+    free(w->t0);
+    free(w->tl);
+    free(w->x0);
+    free(w->xl);
+    free(w->xord);
+    free(w->lstub);
+    free(w->stubs);
+    free(w->lrank);
+}
+
+/* Lists each item under the rank indices a and b (b < 0 or b == a: once). */
+static int bucket_by_rank(uint32_t nr, uint32_t n, const int32_t *ra, const int32_t *rb, uint32_t **off, uint32_t **list) {
+    *off = calloc((size_t)nr + 2, sizeof **off);
+    *list = malloc(((size_t)n * 2 + 1) * sizeof **list);
+    uint32_t *fill = calloc((size_t)nr + 1, sizeof *fill);
+    if (!*off || !*list || !fill) {
+        free(fill);
+        return -1;
     }
-    w_u32(b, t->dep0);
-    w_u32(b, t->ndep);
-    for (uint32_t k = 0; k < t->ndep; k++) w_u32(b, p->deps[t->dep0 + k]);
+    for (uint32_t i = 0; i < n; i++) {
+        (*off)[ra[i] + 1]++;
+        if (rb[i] != ra[i]) (*off)[rb[i] + 1]++;
+    }
+    for (uint32_t r = 0; r < nr; r++) (*off)[r + 1] += (*off)[r];
+    for (uint32_t i = 0; i < n; i++) {
+        (*list)[(*off)[ra[i]] + fill[ra[i]]++] = i;
+        if (rb[i] != ra[i]) (*list)[(*off)[rb[i]] + fill[rb[i]]++] = i;
+    }
+    free(fill);
+    return 0;
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -113,19 +167,156 @@ static int cmp_u32(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* The section of rank index r (docs/plan-format.md). */
+static void w_section(wbuf *b, const sw_plan *p, wlists *w, uint32_t r) {
+    int32_t rank = p->ranks[r].rank;
+    uint32_t l0 = w->lrank[r], l1 = w->lrank[r + 1];
+    w_i32(b, rank);
+    /* local tensors and their pieces */
+    const char *prev = NULL;
+    for (uint32_t i = l0; i < l1; i++) {
+        const sw_plan_local *l = &p->locals[i];
+        w_name(b, prev, l->name);
+        prev = l->name;
+        w_u8(b, l->role);
+        w_u8(b, (uint8_t)l->dtype);
+        w_u8(b, (uint8_t)l->ndim);
+        for (int k = 0; k < l->ndim; k++) w_vu(b, (uint64_t)l->shape[k]);
+        w_vu(b, l->npieces);
+        for (uint32_t q = l->piece0; q < l->piece0 + l->npieces; q++) {
+            const sw_plan_piece *pc = &p->pieces[q];
+            w_vu(b, pc->tensor);
+            w_box(b, p->tensors[pc->tensor].ndim, pc->start, pc->size);
+            w_map(b, l->ndim, pc->map, pc->base);
+        }
+    }
+    /* stand-ins for the other ranks' locals that its transfers reference */
+    uint32_t nstub = 0;
+    for (uint32_t k = w->x0[r]; k < w->x0[r + 1]; k++) {
+        const sw_plan_xfer *x = &p->xfers[w->xl[k]];
+        uint32_t ls[2] = {x->src.local, x->dst.local};
+        for (int s = 0; s < 2; s++)
+            if ((ls[s] < l0 || ls[s] >= l1) && !w->lstub[ls[s]]) {
+                w->lstub[ls[s]] = 1;
+                w->stubs[nstub++] = ls[s];
+            }
+    }
+    qsort(w->stubs, nstub, sizeof *w->stubs, cmp_u32);
+    w_vu(b, nstub);
+    uint32_t last = 0;
+    for (uint32_t k = 0; k < nstub; k++) {
+        const sw_plan_local *l = &p->locals[w->stubs[k]];
+        w->lstub[w->stubs[k]] = k + 1;
+        w_vu(b, w->stubs[k] - last);
+        last = w->stubs[k];
+        w_vs(b, (int64_t)l->rank - rank);
+        w_u8(b, (uint8_t)(l->role | (uint8_t)l->dtype << 2));
+    }
+    /* transfers: where the rank is the source or the destination, with that side */
+    w_vu(b, w->x0[r + 1] - w->x0[r]);
+    last = 0;
+    for (uint32_t k = w->x0[r]; k < w->x0[r + 1]; k++) {
+        uint32_t xi = w->xl[k];
+        const sw_plan_xfer *x = &p->xfers[xi];
+        w->xord[xi] = k - w->x0[r];
+        w_vu(b, xi - last);
+        last = xi;
+        w_vu(b, x->tensor);
+        w_box(b, p->tensors[x->tensor].ndim, x->start, x->size);
+        w_vs(b, (int64_t)x->src_rank - rank);
+        w_vs(b, (int64_t)x->dst_rank - rank);
+        const sw_plan_side *sd[2] = {&x->src, &x->dst};
+        int32_t owner[2] = {x->src_rank, x->dst_rank};
+        for (int s = 0; s < 2; s++) {
+            if (owner[s] == rank) {
+                w_vu(b, sd[s]->local - l0);
+                w_map(b, p->locals[sd[s]->local].ndim, sd[s]->map, sd[s]->base);
+            } else {
+                w_vu(b, w->lstub[sd[s]->local] - 1);
+            }
+        }
+    }
+    for (uint32_t k = 0; k < nstub; k++) w->lstub[w->stubs[k]] = 0;
+    /* tasks, with their segments (transfers by ordinal in this section) and deps */
+    w_vu(b, w->t0[r + 1] - w->t0[r]);
+    last = 0;
+    int32_t lastw = 0;
+    for (uint32_t k = w->t0[r]; k < w->t0[r + 1]; k++) {
+        uint32_t ti = w->tl[k];
+        const sw_plan_task *t = &p->tasks[ti];
+        w_vu(b, ti - last);
+        last = ti;
+        w_vs(b, (int64_t)t->src - rank);
+        w_vs(b, (int64_t)t->dst - rank);
+        w_u8(b, (uint8_t)(t->cls | (t->relay ? 0x80 : 0)));
+        w_vs(b, (int64_t)t->wave - lastw);
+        lastw = t->wave;
+        w_vu(b, t->bytes);
+        w_vu(b, t->seg0);
+        w_vu(b, t->nseg);
+        for (uint32_t s = 0; s < t->nseg; s++) {
+            const sw_plan_seg *g = &p->segs[t->seg0 + s];
+            w_vu(b, w->xord[g->xfer]);
+            w_vu(b, g->elem0);
+            w_vu(b, g->nelem);
+        }
+        w_vu(b, t->dep0);
+        w_vu(b, t->ndep);
+        for (uint32_t d = 0; d < t->ndep; d++) w_vu(b, p->deps[t->dep0 + d]);
+    }
+}
+
+/* What the format needs of the in-memory plan beyond the structural check: locals grouped
+ * by rank in rank order, pieces in local order, every task's transfers between its ranks. */
+static int w_layout_check(const sw_plan *p, wlists *w, sw_error *err) {
+    uint32_t q = 0, li = 0;
+    for (uint32_t r = 0; r < p->nranks; r++) {
+        w->lrank[r] = li;
+        while (li < p->nlocals && p->locals[li].rank == p->ranks[r].rank) {
+            if (p->locals[li].piece0 != q)
+                return sw__err(err, SW_INTERNAL, "cannot write plan: the pieces of local %u are not in local order", li);
+            q += p->locals[li++].npieces;
+        }
+    }
+    w->lrank[p->nranks] = li;
+    if (li != p->nlocals)
+        return sw__err(err, SW_INTERNAL, "cannot write plan: local %u (rank %d) is not grouped with its rank's", li,
+                       p->locals[li].rank);
+    if (q != p->npieces)
+        return sw__err(err, SW_INTERNAL, "cannot write plan: %u pieces, %u of them in locals", p->npieces, q);
+    for (uint32_t i = 0; i < p->nxfers; i++) {
+        const sw_plan_xfer *x = &p->xfers[i];
+        if (p->locals[x->src.local].rank != x->src_rank || p->locals[x->dst.local].rank != x->dst_rank)
+            return sw__err(err, SW_INTERNAL, "cannot write plan: transfer %u (%d -> %d) has a side in a local of another rank",
+                           i, x->src_rank, x->dst_rank);
+    }
+    for (uint32_t i = 0; i < p->ntasks; i++) {
+        const sw_plan_task *t = &p->tasks[i];
+        for (uint32_t s = 0; s < t->nseg; s++) {
+            const sw_plan_xfer *x = &p->xfers[p->segs[t->seg0 + s].xfer];
+            if (x->src_rank != t->src || x->dst_rank != t->dst)
+                return sw__err(err, SW_INTERNAL, "cannot write plan: task %u (%d -> %d) carries transfer %u (%d -> %d)",
+                               i, t->src, t->dst, p->segs[t->seg0 + s].xfer, x->src_rank, x->dst_rank);
+        }
+        if (i && t->wave < p->tasks[i - 1].wave)
+            return sw__err(err, SW_INTERNAL, "cannot write plan: task %u is not in wave order", i);
+    }
+    return SW_OK;
+}
+
 int sw__plan_io_reseal(uint8_t *buf, size_t len) {
     if (len < SW_PLAN_PREAMBLE) return -1;
     uint64_t hoff = sw__get_u64_at(buf + 32), hlen = sw__get_u64_at(buf + 40);
     if (hoff > len || hlen > len - hoff) return -1;
-    /* section checksums: the directory is the header's last nranks * 32 bytes */
+    /* section checksums: the directory is the header's last nranks * DIR_ENTRY + 4 bytes */
     if (hlen >= 4) {
         const uint8_t *h = buf + hoff;
         uint32_t nr = sw__get_u32_at(h + hlen - 4);
         if ((uint64_t)nr * DIR_ENTRY <= hlen - 4) {
             uint8_t *dir = buf + hoff + hlen - 4 - (uint64_t)nr * DIR_ENTRY;
             for (uint32_t r = 0; r < nr; r++) {
-                uint64_t so = sw__get_u64_at(dir + r * DIR_ENTRY + 8), sl = sw__get_u64_at(dir + r * DIR_ENTRY + 16);
-                if (so <= len && sl <= len - so) sw__put_u64_at(dir + r * DIR_ENTRY + 24, sw__plan_checksum(buf + so, sl));
+                uint64_t so = sw__get_u64_at(dir + r * DIR_ENTRY + 16), sl = sw__get_u64_at(dir + r * DIR_ENTRY + 24);
+                if (so <= len && sl <= len - so) sw__put_u64_at(dir + r * DIR_ENTRY + 32, sw__plan_checksum(buf + so, sl));
             }
         }
     }
@@ -141,45 +332,33 @@ int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *er
     if (rc) return rc;
     sw_buf b = {0};
     uint32_t nr = p->nranks;
-    /* tasks of each rank (as src or dst), in task order: counting sort */
-    uint32_t *cnt = calloc((size_t)nr + 1, sizeof *cnt);
-    uint32_t *list = malloc(((size_t)p->ntasks * 2 + 1) * sizeof *list);
-    uint32_t *xcnt = calloc((size_t)nr + 1, sizeof *xcnt);
-    uint32_t *xlist = malloc(((size_t)p->nxfers + 1) * sizeof *xlist);
-    uint32_t *stamp = calloc((size_t)p->nxfers + 1, sizeof *stamp);
-    uint32_t *sel = malloc(((size_t)p->nxfers + 1) * sizeof *sel);
+    wlists w;
+    memset(&w, 0, sizeof w);
     uint64_t *dir = calloc((size_t)nr * 3 + 1, sizeof *dir);
-    if (!cnt || !list || !xcnt || !xlist || !stamp || !sel || !dir) {
-        rc = sw__err(err, SW_NOMEM, "out of memory writing a plan");
-        goto out;
-    }
+    int32_t *ra = malloc(((size_t)(p->ntasks > p->nxfers ? p->ntasks : p->nxfers) + 1) * sizeof *ra);
+    int32_t *rb = malloc(((size_t)(p->ntasks > p->nxfers ? p->ntasks : p->nxfers) + 1) * sizeof *rb);
+    w.lrank = malloc(((size_t)nr + 1) * sizeof *w.lrank);
+    w.xord = malloc(((size_t)p->nxfers + 1) * sizeof *w.xord);
+    w.lstub = calloc((size_t)p->nlocals + 1, sizeof *w.lstub);
+    w.stubs = malloc(((size_t)p->nxfers * 2 + 1) * sizeof *w.stubs);
+    if (!dir || !ra || !rb || !w.lrank || !w.xord || !w.lstub || !w.stubs) goto nomem;
+    if ((rc = w_layout_check(p, &w, err))) goto out;
     for (uint32_t i = 0; i < p->ntasks; i++) {
-        uint32_t s = (uint32_t)sw_plan_rank_index(p, p->tasks[i].src), d = (uint32_t)sw_plan_rank_index(p, p->tasks[i].dst);
-        cnt[s + 1]++;
-        if (d != s) cnt[d + 1]++;
+        ra[i] = sw_plan_rank_index(p, p->tasks[i].src);
+        rb[i] = sw_plan_rank_index(p, p->tasks[i].dst);
     }
-    for (uint32_t r = 0; r < nr; r++) cnt[r + 1] += cnt[r];
-    {
-        uint32_t *fill = calloc((size_t)nr + 1, sizeof *fill);
-        if (!fill) {
-            rc = sw__err(err, SW_NOMEM, "out of memory writing a plan");
-            goto out;
-        }
-        for (uint32_t i = 0; i < p->ntasks; i++) {
-            uint32_t s = (uint32_t)sw_plan_rank_index(p, p->tasks[i].src), d = (uint32_t)sw_plan_rank_index(p, p->tasks[i].dst);
-            list[cnt[s] + fill[s]++] = i;
-            if (d != s) list[cnt[d] + fill[d]++] = i;
-        }
-        for (uint32_t x = 0; x < p->nxfers; x++) xcnt[(uint32_t)sw_plan_rank_index(p, p->xfers[x].dst_rank) + 1]++;
-        for (uint32_t r = 0; r < nr; r++) xcnt[r + 1] += xcnt[r];
-        memset(fill, 0, ((size_t)nr + 1) * sizeof *fill);
-        for (uint32_t x = 0; x < p->nxfers; x++) {
-            uint32_t d = (uint32_t)sw_plan_rank_index(p, p->xfers[x].dst_rank);
-            xlist[xcnt[d] + fill[d]++] = x;
-        }
-        free(fill);
+    if (bucket_by_rank(nr, p->ntasks, ra, rb, &w.t0, &w.tl)) goto nomem;
+    for (uint32_t i = 0; i < p->nxfers; i++) {
+        ra[i] = sw_plan_rank_index(p, p->xfers[i].src_rank);
+        rb[i] = sw_plan_rank_index(p, p->xfers[i].dst_rank);
     }
+    if (bucket_by_rank(nr, p->nxfers, ra, rb, &w.x0, &w.xl)) goto nomem;
 
+    /* about what the sections take (varints: a few bytes a number), so that the buffer
+     * grows once rather than by copies */
+    sw_buf_reserve(&b, 4096 + (size_t)p->ntensors * 96 + (size_t)nr * 64 + (size_t)p->nlocals * 48 +
+                           (size_t)p->npieces * 32 + (size_t)p->nxfers * 2 * 32 + (size_t)p->nsegs * 2 * 12 +
+                           (size_t)p->ntasks * 2 * 24 + (size_t)p->ndeps * 2 * 4);
     /* preamble (patched at the end) */
     w_bytes(&b, SW_PLAN_MAGIC, 8);
     w_u32(&b, SW_PLAN_VERSION);
@@ -215,55 +394,31 @@ int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *er
     w_u32(&b, p->nsegs);
     w_u32(&b, p->ntasks);
     w_u32(&b, p->ndeps);
+    uint32_t dtypes = 0;
+    for (uint32_t i = 0; i < p->nlocals; i++) dtypes |= 1u << p->locals[i].dtype;
+    w_u32(&b, dtypes);
+    const char *prev = NULL;
     for (uint32_t i = 0; i < p->ntensors; i++) {
         const sw_plan_tensor *t = &p->tensors[i];
-        w_str(&b, t->name);
+        w_name(&b, prev, t->name);
+        prev = t->name;
         w_u8(&b, (uint8_t)t->dtype);
         w_u8(&b, t->skipped ? 1 : 0); /* flags: bit 0 = skipped by the sync */
         w_u8(&b, (uint8_t)t->ndim);
-        for (int k = 0; k < t->ndim; k++) w_i64(&b, t->shape[k]);
+        for (int k = 0; k < t->ndim; k++) w_vu(&b, (uint64_t)t->shape[k]);
     }
     for (uint32_t i = 0; i < nr; i++) {
         w_i32(&b, p->ranks[i].rank);
         w_i32(&b, p->ranks[i].host);
         w_i32(&b, p->ranks[i].device);
     }
-    /* the owner's ndim of each piece (pieces of no local keep 0 map entries) */
-    uint8_t *nmap = calloc((size_t)p->npieces + 1, 1);
-    if (!nmap) {
-        rc = sw__err(err, SW_NOMEM, "out of memory writing a plan");
-        goto out;
-    }
-    for (uint32_t i = 0; i < p->nlocals; i++) {
-        const sw_plan_local *l = &p->locals[i];
-        w_str(&b, l->name);
-        w_i32(&b, l->rank);
-        w_u8(&b, l->role);
-        w_u8(&b, (uint8_t)l->dtype);
-        w_u8(&b, (uint8_t)l->ndim);
-        for (int k = 0; k < l->ndim; k++) w_i64(&b, l->shape[k]);
-        w_u32(&b, l->piece0);
-        w_u32(&b, l->npieces);
-        for (uint32_t q = l->piece0; q < l->piece0 + l->npieces; q++)
-            if (l->ndim > nmap[q]) nmap[q] = (uint8_t)l->ndim;
-    }
-    for (uint32_t q = 0; q < p->npieces; q++) {
-        const sw_plan_piece *pc = &p->pieces[q];
-        w_u32(&b, pc->tensor);
-        for (int k = 0; k < p->tensors[pc->tensor].ndim; k++) {
-            w_i64(&b, pc->start[k]);
-            w_i64(&b, pc->size[k]);
-        }
-        w_u8(&b, nmap[q]);
-        for (int j = 0; j < nmap[q]; j++) {
-            w_u8(&b, (uint8_t)pc->map[j]);
-            w_i64(&b, pc->base[j]);
-        }
-    }
-    free(nmap);
     size_t dir_at = b.n;
     for (uint32_t r = 0; r < nr; r++) {
         w_i32(&b, p->ranks[r].rank);
+        w_u32(&b, w.lrank[r + 1] - w.lrank[r]);
+        uint32_t np = 0;
+        for (uint32_t l = w.lrank[r]; l < w.lrank[r + 1]; l++) np += p->locals[l].npieces;
+        w_u32(&b, np);
         w_u32(&b, 0);
         w_u64(&b, 0);
         w_u64(&b, 0);
@@ -274,37 +429,14 @@ int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *er
     /* sections */
     for (uint32_t r = 0; r < nr; r++) {
         size_t so = b.n;
-        uint32_t nsel = 0;
-        for (uint32_t k = xcnt[r]; k < xcnt[r + 1]; k++) {
-            stamp[xlist[k]] = r + 1;
-            sel[nsel++] = xlist[k];
-        }
-        for (uint32_t k = cnt[r]; k < cnt[r + 1]; k++) {
-            const sw_plan_task *t = &p->tasks[list[k]];
-            for (uint32_t s = 0; s < t->nseg; s++) {
-                uint32_t x = p->segs[t->seg0 + s].xfer;
-                if (stamp[x] != r + 1) {
-                    stamp[x] = r + 1;
-                    sel[nsel++] = x;
-                }
-            }
-        }
-        qsort(sel, nsel, sizeof *sel, cmp_u32);
-        w_i32(&b, p->ranks[r].rank);
-        w_u32(&b, nsel);
-        for (uint32_t k = 0; k < nsel; k++) w_xfer(&b, p, sel[k]);
-        w_u32(&b, cnt[r + 1] - cnt[r]);
-        for (uint32_t k = cnt[r]; k < cnt[r + 1]; k++) w_task(&b, p, list[k]);
+        w_section(&b, p, &w, r);
         dir[3 * r] = so;
         dir[3 * r + 1] = b.n - so;
     }
-    if (b.oom) {
-        rc = sw__err(err, SW_NOMEM, "out of memory writing a plan");
-        goto out;
-    }
+    if (b.oom) goto nomem;
     for (uint32_t r = 0; r < nr; r++) {
-        sw__put_u64_at((uint8_t *)b.d + dir_at + (size_t)r * DIR_ENTRY + 8, dir[3 * r]);
-        sw__put_u64_at((uint8_t *)b.d + dir_at + (size_t)r * DIR_ENTRY + 16, dir[3 * r + 1]);
+        sw__put_u64_at((uint8_t *)b.d + dir_at + (size_t)r * DIR_ENTRY + 16, dir[3 * r]);
+        sw__put_u64_at((uint8_t *)b.d + dir_at + (size_t)r * DIR_ENTRY + 24, dir[3 * r + 1]);
     }
     sw__put_u64_at((uint8_t *)b.d + 16, b.n);
     sw__put_u64_at((uint8_t *)b.d + 32, hoff);
@@ -313,15 +445,15 @@ int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *er
     *out = (uint8_t *)b.d;
     *len = b.n;
     b.d = NULL;
+    goto out;
+nomem:
+    rc = sw__err(err, SW_NOMEM, "out of memory writing a plan");
 out:
     free(b.d);
-    free(cnt);
-    free(list);
-    free(xcnt);
-    free(xlist);
-    free(stamp);
-    free(sel);
     free(dir);
+    free(ra);
+    free(rb);
+    wlists_free(&w);
     return rc;
 }
 

@@ -10,6 +10,8 @@
 typedef struct slot {
     const void *buf;
     size_t bytes;
+    const sw_iov *iov; /* zero-copy messages (sw_local_group_use_iov) */
+    size_t niov;
     uint8_t ready, consumed;
 } slot;
 
@@ -30,6 +32,7 @@ struct sw_local_group {
     int aborted;
     int descs;           /* pack/unpack/copy through segment descriptors (sw_local_group_use_descs) */
     int staged;          /* messages through staging buffers (sw_local_group_use_staging) */
+    int iov;             /* zero-copy messages, iov lists (sw_local_group_use_iov) */
     sw_error first;      /* the first failure */
     void *const *ptrs;
 };
@@ -61,6 +64,8 @@ static int lpost(void *ctx, int32_t rank, int32_t wave, sw_msg *sends, size_t ns
         slot *s = &g->slots[sends[i].task];
         s->buf = sends[i].buf;
         s->bytes = sends[i].bytes;
+        s->iov = sends[i].iov;
+        s->niov = sends[i].niov;
         s->ready = 1;
     }
     g->pend[ri] = (pending){wave, sends, recvs, ns, nr};
@@ -98,6 +103,25 @@ static int lwait(void *ctx, int32_t rank, int32_t wave, sw_error *err) {
         } else if (s->bytes != pd->recvs[i].bytes) {
             rc = sw__err(err, SW_RUNTIME, "rank %d: wave %d: rank %d sent %zu bytes, %zu expected", rank, wave,
                          pd->recvs[i].peer, s->bytes, pd->recvs[i].bytes);
+        } else if (s->iov || pd->recvs[i].iov) {
+            /* zero-copy: from the sender's iov list (its tensors and staging) into ours */
+            const sw_iov *a = s->iov, *b = pd->recvs[i].iov;
+            size_t na = s->iov ? s->niov : 1, nb = pd->recvs[i].iov ? pd->recvs[i].niov : 1;
+            sw_iov one_a = {(void *)s->buf, s->bytes}, one_b = {pd->recvs[i].buf, pd->recvs[i].bytes};
+            if (!a) a = &one_a;
+            if (!b) b = &one_b;
+            size_t ia = 0, ib = 0, oa = 0, ob = 0;
+            while (ia < na && ib < nb) {
+                size_t n = a[ia].bytes - oa < b[ib].bytes - ob ? a[ia].bytes - oa : b[ib].bytes - ob;
+                memcpy((uint8_t *)b[ib].addr + ob, (const uint8_t *)a[ia].addr + oa, n);
+                oa += n;
+                ob += n;
+                if (oa == a[ia].bytes) ia++, oa = 0;
+                if (ob == b[ib].bytes) ib++, ob = 0;
+            }
+            s->ready = 0;
+            s->consumed = 1;
+            pthread_cond_broadcast(&g->cv);
         } else if (g->descs || g->staged) {
             /* the descriptor path stages: a memcpy between the staging buffers */
             memcpy(pd->recvs[i].buf, s->buf, s->bytes);
@@ -173,11 +197,13 @@ void sw_local_group_use_descs(sw_local_group *g, int on) { g->descs = on; }
 
 void sw_local_group_use_staging(sw_local_group *g, int on) { g->staged = on; }
 
+void sw_local_group_use_iov(sw_local_group *g, int on) { g->iov = on; }
+
 static void *work(void *arg) {
     worker *w = arg;
     sw_local_group *g = w->g;
     /* direct copies, unless the descriptor path is under test (it stages like a device) */
-    sw_backend b = {"local", g, !g->descs && !g->staged, lpost, lwait, NULL, NULL, NULL};
+    sw_backend b = {"local", g, !g->descs && !g->staged && !g->iov, lpost, lwait, NULL, NULL, NULL, g->iov && !g->descs};
     if (g->descs) {
         b.pack = dpack;
         b.copy = dcopy;
@@ -258,6 +284,12 @@ void sw_local_group_bytes(const sw_local_group *g, uint64_t *sent, uint64_t *cop
         *sent += g->execs[i].bytes_sent;
         *copied += g->execs[i].bytes_copied;
     }
+}
+
+uint64_t sw_local_group_staged(const sw_local_group *g) {
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < g->plan->nranks; i++) n += g->execs[i].bytes_staged;
+    return n;
 }
 
 void sw_local_group_close(sw_local_group *g) {

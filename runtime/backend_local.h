@@ -19,6 +19,8 @@ int sw_local_group_open(sw_local_group **g, const sw_plan *p, double timeout_s, 
 int sw_local_group_run(sw_local_group *g, void *const *ptrs, sw_error *err);
 /* Bytes moved by the last run: sent between ranks, and copied inside a rank. */
 void sw_local_group_bytes(const sw_local_group *g, uint64_t *sent, uint64_t *copied);
+/* Bytes the last run packed plus unpacked (staged), summed over the ranks. */
+uint64_t sw_local_group_staged(const sw_local_group *g);
 void sw_local_group_close(sw_local_group *g);
 /* on = 1: pack, unpack and copy through the segment descriptors that the nccl kernels run
  * (sw_exec_wave_descs, sw_seg_run_host) instead of memcpy runs: the CPU tests of the
@@ -28,5 +30,9 @@ void sw_local_group_use_descs(sw_local_group *g, int on);
  * unpack) instead of one direct copy: the CPU tests of the executor's staged path
  * (double buffering, relays unpacked first). */
 void sw_local_group_use_staging(sw_local_group *g, int on);
+/* on = 1: messages as the mpi backend sends them under the zero-copy contract
+ * (sw_backend.iov): iov lists over the tensors' contiguous runs and staging for the
+ * strided segments, gathered and scattered by the receiver; the CPU tests of that path. */
+void sw_local_group_use_iov(sw_local_group *g, int on);
 
 #endif

@@ -110,6 +110,11 @@ void sw_exec_free(sw_exec *x) {
     free(x->tasks);
     free(x->wave0);
     free(x->fwd_mark);
+    free(x->segrun);
+    for (int k = 0; k < 2; k++) {
+        free(x->iovs[k][0]);
+        free(x->iovs[k][1]);
+    }
     for (int k = 0; k < 2; k++) {
         if (!x->staging_foreign) {
             free(x->sendbuf[k]);
@@ -180,19 +185,104 @@ static uint64_t seg_bytes(const sw_plan *p, const sw_plan_seg *g) {
     return g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
 }
 
+/* Zero-copy (sw_backend.iov): where each segment of this rank's messages lies in its
+ * tensor (-1: staged), and room for a wave's iov entries. */
+static int prepare_iov(sw_exec *x, sw_error *err) {
+    const sw_plan *p = x->plan;
+    if (x->segrun) return SW_OK;
+    if (!(x->segrun = malloc(((size_t)p->nsegs + 1) * sizeof *x->segrun)))
+        return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", x->rank);
+    for (uint32_t s = 0; s < p->nsegs; s++) x->segrun[s] = -1;
+    size_t most[2] = {0, 0};
+    for (size_t i = 0; i < x->nwaves; i++) {
+        size_t n[2] = {0, 0};
+        for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+            const sw_plan_task *t = &p->tasks[x->tasks[k]];
+            if (t->src == t->dst) continue;
+            int dir = t->dst == x->rank;
+            n[dir] += t->nseg;
+            for (uint32_t g = t->seg0; g < t->seg0 + t->nseg; g++) {
+                const sw_plan_xfer *xf = &p->xfers[p->segs[g].xfer];
+                if (dir && p->locals[xf->src.local].dtype != p->locals[xf->dst.local].dtype) continue; /* converts */
+                if (seg_bytes(p, &p->segs[g]) < SW_PLAN_ZC_MIN) continue; /* small: staged with its neighbours */
+                x->segrun[g] = sw_plan_seg_run(p, &p->segs[g], dir);
+            }
+        }
+        for (int d = 0; d < 2; d++)
+            if (n[d] > most[d]) most[d] = n[d];
+    }
+    for (int k = 0; k < 2; k++)
+        for (int d = 0; d < 2; d++)
+            if (!(x->iovs[k][d] = malloc((most[d] + 1) * sizeof *x->iovs[k][d])))
+                return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", x->rank);
+    x->max_iov[0] = most[0];
+    x->max_iov[1] = most[1];
+    return SW_OK;
+}
+
+/* The parts of task t's message on this rank's side (the zero-copy contract, exec.h):
+ * a segment of at least SW_PLAN_ZC_MIN bytes is a part of its own, in place when it is one
+ * run of this rank's tensor (segrun), else staged; each maximal run of smaller segments is
+ * one staged part.  Staged parts go one after the other from stage + *off (packed when
+ * this rank sends: pack = 1).  Both ends cut the same boundaries (they depend on the
+ * segment sizes only), so part k of the sender is part k of the receiver.  Returns how
+ * many parts went to v. */
+static size_t task_parts(sw_exec *x, const sw_plan_task *t, int recv, void *const *ptrs, uint8_t *stage, size_t *off,
+                         sw_iov *v) {
+    const sw_plan *p = x->plan;
+    size_t nv = 0;
+    for (uint32_t s = 0; s < t->nseg;) {
+        const sw_plan_seg *g = &p->segs[t->seg0 + s];
+        size_t nb = (size_t)seg_bytes(p, g);
+        if (nb >= SW_PLAN_ZC_MIN) {
+            const sw_plan_xfer *xf = &p->xfers[g->xfer];
+            const sw_plan_side *sd = recv ? &xf->dst : &xf->src;
+            int64_t run = x->segrun[t->seg0 + s];
+            if (run >= 0) {
+                v[nv++] = (sw_iov){(uint8_t *)ptrs[sd->local] + (size_t)run * (size_t)sw_dtype_size(p->locals[sd->local].dtype), nb};
+            } else {
+                if (!recv) sw_exec_pack(p, g, ptrs, stage + *off);
+                v[nv++] = (sw_iov){stage + *off, nb};
+                *off += nb;
+                x->bytes_staged += nb;
+            }
+            s++;
+            continue;
+        }
+        size_t start = *off;
+        for (; s < t->nseg && (nb = (size_t)seg_bytes(p, &p->segs[t->seg0 + s])) < SW_PLAN_ZC_MIN; s++) {
+            if (!recv) sw_exec_pack(p, &p->segs[t->seg0 + s], ptrs, stage + *off);
+            *off += nb;
+        }
+        x->bytes_staged += *off - start;
+        if (*off > start) v[nv++] = (sw_iov){stage + start, *off - start};
+    }
+    return nv;
+}
+
 /* Packs wave i's outgoing messages into staging buffer i % 2 (by the backend when it
- * packs itself; not at all for a direct backend, whose messages carry no buffer);
+ * packs itself; not at all for a direct backend, whose messages carry no buffer; only
+ * the strided segments for a zero-copy backend, whose messages are iov lists);
  * *ns: how many. */
 static int pack_wave(sw_exec *x, const sw_backend *b, size_t i, void *const *ptrs, size_t *ns_out, sw_error *err) {
     const sw_plan *p = x->plan;
     uint8_t *buf = x->sendbuf[i & 1];
     sw_msg *out = x->sends[i & 1];
-    size_t ns = 0, off = 0;
+    size_t ns = 0, off = 0, used = 0;
+    int zc = b->iov && !b->direct && !b->pack;
     for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
         const sw_plan_task *t = &p->tasks[x->tasks[k]];
         if (t->src != x->rank || t->dst == x->rank) continue;
         if (b->direct) {
-            out[ns++] = (sw_msg){x->tasks[k], t->dst, NULL, (size_t)t->bytes};
+            out[ns++] = (sw_msg){x->tasks[k], t->dst, NULL, (size_t)t->bytes, NULL, 0};
+            continue;
+        }
+        if (zc) {
+            sw_iov *v = x->iovs[i & 1][0] + used;
+            size_t start = off, nv = task_parts(x, t, 0, ptrs, buf, &off, v);
+            out[ns++] = (sw_msg){x->tasks[k], t->dst, buf + start, (size_t)t->bytes, v, nv};
+            used += nv;
+            off = align_up(off);
             continue;
         }
         size_t start = off;
@@ -200,7 +290,8 @@ static int pack_wave(sw_exec *x, const sw_backend *b, size_t i, void *const *ptr
             const sw_plan_seg *g = &p->segs[t->seg0 + s];
             off += b->pack ? (size_t)seg_bytes(p, g) : sw_exec_pack(p, g, ptrs, buf + off);
         }
-        out[ns++] = (sw_msg){x->tasks[k], t->dst, buf + start, off - start};
+        out[ns++] = (sw_msg){x->tasks[k], t->dst, buf + start, off - start, NULL, 0};
+        x->bytes_staged += off - start;
         off = align_up(off);
     }
     *ns_out = ns;
@@ -300,8 +391,10 @@ static int unpack_wave(sw_exec *x, const sw_backend *b, size_t i, const sw_msg *
         const uint8_t *in = recvs[k].buf;
         for (uint32_t s = 0; s < t->nseg; s++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + s];
+            if (recvs[k].iov && x->segrun[t->seg0 + s] >= 0) continue; /* received in place */
             SW_CHECK(sw_exec_unpack(p, g, ptrs, in, err));
-            in += g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
+            in += seg_bytes(p, g);
+            if (!recvs[k].iov) x->bytes_staged += seg_bytes(p, g); /* task_parts counted the others */
         }
         x->bytes_recv += t->bytes;
     }
@@ -334,9 +427,10 @@ static size_t forwarded_first(sw_exec *x, size_t next, sw_msg *recvs, size_t nr)
 
 int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *err) {
     const sw_plan *p = x->plan;
-    x->bytes_sent = x->bytes_recv = x->bytes_copied = 0;
+    x->bytes_sent = x->bytes_recv = x->bytes_copied = x->bytes_staged = 0;
     if (x->nwaves == 0) return SW_OK;
-    int direct = b->direct;
+    int direct = b->direct, zc = b->iov && !b->direct && !b->pack && !b->unpack;
+    if (zc) SW_CHECK(prepare_iov(x, err));
     size_t ns = 0, ns_next = 0, nr_pending = 0, i_pending = 0;
     SW_CHECK(pack_wave(x, b, 0, ptrs, &ns, err));
     const sw_msg *pending = NULL; /* received, not yet unpacked (the previous wave) */
@@ -344,11 +438,19 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
         int32_t wave = p->tasks[x->tasks[x->wave0[i]]].wave;
         sw_msg *recvs = x->recvs[i & 1];
         uint8_t *rbuf = x->recvbuf[i & 1];
-        size_t nr = 0, off = 0;
+        size_t nr = 0, off = 0, used = 0;
         for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
             const sw_plan_task *t = &p->tasks[x->tasks[k]];
             if (t->dst != x->rank || t->src == x->rank) continue;
-            recvs[nr++] = (sw_msg){x->tasks[k], t->src, direct ? NULL : rbuf + off, (size_t)t->bytes};
+            if (zc) { /* in place where the destination is one run, else staging */
+                sw_iov *v = x->iovs[i & 1][1] + used;
+                size_t start = off, nv = task_parts(x, t, 1, ptrs, rbuf, &off, v);
+                recvs[nr++] = (sw_msg){x->tasks[k], t->src, rbuf + start, (size_t)t->bytes, v, nv};
+                used += nv;
+                off = align_up(off);
+                continue;
+            }
+            recvs[nr++] = (sw_msg){x->tasks[k], t->src, direct ? NULL : rbuf + off, (size_t)t->bytes, NULL, 0};
             if (!direct) off = align_up(off + t->bytes);
         }
         for (size_t k = 0; k < ns; k++) x->bytes_sent += x->sends[i & 1][k].bytes;

@@ -17,12 +17,23 @@
 #include "plan.h"
 #include "segdesc.h"
 
-/* One message of a wave, as the backend sees it. */
+/* One part of a message: `bytes` bytes at `addr`, in a tensor's memory or in staging. */
+typedef struct sw_iov {
+    void *addr;
+    size_t bytes;
+} sw_iov;
+
+/* One message of a wave, as the backend sees it.  Without iov (niov == 0) the message is
+ * `bytes` bytes at buf (staging).  With iov (a backend that sets sw_backend.iov) it is
+ * the parts iov[0 .. niov) in that order, `bytes` in all; buf is then where its staged
+ * parts start. */
 typedef struct sw_msg {
     uint32_t task;   /* plan task index (unique per (src, dst) in one wave) */
     int32_t peer;    /* the other rank */
     void *buf;
     size_t bytes;
+    const sw_iov *iov;
+    size_t niov;
 } sw_msg;
 
 struct sw_exec;
@@ -48,6 +59,19 @@ typedef struct sw_backend {
     int (*pack)(void *ctx, const struct sw_exec *x, size_t i, void *const *ptrs, sw_error *err);
     int (*copy)(void *ctx, const struct sw_exec *x, size_t i, void *const *ptrs, sw_error *err);
     int (*unpack)(void *ctx, const struct sw_exec *x, size_t i, void *const *ptrs, sw_error *err);
+    /* 1: the backend takes messages in parts (sw_msg.iov), the zero-copy contract.  The
+     * executor cuts every message into the same parts at both ends, from the segment
+     * sizes alone: a segment of at least SW_PLAN_ZC_MIN bytes is a part of its own, each
+     * maximal run of smaller segments one part.  A part of one segment lies in place,
+     * in the tensor, when the segment is one contiguous run of it on that rank's side
+     * (sw_plan_seg_run; on the receiving side also the same dtype); every other part is
+     * staged, the staged parts one after the other from the message's staging start
+     * (packed before the post, unpacked after the wait).  The backend moves part k of the
+     * sender into part k of the receiver: the mpi backend posts one MPI message per part
+     * (same pair and tag: MPI keeps them in order); a device backend that packs itself
+     * (pack/unpack above) honours it by leaving the in-place segments out of its
+     * kernels and sending / receiving those parts in place within its group. */
+    int iov;
 } sw_backend;
 
 typedef struct sw_exec {
@@ -62,6 +86,13 @@ typedef struct sw_exec {
     int staging_foreign;  /* the buffers are the backend's (sw_exec_set_staging) */
     sw_msg *sends[2], *recvs[2];
     uint8_t *fwd_mark;    /* per plan task, scratch: forwarded by this rank in the next wave */
+    /* zero-copy (sw_backend.iov), prepared on the first run with such a backend: per plan
+     * segment of this rank's messages, the element offset of its run in this rank's
+     * tensor (source side when it sends, destination when it receives), or -1: staged */
+    int64_t *segrun;
+    sw_iov *iovs[2][2];   /* [slot][0 send, 1 receive]: the iov entries of a wave */
+    size_t max_iov[2];
+    uint64_t bytes_staged; /* of the last run: bytes packed and unpacked (zero-copy: strided or converted only) */
     uint64_t bytes_sent, bytes_recv, bytes_copied; /* of the last run */
 } sw_exec;
 

@@ -100,9 +100,36 @@ size_t sw_plan_ranks(const sw_plan *p, int *out, size_t cap) {
 
 int sw_plan_max_rank(const sw_plan *p) { return p && p->nranks ? p->ranks[p->nranks - 1].rank : -1; }
 
+size_t sw_plan_dtypes(const sw_plan *p, const char **out, size_t cap) {
+    if (!p) return 0;
+    uint32_t mask = 0;
+    if (p->partial) mask = p->dtypes;
+    else
+        for (uint32_t i = 0; i < p->nlocals; i++) mask |= 1u << p->locals[i].dtype;
+    size_t n = 0;
+    for (int d = 0; d < SW_DT_COUNT; d++)
+        if (mask >> d & 1) {
+            if (out && n < cap) out[n] = sw_dtype_name((sw_dtype)d);
+            n++;
+        }
+    return n;
+}
+
+/* SW_USAGE when p holds another rank's part only (its stand-ins for rank's locals are
+ * not rank's tensors). */
+static int other_part(const sw_plan *p, int rank, const char *what, sw_error *err) {
+    if (p->partial && rank != p->only_rank && sw_plan_rank_index(p, rank) >= 0)
+        return sw__err(err, SW_USAGE, "%s: this plan holds rank %d's part only (sw_plan_load_rank); rank %d's tensors are "
+                                      "in the whole plan",
+                       what, p->only_rank, rank);
+    return SW_OK;
+}
+
 int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap, size_t *count, sw_error *err) {
     size_t n = 0;
+    if (count) *count = 0;
     if (!p) return sw__err(err, SW_USAGE, "sw_plan_tensors: no plan");
+    SW_CHECK(other_part(p, rank, "sw_plan_tensors", err));
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
         if (l->rank != rank) continue;
@@ -151,6 +178,7 @@ int sw_plan_pieces(const sw_plan *p, int rank, const char *name, sw_piece_info *
                    sw_error *err) {
     if (count) *count = 0;
     if (!p || !name) return sw__err(err, SW_USAGE, "sw_plan_pieces: no %s", !p ? "plan" : "name");
+    SW_CHECK(other_part(p, rank, "sw_plan_pieces", err));
     uint32_t li;
     int ambiguous;
     find_plan_local(p, rank, name, &li, &ambiguous);

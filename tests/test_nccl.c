@@ -33,7 +33,7 @@ static int compile_first(const char *path, int sync, sw_plan *p) {
     if (sw_load_file(path, &lo, &ir, &err)) fail_msg("%s: %s", path, err.msg);
     int n = (int)ir.nsyncs;
     if (sync < n) {
-        sw_compile_params o = {sync, 4096, SW_SCHED_OPTIMAL, 0}; /* small chunks: many segments */
+        sw_compile_params o = {.sync = sync, .bucket = 4096, .scheduler = SW_SCHED_OPTIMAL}; /* small chunks: many segments */
         if (sw_compile(&ir, &o, p, &err)) fail_msg("%s: compile: %s", path, err.msg);
     }
     sw_ir_free(&ir);
@@ -193,7 +193,7 @@ static void test_self_send(void **state) {
     CU(cudaMemcpy(src, h, N, cudaMemcpyHostToDevice));
     CU(cudaMemset(dst, 0, N));
     assert_int_equal(sw_nccl_begin(c, NULL, NULL, &err), SW_OK);
-    sw_msg send = {0, 0, src, N}, recv = {0, 0, dst, N};
+    sw_msg send = {0, 0, src, N, NULL, 0}, recv = {0, 0, dst, N, NULL, 0};
     if (b.post(b.ctx, 0, 0, &send, 1, &recv, 1, &err) || b.wait(b.ctx, 0, 0, &err)) fail_msg("self send: %s", err.msg);
     assert_int_equal(sw_nccl_end(c, NULL, &err), SW_OK);
     CU(cudaMemcpy(back, dst, N, cudaMemcpyDeviceToHost));

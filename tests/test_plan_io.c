@@ -185,7 +185,21 @@ static void test_only_rank(void **state) {
     assert_int_equal(q.nsegs, 5); /* T0 2, T3 2, T4 1 */
     assert_int_equal(q.tasks[2].ndep, 1);
     assert_int_equal(q.deps[q.tasks[2].dep0], 0); /* renumbered: T0 is task 0 here */
-    assert_int_equal(q.nlocals, 7);               /* the header is whole */
+    /* its own locals (b, w) then stand-ins for the locals of other ranks that its
+     * transfers reference: ranks 0 (b, w) and 1 (w) send to it, it forwards to 3 (b) */
+    assert_int_equal(q.nlocals, 6);
+    assert_int_equal(q.npieces, 2);
+    assert_string_equal(q.locals[0].name, "b");
+    assert_int_equal(q.locals[1].rank, 2);
+    assert_int_equal(q.locals[1].remote, 0);
+    static const int32_t stub_rank[4] = {0, 0, 1, 3};
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(q.locals[2 + k].remote, 1);
+        assert_int_equal(q.locals[2 + k].rank, stub_rank[k]);
+        assert_int_equal(q.locals[2 + k].npieces, 0);
+    }
+    assert_int_equal(q.locals[5].dtype, SW_DT_BF16); /* what a receiver needs: the source dtype */
+    assert_int_equal(q.dtypes, 1u << SW_DT_FP32 | 1u << SW_DT_BF16);
     for (uint32_t i = 0; i < q.ntasks; i++)
         for (uint32_t k = 0; k < q.tasks[i].nseg; k++) {
             const sw_plan_xfer *x = &q.xfers[q.segs[q.tasks[i].seg0 + k].xfer];
@@ -255,8 +269,8 @@ static void test_header_errors(void **state) {
     expect_corrupt(buf, len, -1, "plan 'x.swp': not a shardwave plan (bad magic)");
     buf[0] = 'S';
     buf[8] = 7;
-    expect_corrupt(buf, len, -1, "format version 7, this build reads version 1");
-    buf[8] = 1;
+    expect_corrupt(buf, len, -1, "format version 7, this build reads version 2");
+    buf[8] = 2;
     buf[len - 1] ^= 0x40;
     expect_corrupt(buf, len, -1, "checksum mismatch");
     expect_corrupt(buf, len, 3, "checksum mismatch in the section of rank 3");
@@ -277,8 +291,10 @@ static void test_validator_messages(void **state) {
     uint8_t *buf;
     size_t len;
     serialize(&p, &buf, &len);
-    /* find T3's record in the section of rank 1: gidx=3, src=1, dst=2 */
-    static const uint8_t pat[] = {3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, SW_LINK_NETWORK, 0, 1, 0, 0, 0};
+    /* find T3's record in the section of rank 1 (varints, ranks relative to the section's,
+     * the wave relative to the previous task's): index +2 after T1, src +0, dst +1, class,
+     * wave +1, 16 bytes, seg0 4, nseg 1 */
+    static const uint8_t pat[] = {2, 0, 2, SW_LINK_NETWORK, 2, 16, 4, 1};
     size_t at = 0;
     for (size_t i = 0; i + sizeof pat < len; i++)
         if (!memcmp(buf + i, pat, sizeof pat)) {
@@ -286,20 +302,17 @@ static void test_validator_messages(void **state) {
             break;
         }
     assert_true(at > 0);
-    /* nseg field: gidx4 src4 dst4 cls1 relay1 wave4 bytes8 seg0 4 -> nseg at +30 */
-    size_t nseg_at = at + 30;
-    assert_int_equal(buf[nseg_at], 1);
-    buf[nseg_at + 2] = 0x10; /* nseg = 0x100001: the section cannot hold that */
+    size_t nseg_at = at + 7;
+    buf[nseg_at] = 0x7f; /* nseg = 127: beyond the plan's segments */
     sw__plan_io_reseal(buf, len);
-    expect_corrupt(buf, len, -1, "references segment");
-    buf[nseg_at + 2] = 0;
-    /* a segment pointing at a transfer far out of range */
-    size_t seg_xfer_at = nseg_at + 4;
-    buf[seg_xfer_at] = 0x28;
-    buf[seg_xfer_at + 1] = 0x23; /* 9000 */
+    expect_corrupt(buf, len, -1, "task 3 references segment 130 of 7");
+    buf[nseg_at] = 1;
+    /* a segment pointing at a transfer the section does not hold */
+    size_t seg_xfer_at = nseg_at + 1;
+    buf[seg_xfer_at] = 0x7f;
     sw__plan_io_reseal(buf, len);
-    expect_corrupt(buf, len, -1, "plan 'x.swp': task 3 segment 0 references transfer 9000 of 6");
-    expect_corrupt(buf, len, 1, "task 3 segment 0 references transfer 9000 of 6");
+    expect_corrupt(buf, len, -1, "plan 'x.swp': task 3 segment 0 references transfer 127 of the 2 of the section of rank 1");
+    expect_corrupt(buf, len, 1, "task 3 segment 0 references transfer 127 of the 2 of the section of rank 1");
     free(buf);
     sw_plan_free(&p);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "backend_local.h"
+#include "boxmath.h"
 #include "compile.h"
 #include "load.h"
 #include "exec.h"
@@ -56,15 +57,40 @@ static void compare_packs(const sw_plan *p, void *const *ptrs) {
     }
 }
 
+/* sw_plan_seg_run (O(dims)) against walking the segment element by element. */
+static void check_seg_runs(const sw_plan *p) {
+    for (uint32_t s = 0; s < p->nsegs; s++) {
+        const sw_plan_seg *g = &p->segs[s];
+        const sw_plan_xfer *x = &p->xfers[g->xfer];
+        for (int side = 0; side < 2; side++) {
+            const sw_plan_side *sd = side ? &x->dst : &x->src;
+            const sw_plan_local *l = &p->locals[sd->local];
+            sw_box_geom geo = {p->tensors[x->tensor].ndim, {0}};
+            for (int k = 0; k < geo.ndim; k++) geo.size[k] = x->size[k];
+            sw_box_side bs;
+            sw_box_side_init(&bs, l->ndim, l->shape, sd->map, sd->base, geo.ndim, x->start);
+            int64_t first = sw_box_offset(&geo, &bs, g->elem0), want = g->nelem ? first : -1;
+            for (uint64_t e = 1; e < g->nelem && want >= 0; e++)
+                if (sw_box_offset(&geo, &bs, g->elem0 + e) != first + (int64_t)e) want = -1;
+            int64_t got = sw_plan_seg_run(p, g, side);
+            if (got != want)
+                fail_msg("segment %u (%llu+%llu of transfer %u) %s side: run %lld, walking says %lld", s,
+                         (unsigned long long)g->elem0, (unsigned long long)g->nelem, g->xfer, side ? "destination" : "source",
+                         (long long)got, (long long)want);
+        }
+    }
+}
+
 /* Compiles and runs one sync; returns the number of destination elements checked. */
 static uint64_t run_sync(const sw_ir *ir, int sync, sw_scheduler sched, int no_relay, int64_t bucket) {
-    sw_compile_params o = {sync, bucket, sched, no_relay};
+    sw_compile_params o = {.sync = sync, .bucket = bucket, .scheduler = sched, .no_relay = no_relay};
     sw_plan p;
     sw_error err;
     int rc = sw_compile(ir, &o, &p, &err);
     if (rc) fail_msg("%s sync %s: compile: %s", ir->path, ir->syncs[sync].name, err.msg);
     /* exactly once, from the right source: validation alone cannot see a repeated write */
     if (sw_plan_verify(&p, &err)) fail_msg("%s sync %s: verify: %s", ir->path, ir->syncs[sync].name, err.msg);
+    check_seg_runs(&p);
     void **ptrs = calloc(p.nlocals + 1, sizeof *ptrs);
     assert_non_null(ptrs);
     for (uint32_t i = 0; i < p.nlocals; i++) ptrs[i] = malloc(sw_plan_local_nbytes(&p.locals[i]) + 1);
@@ -101,8 +127,46 @@ static uint64_t run_sync(const sw_ir *ir, int sync, sw_scheduler sched, int no_r
         fail_msg("%s sync %s (%s, staged): %llu of %llu elements wrong, first: %s", ir->path, ir->syncs[sync].name,
                  sw_scheduler_name(sched), (unsigned long long)srep.bad, (unsigned long long)srep.checked, buf);
     }
+    uint64_t staged_all = sw_local_group_staged(g);
+    /* zero-copy (as the mpi backend runs it: contiguous runs sent from and received into
+     * the tensors, the rest staged): the same result, and fewer bytes through staging
+     * exactly when some segment is one run on its side */
     sw_data_poison(&p, -1, ptrs);
     sw_local_group_use_staging(g, 0);
+    sw_local_group_use_iov(g, 1);
+    rc = sw_local_group_run(g, ptrs, &err);
+    if (rc) fail_msg("%s sync %s: run (zero-copy): %s", ir->path, ir->syncs[sync].name, err.msg);
+    sw_data_report zrep;
+    assert_int_equal(sw_data_check(&p, -1, ptrs, &zrep, &err), SW_OK);
+    if (zrep.bad) {
+        char buf[512];
+        sw_data_describe(&p, &zrep.shown[0], buf, sizeof buf);
+        fail_msg("%s sync %s (%s, zero-copy): %llu of %llu elements wrong, first: %s", ir->path, ir->syncs[sync].name,
+                 sw_scheduler_name(sched), (unsigned long long)zrep.bad, (unsigned long long)zrep.checked, buf);
+    }
+    {
+        uint64_t staged_zc = sw_local_group_staged(g), want_zc = 0;
+        for (uint32_t t = 0; t < p.ntasks; t++) {
+            const sw_plan_task *tk = &p.tasks[t];
+            if (tk->src == tk->dst) continue;
+            for (uint32_t k = 0; k < tk->nseg; k++) {
+                const sw_plan_seg *sg = &p.segs[tk->seg0 + k];
+                const sw_plan_xfer *xf = &p.xfers[sg->xfer];
+                uint64_t nb = sg->nelem * (uint64_t)sw_plan_xfer_esize(&p, xf);
+                int small = nb < SW_PLAN_ZC_MIN;
+                if (small || sw_plan_seg_run(&p, sg, 0) < 0) want_zc += nb;
+                if (small || sw_plan_seg_run(&p, sg, 1) < 0 ||
+                    p.locals[xf->src.local].dtype != p.locals[xf->dst.local].dtype)
+                    want_zc += nb;
+            }
+        }
+        if (staged_zc != want_zc || staged_zc > staged_all)
+            fail_msg("%s sync %s: zero-copy staged %llu bytes, expected %llu (staged path: %llu)", ir->path,
+                     ir->syncs[sync].name, (unsigned long long)staged_zc, (unsigned long long)want_zc,
+                     (unsigned long long)staged_all);
+    }
+    sw_data_poison(&p, -1, ptrs);
+    sw_local_group_use_iov(g, 0);
     rc = sw_local_group_run(g, ptrs, &err);
     if (rc) fail_msg("%s sync %s: run: %s", ir->path, ir->syncs[sync].name, err.msg);
     sw_data_report rep;
@@ -188,7 +252,7 @@ static void test_validation_catches_wrong_plans(void **state) {
     assert_int_equal(sw_load_file(SW_SOURCE_DIR "/../shared/spec/conformance/cases/01_col_row_parallel.yaml", NULL,
                                   &ir, &err),
                      SW_OK);
-    sw_compile_params o = {0, 0, SW_SCHED_OPTIMAL, 0};
+    sw_compile_params o = {.scheduler = SW_SCHED_OPTIMAL};
     sw_plan p;
     assert_int_equal(sw_compile(&ir, &o, &p, &err), SW_OK);
     assert_true(bad_elements(&p) == 0);
@@ -239,7 +303,7 @@ static void test_skip(void **state) {
     sw_ir ir;
     sw_error err;
     assert_int_equal(sw_load_text("skip.yaml", yaml, sizeof yaml - 1, NULL, &ir, &err), SW_OK);
-    sw_compile_params o = {0, 0, SW_SCHED_OPTIMAL, 0};
+    sw_compile_params o = {.scheduler = SW_SCHED_OPTIMAL};
     sw_plan p;
     assert_int_equal(sw_compile(&ir, &o, &p, &err), SW_OK);
     assert_true(p.tensors[1].skipped && !p.tensors[0].skipped);

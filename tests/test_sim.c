@@ -16,6 +16,7 @@
 #include "stats.h"
 #include "compile.h"
 #include "load.h"
+#include "peers.h"
 #include "sim.h"
 #include "data_validate.h"
 #include "plan_verify.h"
@@ -81,6 +82,65 @@ static void test_single_task(void **state) {
     assert_true(fabs(p.stats.predicted_s - (NET_LAT + (double)(1 << 20) / NET_BW + 2.0 * (1 << 20) / SW_SIM_MEM_BW)) <
                 1e-12);
     assert_true(p.stats.lower_bound_s <= p.stats.predicted_s);
+    sw_plan_free(&p);
+}
+
+/* The zero-copy contract in the model: a segment of at least SW_PLAN_ZC_MIN bytes that is
+ * one run of its tensor on a side costs no pack (unpack) there; a strided one, one that
+ * converts, or a small one does. */
+static void test_zero_copy_pack(void **state) {
+    (void)state;
+    enum { N = 256 }; /* [N, N] fp32: 256 KiB, half of it 128 KiB, both above SW_PLAN_ZC_MIN */
+    sw_plan p;
+    mk_plan(&p, 2, 1, 1, 1);
+    sw_arena *a = &p.arena;
+    p.ntensors = 1;
+    p.tensors = sw_arena_array(a, 1, sizeof *p.tensors);
+    p.tensors[0] = (sw_plan_tensor){"w", SW_DT_FP32, 2, {N, N}, 0};
+    p.nlocals = 2;
+    p.locals = sw_arena_array(a, 2, sizeof *p.locals);
+    memset(p.locals, 0, 2 * sizeof *p.locals);
+    for (int i = 0; i < 2; i++) {
+        p.locals[i].name = "w";
+        p.locals[i].rank = i;
+        p.locals[i].role = i ? SW_ROLE_DST : SW_ROLE_SRC;
+        p.locals[i].dtype = SW_DT_FP32;
+        p.locals[i].ndim = 2;
+        p.locals[i].shape[0] = p.locals[i].shape[1] = N;
+    }
+    p.nxfers = 1;
+    p.xfers = sw_arena_array(a, 1, sizeof *p.xfers);
+    sw_plan_xfer *x = &p.xfers[0];
+    memset(x, 0, sizeof *x);
+    x->size[0] = x->size[1] = N;
+    x->nelem = N * N;
+    x->src_rank = 0;
+    x->dst_rank = 1;
+    x->src = (sw_plan_side){0, {0, 1, -1, -1, -1, -1, -1, -1}, {0}};
+    x->dst = (sw_plan_side){1, {0, 1, -1, -1, -1, -1, -1, -1}, {0}};
+    p.nsegs = 1;
+    p.segs = sw_arena_array(a, 1, sizeof *p.segs);
+    p.segs[0] = (sw_plan_seg){0, 0, N * N};
+    set_task(&p, 0, 0, 1, 0, 4 * N * N);
+    p.tasks[0].nseg = 1;
+    double m = 1e9, full = 4.0 * N * N, half = full / 2;
+    /* whole rows on both sides: sent from and received into the tensors */
+    assert_true(fabs(sim(&p, m) - (NET_LAT + full / NET_BW)) < 1e-12);
+    /* columns 0 .. N/2-1 of the source's rows: packed, received in place */
+    x->size[1] = N / 2;
+    x->nelem = N * N / 2;
+    p.segs[0].nelem = N * N / 2;
+    p.tasks[0].bytes = (uint64_t)half;
+    p.locals[1].shape[1] = N / 2;
+    assert_true(fabs(sim(&p, m) - (NET_LAT + half / NET_BW + half / m)) < 1e-12);
+    /* and converted on arrival (bf16 destination): unpacked too */
+    p.locals[1].dtype = SW_DT_BF16;
+    assert_true(fabs(sim(&p, m) - (NET_LAT + half / NET_BW + 2 * half / m)) < 1e-12);
+    /* a small segment travels staged at both ends, contiguous or not */
+    p.locals[1].dtype = SW_DT_FP32;
+    p.segs[0].nelem = 16; /* 64 bytes: one run of either tensor */
+    p.tasks[0].bytes = 64;
+    assert_true(fabs(sim(&p, m) - (NET_LAT + 64.0 / NET_BW + 2 * 64.0 / m)) < 1e-12);
     sw_plan_free(&p);
 }
 
@@ -150,7 +210,7 @@ static void test_per_wave_sums(void **state) {
     sw_ir ir;
     load_tiny_llama(&ir);
     for (int s = 0; s < SW_SCHED_COUNT; s++) {
-        sw_compile_params o = {0, 0, (sw_scheduler)s, 0};
+        sw_compile_params o = {.scheduler = (sw_scheduler)s};
         sw_plan p;
         sw_error err;
         if (sw_compile(&ir, &o, &p, &err)) fail_msg("compile: %s", err.msg);
@@ -229,7 +289,7 @@ static void test_svg(void **state) {
 
 /* Compiles with a scheduler (a baseline, or optimal), verifies, runs on the local backend with validation. */
 static void run_baseline(const sw_ir *ir, int sync, sw_scheduler sched) {
-    sw_compile_params o = {sync, 0, sched, 0};
+    sw_compile_params o = {.sync = sync, .scheduler = sched};
     sw_plan p;
     sw_error err;
     if (sw_compile(ir, &o, &p, &err)) fail_msg("%s: compile %s: %s", ir->path, sw_scheduler_name(sched), err.msg);
@@ -287,12 +347,115 @@ static void test_baselines(void **state) {
     }
 }
 
+/* The lower bound is a lower bound of the communication-only model (pack and unpack free)
+ * for every scheduler, and the optimal scheduler's plans stay within fixed ratios of it
+ * (issue 16: large plans within 1.10x of the bound under the full model, small and
+ * latency-bound syncs within 1.3x; the limits below are what the scheduler reaches, with
+ * a little room).  Deterministic: the same plan every time. */
+typedef struct quality {
+    const char *file, *sync;
+    sw_define d[4];
+    size_t nd;
+    double max_pred, max_comm; /* ratios to the bound, optimal scheduler */
+    int32_t max_waves;
+} quality;
+
+static void test_bound_and_quality(void **state) {
+    (void)state;
+    static const quality q[] = {
+        /* the demo's small plan (136 MiB) and a 2.3 MiB refit: latency matters */
+        {"llama3-8b.yaml", NULL, {{"hidden", 512}, {"layers", 4}, {"vocab", 4096}, {"multiple_of", 64}}, 4, 1.20, 1.15, 8},
+        {"qwen3-30b-a3b.yaml", "refit", {{"hidden", 64}, {"head_dim", 16}, {"layers", 4}, {"moe_ffn", 64}}, 4, 1.30, 1.05, 40},
+        {"llama3-8b.yaml", NULL, {{NULL, 0}}, 0, 1.12, 1.06, 140},
+        {"llama3-70b.yaml", NULL, {{NULL, 0}}, 0, 1.06, 1.03, 480},
+        {"qwen3-30b-a3b.yaml", "refit", {{NULL, 0}}, 0, 1.02, 1.02, 131},
+        {"qwen3-30b-a3b.yaml", "refit_dp2", {{NULL, 0}}, 0, 1.02, 1.02, 74},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+        sw_load_opts lo = {q[i].d, q[i].nd};
+        sw_ir ir;
+        sw_error err;
+        char path[512];
+        snprintf(path, sizeof path, "%s/examples/%s", SW_SOURCE_DIR, q[i].file);
+        if (sw_load_file(path, &lo, &ir, &err)) fail_msg("%s", err.msg);
+        int sync = q[i].sync ? sw_ir_sync(&ir, q[i].sync) : 0;
+        assert_true(sync >= 0);
+        for (int s = 0; s < SW_SCHED_COUNT; s++) {
+            /* the baselines are slow on the big examples; the bound is checked on the small ones */
+            if (s != SW_SCHED_OPTIMAL && q[i].nd == 0) continue;
+            sw_compile_params o = {.sync = sync, .scheduler = (sw_scheduler)s};
+            sw_plan p;
+            if (sw_compile(&ir, &o, &p, &err)) fail_msg("compile %s: %s", q[i].file, err.msg);
+            sw_sim_opts comm = {-1};
+            sw_sim_result r;
+            assert_int_equal(sw_sim_run(&p, &comm, &r, &err), SW_OK);
+            double lb = p.stats.lower_bound_s;
+            if (!(lb > 0 && lb <= r.makespan * (1 + 1e-9)))
+                fail_msg("%s %s: bound %.6g ms above the communication-only makespan %.6g ms", q[i].file,
+                         sw_scheduler_name((sw_scheduler)s), lb * 1e3, r.makespan * 1e3);
+            if (s == SW_SCHED_OPTIMAL) {
+                if (p.stats.predicted_s / lb > q[i].max_pred || r.makespan / lb > q[i].max_comm ||
+                    p.nwaves > q[i].max_waves)
+                    fail_msg("%s (%zu defines): predicted / bound %.3f (at most %.2f), communication only %.3f (at most "
+                             "%.2f), %d waves (at most %d)",
+                             q[i].file, q[i].nd, p.stats.predicted_s / lb, q[i].max_pred, r.makespan / lb, q[i].max_comm,
+                             p.nwaves, q[i].max_waves);
+            }
+            sw_sim_free(&r);
+            sw_plan_free(&p);
+        }
+        sw_ir_free(&ir);
+    }
+}
+
+/* The peers' schedules (peers.h): the ring broadcast's formula, and on a compiled plan
+ * every peer positive and the one-batch replay no faster than its busiest port's bytes. */
+static void test_peers(void **state) {
+    (void)state;
+    sw_plan p;
+    mk_plan(&p, 3, 1, 1, 0); /* three hosts: network hops */
+    int32_t ring[3] = {0, 1, 2};
+    double B = 8e6;
+    assert_true(fabs(sw_peer_ring_time(&p, ring, 2, B) - (NET_LAT + B / NET_BW)) < 1e-12);
+    double best = -1;
+    for (double k = 1; B / k >= 4096; k *= 2) {
+        double t = (k + 1) * (NET_LAT + B / k / NET_BW);
+        if (best < 0 || t < best) best = t;
+    }
+    assert_true(fabs(sw_peer_ring_time(&p, ring, 3, B) - best) < 1e-12);
+    assert_true(sw_peer_ring_time(&p, ring, 1, B) == 0);
+    sw_plan_free(&p);
+    sw_ir ir;
+    load_tiny_llama(&ir);
+    sw_compile_params o = {.scheduler = SW_SCHED_OPTIMAL}, n = {.scheduler = SW_SCHED_OPTIMAL, .no_relay = 1};
+    sw_plan a, b;
+    sw_error err;
+    if (sw_compile(&ir, &o, &a, &err) || sw_compile(&ir, &n, &b, &err)) fail_msg("compile: %s", err.msg);
+    sw_peer_times pt;
+    assert_int_equal(sw_peer_times_of(&a, &b, &pt, &err), SW_OK);
+    assert_true(pt.gather_bcast > 0 && pt.bucketed > 0 && pt.one_batch > 0);
+    assert_int_equal(pt.one_batch_exact, 1);
+    /* its messages overlap their latencies, but no port moves faster than its bandwidth */
+    double busiest = 0;
+    for (int c = 0; c < SW_LINK_COUNT; c++) {
+        double t = (double)(b.stats.max_send[c] > b.stats.max_recv[c] ? b.stats.max_send[c] : b.stats.max_recv[c]) /
+                   b.topo.link[c].bandwidth;
+        if (t > busiest) busiest = t;
+    }
+    assert_true(pt.one_batch >= busiest * (1 - 1e-9));
+    sw_plan_free(&a);
+    sw_plan_free(&b);
+    sw_ir_free(&ir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_single_task),   cmocka_unit_test(test_one_port_serializes),
+        cmocka_unit_test(test_single_task),   cmocka_unit_test(test_zero_copy_pack),
+        cmocka_unit_test(test_one_port_serializes),
         cmocka_unit_test(test_nic_sharing),   cmocka_unit_test(test_no_barrier),
         cmocka_unit_test(test_per_wave_sums), cmocka_unit_test(test_svg),
-        cmocka_unit_test(test_baselines),
+        cmocka_unit_test(test_baselines),     cmocka_unit_test(test_bound_and_quality),
+        cmocka_unit_test(test_peers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

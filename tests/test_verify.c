@@ -266,7 +266,7 @@ static void test_many_transfers(void **state) {
     p.pieces = sw_arena_array(a, 2, sizeof *p.pieces);
     for (int i = 0; i < 2; i++) {
         p.locals[i] = (sw_plan_local){"t", i, (uint8_t)(i ? SW_ROLE_DST : SW_ROLE_SRC), SW_DT_FP32, 2, {N * 4, 64},
-                                      (uint32_t)i, 1};
+                                      (uint32_t)i, 1, 0};
         sw_plan_piece *pc = &p.pieces[i];
         pc->tensor = 0;
         pc->size[0] = N * 4;

@@ -7,7 +7,7 @@ import sys
 from typing import NamedTuple, Tuple
 
 from . import _arrays, _lib
-from ._lib import c_int, c_int32, c_int64, c_size_t, c_uint64, c_void_p
+from ._lib import c_char_p, c_int, c_int32, c_int64, c_size_t, c_uint64, c_void_p
 
 
 class Error(Exception):
@@ -159,6 +159,15 @@ class Plan:
         """The sorted global ranks the plan uses."""
         return list(self._ranks)
 
+    @property
+    def dtypes(self):
+        """The dtypes of the local tensors of the whole plan (also of one rank's part)."""
+        lib = _lib.load()
+        n = lib.sw_plan_dtypes(self._handle(), None, 0)
+        arr = (c_char_p * max(n, 1))()
+        lib.sw_plan_dtypes(self._handle(), arr, n)
+        return [arr[i].decode() for i in range(n)]
+
     def _tensor_infos(self, rank):
         """(LocalTensor, layout) of every local tensor of `rank`, cached."""
         got = self._locals_cache.get(rank)
@@ -183,7 +192,8 @@ class Plan:
 
     def local_tensors(self, rank):
         """The local tensors global rank `rank` binds (sources first, then destinations,
-        each sorted by name); [] for a rank the plan does not use."""
+        each sorted by name); [] for a rank the plan does not use.  A plan loaded for one
+        rank knows that rank's only (another rank of the plan raises)."""
         return [lt for lt, _ in self._tensor_infos(rank)[0]]
 
     def _local(self, rank, name):

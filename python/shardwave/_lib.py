@@ -101,6 +101,7 @@ _SIGNATURES = {
     "sw_plan_get_info": (c_int, [P, POINTER(sw_plan_info), E]),
     "sw_plan_ranks": (c_size_t, [P, POINTER(c_int), c_size_t]),
     "sw_plan_max_rank": (c_int, [P]),
+    "sw_plan_dtypes": (c_size_t, [P, POINTER(c_char_p), c_size_t]),
     "sw_plan_tensors": (c_int, [P, c_int, POINTER(sw_tensor_info), c_size_t, POINTER(c_size_t), E]),
     "sw_plan_pieces": (c_int, [P, c_int, c_char_p, POINTER(sw_piece_info), c_size_t, POINTER(c_size_t), E]),
     "sw_compile_file": (c_int, [POINTER(P), c_char_p, POINTER(sw_compile_options), E]),

@@ -29,7 +29,7 @@ def _domain(plan):
     """(lo, hi): the integers every dtype of the plan's local tensors holds exactly."""
     dom = getattr(plan, "_validate_domain", None)
     if dom is None:
-        dts = {lt.dtype for r in plan.ranks for lt in plan.local_tensors(r)}
+        dts = set(plan.dtypes)  # of the whole plan, also when plan is one rank's part
         hi = min([_EXACT[d] for d in dts] + [4096])
         lo = 0 if "uint8" in dts else -hi
         dom = plan._validate_domain = (lo, hi)

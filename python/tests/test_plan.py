@@ -121,6 +121,12 @@ def test_save_load_rank_bytes(sw, tiny_plan, tmp_path):
     part = sw.Plan.load(str(path), rank=6)
     assert part.only_rank == 6 and part.ranks == tiny_plan.ranks
     assert part.local_tensors(6) == tiny_plan.local_tensors(6)
+    # one rank's part knows the dtypes of the whole plan, not the other ranks' tensors
+    assert part.dtypes == tiny_plan.dtypes and set(tiny_plan.dtypes) == {
+        t.dtype for r in tiny_plan.ranks for t in tiny_plan.local_tensors(r)}
+    with pytest.raises(sw.Error, match="rank 6's part only"):
+        part.local_tensors(2)
+    assert part.local_tensors(99) == []
     with pytest.raises(sw.Error, match="rank 6's part only"):
         part.save(str(tmp_path / "x.swp"))
     with pytest.raises(sw.Error, match="loaded for rank 6 only"):

@@ -359,8 +359,8 @@ static int warm_up(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
     if (rc == SW_OK && (ns || nr) && cudaMalloc((void **)&buf, ns + nr + 1) != cudaSuccess)
         rc = sw__err(err, SW_CUDA, "cannot allocate the warm-up buffer");
     if (rc == SW_OK && (ns || nr)) {
-        for (size_t j = 0; j < ns; j++) m[j] = (sw_msg){0, peer[j], buf + j, 1};
-        for (size_t j = 0; j < nr; j++) m[ns + j] = (sw_msg){0, peer[p->nranks + 1 + j], buf + ns + j, 1};
+        for (size_t j = 0; j < ns; j++) m[j] = (sw_msg){0, peer[j], buf + j, 1, NULL, 0};
+        for (size_t j = 0; j < nr; j++) m[ns + j] = (sw_msg){0, peer[p->nranks + 1 + j], buf + ns + j, 1, NULL, 0};
         rc = remember(c, -1, m, ns, m + ns, nr, err);
         if (rc == SW_OK) rc = group(c, 0, m, ns, m + ns, nr, "warm-up", err);
         if (rc == SW_OK) rc = wait_slot(c, 0, "warm-up", err);

@@ -250,5 +250,22 @@ else
     bad "conformance cases not found at $CASES"
 fi
 
+# Progress: on stderr only, after SHARDWAVE_PROGRESS_AFTER seconds (1 by default), never
+# with --quiet; stdout keeps the summary alone.
+tiny=examples/llama_tiny.yaml
+expect_rc 0 "compile with progress" -- env SHARDWAVE_PROGRESS_AFTER=0 "$SW" compile "$tiny" --sync refit -o "$tmp/t.swp"
+expect_grep '^shardwave compile: needs \([0-9.]+ s\)$' "$tmp/err" "compile progress: a stage line"
+expect_grep '^shardwave compile: write ' "$tmp/err" "compile progress: the last stage"
+if grep -q '^shardwave compile:' "$tmp/out"; then bad "compile progress on stdout"; else ok; fi
+expect_rc 0 "compile --quiet" -- env SHARDWAVE_PROGRESS_AFTER=0 "$SW" compile "$tiny" --sync refit --quiet -o "$tmp/t.swp"
+if [ -s "$tmp/err" ]; then bad "compile --quiet wrote to stderr: $(head -c 200 "$tmp/err")"; else ok; fi
+expect_rc 0 "compile without progress (quick)" -- "$SW" compile "$tiny" --sync refit -o "$tmp/t.swp"
+if [ -s "$tmp/err" ]; then bad "a quick compile wrote progress: $(head -c 200 "$tmp/err")"; else ok; fi
+expect_rc 0 "run with progress" -- env SHARDWAVE_PROGRESS_AFTER=0 "$SW" run "$tmp/t.swp" --backend local --validate --iters 3
+expect_grep '^shardwave run: syncs [0-9]+/3 ' "$tmp/err" "run progress: syncs"
+expect_grep '^shardwave run: check the destinations' "$tmp/err" "run progress: validation"
+expect_rc 0 "run --quiet" -- env SHARDWAVE_PROGRESS_AFTER=0 "$SW" run "$tmp/t.swp" --backend local --iters 3 --quiet
+if [ -s "$tmp/err" ]; then bad "run --quiet wrote to stderr: $(head -c 200 "$tmp/err")"; else ok; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

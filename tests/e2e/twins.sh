@@ -15,6 +15,9 @@ defines() {
         deepseek-v3)   echo "-D hidden=64 -D layers=4 -D dense=1 -D experts=64 -D moe_ffn=16 -D ffn=64 -D heads=8" \
                             "-D q_lora=32 -D kv_lora=16 -D nope=8 -D rope=8 -D v_head=8 -D vocab=1024" \
                             "-D pp_train=2 -D ep_train=4 -D ep_inf=2 -D tp_inf=2 -D block=8" ;;
+        deepseek-v3-bf16) echo "-D hidden=64 -D layers=4 -D dense=1 -D experts=16 -D moe_ffn=16 -D ffn=64 -D heads=8" \
+                            "-D q_lora=32 -D kv_lora=16 -D nope=8 -D rope=8 -D v_head=8 -D vocab=1024" \
+                            "-D pp_train=2 -D ep_train=4 -D dp_inf=4 -D tp_inf=2" ;;
         *)             echo "" ;;
     esac
 }
