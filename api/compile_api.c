@@ -38,7 +38,9 @@ static int compile_ir(sw_plan **out, const sw_ir *ir, const sw_compile_options *
     }
     if (o->scheduler && sw_scheduler_parse(o->scheduler, &cp.scheduler))
         return sw__err(err, SW_USAGE, "unknown scheduler '%s' (optimal, greedy, naive, broadcast)", o->scheduler);
-    if (o->bucket < 0) return sw__err(err, SW_USAGE, "bucket %lld is negative", (long long)o->bucket);
+    if (o->bucket != 0 && o->bucket < SW_MIN_BUCKET)
+        return sw__err(err, SW_USAGE, "bucket %lld is below the minimum of %lld bytes (0: the sync's own)",
+                       (long long)o->bucket, SW_MIN_BUCKET);
     cp.bucket = o->bucket;
     cp.no_relay = o->no_relay;
     sw_plan *p = calloc(1, sizeof *p);

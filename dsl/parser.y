@@ -554,6 +554,11 @@ static char closer(char open) { return open == '(' ? ')' : open == '[' ? ']' : '
 static void sw_dsl_yyerror(const sw_dsl_span *loc, yyscan_t scanner, sw_dsl_ctx *c, const char *msg) {
     (void)scanner;
     if (c->failed) return;
+    if (!strcmp(msg, "memory exhausted")) { /* bison's stack (YYMAXDEPTH) is full */
+        sw__dsl_error(c, loc, "the input nests too deeply here: more than %d pending tokens (a long chain of signs "
+                      "or operators?)", YYMAXDEPTH);
+        return;
+    }
     if (!strncmp(msg, "syntax error, ", 14)) msg += 14;
     char note[160] = "";
     const char *exp = strstr(msg, "expecting");

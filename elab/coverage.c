@@ -208,6 +208,41 @@ static void box_str(char *buf, size_t cap, int ndim, const sw_box *b) {
                               (long long)(b->start[k] + b->size[k]));
 }
 
+/* Every tensor the sync moves arrives in a dtype it can be converted to from every dtype
+ * the source layout holds it in (sw_dtype_convertible); else an input error at the
+ * destination rule. */
+static int check_dtypes(const sw_ir *ir, const sw_syncdef *s, sw_error *err) {
+    const sw_layout *src = &ir->layouts[s->from], *dst = &ir->layouts[s->to];
+    uint16_t *held = calloc(ir->ntensors + 1, sizeof *held); /* bit per dtype the source holds */
+    if (!held) return sw__err(err, SW_NOMEM, "out of memory");
+    for (size_t i = 0; i < src->ninsts; i++) {
+        const sw_inst *in = &src->insts[i];
+        for (size_t k = 0; k < (size_t)in->nitems * (size_t)in->nparts; k++)
+            held[in->tensor[k]] |= (uint16_t)(1u << in->dtype);
+    }
+    int rc = SW_OK;
+    for (size_t i = 0; i < dst->ninsts && rc == SW_OK; i++) {
+        const sw_inst *in = &dst->insts[i];
+        for (size_t k = 0; k < (size_t)in->nitems * (size_t)in->nparts && rc == SW_OK; k++) {
+            uint32_t t = in->tensor[k];
+            if (s->skip[t]) continue;
+            for (int d = 0; d < SW_DT_COUNT; d++)
+                if ((held[t] >> d & 1) && !sw_dtype_convertible((sw_dtype)d, in->dtype)) {
+                    rc = sw__err_at(err, SW_INPUT, in->loc,
+                                    "sync '%s': '%s' is %s in layout '%s' and %s in layout '%s': converting %s to %s "
+                                    "is not supported (only the same type, float to float, and the lossless integer "
+                                    "widenings int8/uint8 to int32/int64 and int32 to int64)",
+                                    s->name, ir->tensors[t].name, sw_dtype_name((sw_dtype)d), src->name,
+                                    sw_dtype_name(in->dtype), dst->name, sw_dtype_name((sw_dtype)d),
+                                    sw_dtype_name(in->dtype));
+                    break;
+                }
+        }
+    }
+    free(held);
+    return rc;
+}
+
 int sw_coverage_check(const sw_ir *ir, sw_error *err) {
     int rc = SW_OK;
     for (size_t si = 0; si < ir->nsyncs && rc == SW_OK; si++) {
@@ -222,6 +257,7 @@ int sw_coverage_check(const sw_ir *ir, sw_error *err) {
             rc = sw__err(err, SW_NOMEM, "out of memory");
             goto next;
         }
+        SW_CHECK_GOTO(check_dtypes(ir, s, err), rc, next);
         /* which tensors the destination places: its instances' parts */
         for (size_t i = 0; i < dst->ninsts; i++) {
             const sw_inst *in = &dst->insts[i];

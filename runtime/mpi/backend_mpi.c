@@ -81,11 +81,11 @@ static int mwait(void *vctx, int32_t rank, int32_t wave, sw_error *err) {
                 int f = 0;
                 MPI_Test(&c->req[i], &f, MPI_STATUS_IGNORE);
                 if (!f)
-                    return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: %s rank %d (%zu bytes) not done after %.0f s",
+                    return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: %s rank %d (%zu bytes) not done after %g s",
                                    rank, wave, c->is_send[i] ? "send to" : "receive from", c->msg[i].peer,
                                    c->msg[i].bytes, c->timeout_s);
             }
-            return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: not done after %.0f s", rank, wave, c->timeout_s);
+            return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: not done after %g s", rank, wave, c->timeout_s);
         }
         struct timespec ts = {0, pause_ns};
         nanosleep(&ts, NULL);

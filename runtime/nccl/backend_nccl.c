@@ -98,7 +98,7 @@ static int comm_ready(sw_nccl_ctx *c, double deadline, const char *what, sw_erro
         }
         if (now_s() > deadline) {
             abort_comm(c);
-            return sw__err(err, SW_TIMEOUT, "rank %d: %s: not done after %.0f s (communicator aborted)", c->rank, what,
+            return sw__err(err, SW_TIMEOUT, "rank %d: %s: not done after %g s (communicator aborted)", c->rank, what,
                            c->timeout_s);
         }
         pause_us(us);
@@ -171,7 +171,7 @@ static int wait_slot(sw_nccl_ctx *c, int slot, const char *what, sw_error *err) 
             char peers[512];
             describe_posted(c, peers, sizeof peers);
             abort_comm(c);
-            return sw__err(err, SW_TIMEOUT, "rank %d: %s: %s not done after %.0f s (NCCL communicator aborted)", c->rank,
+            return sw__err(err, SW_TIMEOUT, "rank %d: %s: %s not done after %g s (NCCL communicator aborted)", c->rank,
                            what, peers[0] ? peers : "the group", c->timeout_s);
         }
         pause_us(us);
