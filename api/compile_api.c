@@ -68,6 +68,8 @@ static int compile_any(sw_plan **out, const char *path, const char *text, size_t
     sw_compile_options o;
     take_opts(opts, &o);
     if (o.ndefines && !o.defines) return sw__err(err, SW_USAGE, "sw_compile: %zu defines but no array", o.ndefines);
+    for (size_t i = 0; i < o.ndefines; i++)
+        if (!o.defines[i].name) return sw__err(err, SW_USAGE, "sw_compile: define %zu has no name", i);
     sw_load_opts lo = {o.defines, o.ndefines};
     sw_ir ir;
     int rc = text ? sw_load_text(path, text, len, &lo, &ir, err) : sw_load_file(path, &lo, &ir, err);

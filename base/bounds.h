@@ -42,6 +42,9 @@
 /* The smallest staging bucket of a sync (the same floor as `compile --bucket`): the
  * chunk size of messages comes from it, and a smaller one makes millions of tiny chunks. */
 #define SW_MIN_BUCKET 4096LL
+/* The longest timeout a session takes (longer ones are this): a year of seconds, so that
+ * every deadline computed from it stays representable. */
+#define SW_MAX_TIMEOUT_S 3.2e7
 /* Ranks the local backend runs as threads of one process. */
 #define SW_MAX_LOCAL_RANKS 4096
 

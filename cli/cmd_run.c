@@ -177,15 +177,52 @@ static void on_term(int sig) {
     _exit(3);
 }
 
+/* Waits for a collective of the run loop (MPI_Ibarrier, MPI_Iallreduce) for at most the
+ * timeout: a rank that never arrives (stopped, stuck) makes this one say so and abort the
+ * job, which stops every process, instead of waiting forever. */
+static void mpi_bounded(MPI_Request *req, int me, double timeout, const char *what) {
+    double deadline = MPI_Wtime() + timeout;
+    long pause_ns = 1000;
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS || done) return;
+        if (MPI_Wtime() > deadline) {
+            fprintf(stderr,
+                    "[rank %d] shardwave: error: rank %d: %s: not every rank arrived within %g s (one was stopped, "
+                    "is stuck, or failed: see its message)\n",
+                    me, me, what, timeout);
+            fflush(stderr);
+            MPI_Abort(MPI_COMM_WORLD, 3);
+        }
+        struct timespec ts = {0, pause_ns};
+        nanosleep(&ts, NULL);
+        if (pause_ns < 1000000) pause_ns *= 2;
+    }
+}
+
+static void mpi_barrier_bounded(int me, double timeout, const char *what) {
+    MPI_Request r;
+    MPI_Ibarrier(MPI_COMM_WORLD, &r);
+    mpi_bounded(&r, me, timeout, what);
+}
+
+static void mpi_max_bounded(double *mine, double *all, int me, double timeout, const char *what) {
+    MPI_Request r;
+    MPI_Iallreduce(mine, all, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD, &r);
+    mpi_bounded(&r, me, timeout, what);
+}
+
 /* Sums every rank's validation report; each rank prints its own first mismatches, rank 0
  * the verdict.  Returns 0 when every element matched, else 3.  Collective. */
 static int mpi_validation_result(const sw_plan *p, int me, int world, const sw_data_report *rep,
-                                 const char *where) {
+                                 const char *where, double timeout) {
     unsigned long long mine[2] = {rep->checked, rep->bad}, tot[2] = {0, 0};
-    MPI_Allreduce(mine, tot, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Request r;
+    MPI_Iallreduce(mine, tot, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD, &r);
+    mpi_bounded(&r, me, timeout, "summing the validation");
     if (rep->bad) report_mismatches(p, rep);
     fflush(stderr);
-    MPI_Barrier(MPI_COMM_WORLD);
+    mpi_barrier_bounded(me, timeout, "after the validation");
     if (tot[1]) {
         if (me == 0)
             fprintf(stderr, "shardwave: error: validation failed: %llu of %llu destination elements are wrong\n", tot[1],
@@ -196,11 +233,29 @@ static int mpi_validation_result(const sw_plan *p, int me, int world, const sw_d
     return 0;
 }
 
+/* An open that failed on every process alike (agreed: rank 0 prints the one message,
+ * every process exits with its status), or that timed out (not every process took part:
+ * this one says so and aborts the job, which stops the others). */
+static int mpi_open_failed(int me, const sw_error *err) {
+    if (err->status == SW_TIMEOUT) {
+        char buf[2200];
+        fprintf(stderr, "[rank %d] %s\n", me, sw_error_format(err, buf, sizeof buf));
+        fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, 3);
+        return 3;
+    }
+    if (me == 0) cli_fail(err);
+    fflush(stderr);
+    MPI_Finalize();
+    return cli_exit_code(err->status);
+}
+
 /* MPI start of `run --backend mpi|nccl`: MPI_Init, a message on SIGTERM, the plan (every
- * rank loads it; rank 0 says why it cannot), the world size (MPI world rank k is global
- * rank k, so it is the plan's highest rank + 1).  Returns 0, or an exit status after
- * MPI_Finalize. */
-static int mpi_begin(const run_opts *o, int *me, int *world, sw_plan **p) {
+ * rank loads it).  A rank whose plan does not load still takes part in the agreement at
+ * session open (sw_session_fail_open), so that every rank stops at once with one message
+ * naming it.  Returns 0, or an exit status after MPI_Finalize. */
+static int mpi_begin(const run_opts *o, sw_backend_kind kind, const sw_session_opts *so, int *me, int *world,
+                     sw_plan **p) {
     int provided = 0;
     MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, me);
@@ -209,25 +264,26 @@ static int mpi_begin(const run_opts *o, int *me, int *world, sw_plan **p) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;
     sigaction(SIGTERM, &sa, NULL);
-    sw_error err;
-    int rc = sw_plan_load(p, o->plan, &err);
-    if (rc) {
-        if (*me == 0) cli_fail(&err);
-        MPI_Finalize();
-        return cli_exit_code(rc);
-    }
-    int32_t maxr = (*p)->nranks ? (*p)->ranks[(*p)->nranks - 1].rank : -1;
-    if (*world != maxr + 1) {
-        if (*me == 0)
-            cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
-                            "%d processes (mpirun -np %d), not %d",
-                            o->plan, maxr, maxr + 1, maxr + 1, *world);
-        sw_plan_free(*p);
-        *p = NULL;
-        MPI_Finalize();
-        return 2;
+    sw_error why, err;
+    if (sw_plan_load(p, o->plan, &why)) {
+        sw_session_fail_open(*me, kind, so, &why, &err);
+        return mpi_open_failed(*me, &err);
     }
     return 0;
+}
+
+/* After an agreed open every rank holds the same plan: MPI world rank k is global rank k,
+ * so the world is the plan's highest rank + 1 (a larger one would leave ranks idle). */
+static int mpi_check_world(const run_opts *o, const sw_plan *p, int me, int world, sw_session *s) {
+    int32_t maxr = sw_plan_max_rank(p);
+    if (world == maxr + 1) return 0;
+    if (me == 0)
+        cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
+                        "%d processes (mpirun -np %d), not %d",
+                        o->plan, maxr, maxr + 1, maxr + 1, world);
+    sw_session_close(s);
+    MPI_Finalize();
+    return 2;
 }
 
 static int mpi_fail(int rank, const sw_error *err) {
@@ -245,16 +301,17 @@ static int run_mpi(const run_opts *o) {
     sw_error err;
     void **ptrs = NULL;
     double *t = NULL;
-    int rc = mpi_begin(o, &me, &world, &p);
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
+    int rc = mpi_begin(o, SW_BACKEND_MPI, &so, &me, &world, &p);
     if (rc) return rc;
     int active = sw_plan_rank_index(p, me) >= 0;
-    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
+    /* collective and agreed: every process opens a session, also one the plan leaves idle */
+    if (sw_session_open(&s, p, me, SW_BACKEND_MPI, &so, &err)) return mpi_open_failed(me, &err);
+    if ((rc = mpi_check_world(o, p, me, world, s))) return rc;
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
-    /* collective: every process opens a session, also one the plan leaves idle */
-    if ((rc = sw_session_open(&s, p, me, SW_BACKEND_MPI, &so, &err)) || (rc = alloc_and_bind(p, me, s, ptrs, &err)))
-        return mpi_fail(me, &err);
+    if ((rc = alloc_and_bind(p, me, s, ptrs, &err))) return mpi_fail(me, &err);
     if (active) {
         if (o->validate) {
             if ((rc = sw_data_fill(p, me, ptrs, &err))) return mpi_fail(me, &err);
@@ -265,11 +322,11 @@ static int run_mpi(const run_opts *o) {
         printf("run %s: %s -> %s, backend mpi, %d processes, %u tasks in %d waves\n", p->sync, p->from, p->to, world,
                p->ntasks, p->nwaves);
     for (long i = 0; i < o->iters; i++) {
-        MPI_Barrier(MPI_COMM_WORLD);
+        mpi_barrier_bounded(me, o->timeout, "before a sync");
         double a = MPI_Wtime();
         if ((rc = sw_sync(s, NULL, &err))) return mpi_fail(me, &err);
         double mine = MPI_Wtime() - a, all = 0;
-        MPI_Allreduce(&mine, &all, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        mpi_max_bounded(&mine, &all, me, o->timeout, "after a sync");
         t[i] = all;
     }
     if (me == 0) print_times(o, p, t, o->iters, stdout);
@@ -278,7 +335,7 @@ static int run_mpi(const run_opts *o) {
         sw_data_report rep;
         memset(&rep, 0, sizeof rep);
         if (active && (rc = sw_data_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
-        rc = mpi_validation_result(p, me, world, &rep, "");
+        rc = mpi_validation_result(p, me, world, &rep, "", o->timeout);
     }
     sw_session_close(s);
     for (uint32_t i = 0; i < p->nlocals; i++) free(ptrs[i]);
@@ -314,18 +371,24 @@ static int run_nccl(const run_opts *o) {
     sw_session *s = NULL;
     void **ptrs = NULL;
     double *t = NULL;
-    int rc = mpi_begin(o, &me, &world, &p);
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout};
+    int rc = mpi_begin(o, SW_BACKEND_NCCL, &so, &me, &world, &p);
     if (rc) return rc;
     cudaGetDeviceCount(&ndev);
     int dev = pick_device(p, me, ndev);
-    if (cudaSetDevice(dev) != cudaSuccess) return mpi_fail(me, (sw__err(&err, SW_CUDA, "cudaSetDevice(%d) failed", dev), &err));
+    if (cudaSetDevice(dev) != cudaSuccess) { /* a rank without its device still takes part in the agreement */
+        sw_error why;
+        sw__err(&why, SW_CUDA, "cudaSetDevice(%d) failed", dev);
+        sw_session_fail_open(me, SW_BACKEND_NCCL, &so, &why, &err);
+        return mpi_open_failed(me, &err);
+    }
     int active = sw_plan_rank_index(p, me) >= 0;
-    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout};
+    /* collective and agreed: every process opens a session (creates the communicator, warms up) */
+    if (sw_session_open(&s, p, me, SW_BACKEND_NCCL, &so, &err)) return mpi_open_failed(me, &err);
+    if ((rc = mpi_check_world(o, p, me, world, s))) return rc;
     ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
     if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
-    /* collective: every process opens a session (creates the communicator, warms up) */
-    if ((rc = sw_session_open(&s, p, me, SW_BACKEND_NCCL, &so, &err))) return mpi_fail(me, &err);
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
         if (l->rank != me) continue;
@@ -340,20 +403,20 @@ static int run_nccl(const run_opts *o) {
     }
     if (active && o->validate && (rc = sw_nccl_validate_fill(p, me, ptrs, &err))) return mpi_fail(me, &err);
     double wu = sw_session_warmup_s(s), wumax = 0;
-    MPI_Allreduce(&wu, &wumax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    mpi_max_bounded(&wu, &wumax, me, o->timeout, "after the warm-up");
     if (me == 0) {
         printf("run %s: %s -> %s, backend nccl, %d processes (one GPU each), %u tasks in %d waves\n", p->sync, p->from,
                p->to, world, p->ntasks, p->nwaves);
         printf("  warm-up at session open: %.3f ms (slowest rank)\n", wumax * 1e3);
     }
     for (long i = 0; i < o->iters; i++) {
-        MPI_Barrier(MPI_COMM_WORLD);
+        mpi_barrier_bounded(me, o->timeout, "before a sync");
         double a = MPI_Wtime();
         if ((rc = sw_sync(s, NULL, &err))) return mpi_fail(me, &err);
         cudaError_t ce = cudaStreamSynchronize(NULL);
         if (ce != cudaSuccess) return mpi_fail(me, (sw_cuda_error((int)ce, "cudaStreamSynchronize", &err), &err));
         double mine = MPI_Wtime() - a, all = 0;
-        MPI_Allreduce(&mine, &all, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        mpi_max_bounded(&mine, &all, me, o->timeout, "after a sync");
         t[i] = all;
     }
     if (me == 0) print_times(o, p, t, o->iters, stdout);
@@ -362,7 +425,7 @@ static int run_nccl(const run_opts *o) {
         sw_data_report rep;
         memset(&rep, 0, sizeof rep);
         if (active && (rc = sw_nccl_validate_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
-        rc = mpi_validation_result(p, me, world, &rep, " on the device");
+        rc = mpi_validation_result(p, me, world, &rep, " on the device", o->timeout);
     }
     sw_session_close(s);
     for (uint32_t i = 0; i < p->nlocals; i++)

@@ -43,7 +43,8 @@ int sw_load_text(const char *path, const char *text, size_t len, const sw_load_o
 int sw_read_input(const char *path, char **text, size_t *len, sw_error *err) {
     *text = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY);
+    /* nonblocking: opening a FIFO would wait for a writer; only regular files are read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
     if (fd < 0) return sw__err(err, SW_IO, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

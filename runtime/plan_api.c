@@ -102,7 +102,9 @@ int sw_plan_max_rank(const sw_plan *p) { return p && p->nranks ? p->ranks[p->nra
 
 int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap, size_t *count, sw_error *err) {
     size_t n = 0;
+    if (count) *count = 0;
     if (!p) return sw__err(err, SW_USAGE, "sw_plan_tensors: no plan");
+    if (!out && cap) return sw__err(err, SW_USAGE, "sw_plan_tensors: NULL array for %zu entries", cap);
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
         if (l->rank != rank) continue;
@@ -121,6 +123,7 @@ int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap,
         n++;
     }
     if (count) *count = n;
+    sw__err_clear(err);
     return SW_OK;
 }
 

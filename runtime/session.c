@@ -13,6 +13,7 @@
 #include "shardwave.h"
 #include "strmap.h"
 #include "data_validate.h"
+#include "agree.h"
 #ifdef SW_HAVE_MPI
 #include "backend_mpi.h"
 #endif
@@ -83,56 +84,122 @@ static int find_local(const sw_session *s, int32_t rank, const char *name, uint3
     return SW_OK;
 }
 
-int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kind kind, const sw_session_opts *opts,
-                    sw_error *err) {
-    if (!out) return sw__err(err, SW_USAGE, "sw_session_open: NULL session pointer");
-    *out = NULL;
+#ifdef SW_HAVE_MPI
+/* The first round of the agreement (agree.h) over MPI: opens the context on the caller's
+ * communicator (NULL: MPI_COMM_WORLD) and agrees on the plan; p NULL or why set: this
+ * process cannot open, and says why.  b may be NULL (the context is then only the
+ * transport: nccl's bootstrap, sw_session_fail_open). */
+static int mpi_agree_open(sw_mpi_ctx **ctx, sw_backend *b, const sw_session_opts *o, const sw_plan *p, uint64_t id,
+                          int rank, const sw_error *why, sw_error *err) {
+    SW_CHECK(sw_mpi_open(ctx, b, (const MPI_Comm *)o->mpi_comm, o->timeout_s, err));
+    sw_agree_ops ops;
+    sw_mpi_agree_ops(*ctx, &ops);
+    return sw_agree_plan(&ops, p, id, rank, why, o->timeout_s, err);
+}
+
+/* The last round: every process says whether the rest of its open worked (lrc, lerr), so
+ * that the open succeeds everywhere or fails everywhere with the same message. */
+static int mpi_agree_done(sw_mpi_ctx *ctx, const sw_session_opts *o, const sw_plan *p, uint64_t id, int rank,
+                          int lrc, const sw_error *lerr, sw_error *err) {
+    sw_agree_ops ops;
+    sw_mpi_agree_ops(ctx, &ops);
+    return sw_agree_plan(&ops, p, id, rank, lrc ? lerr : NULL, o->timeout_s, err);
+}
+
+#ifdef SW_HAVE_NCCL
+/* nccl agrees through MPI when it bootstraps through MPI (no communicator or id given). */
+static int nccl_via_mpi(const sw_session_opts *o) { return !o->nccl_comm && !o->nccl_unique_id; }
+#endif
+#endif
+
+/* opts (may be NULL or an older, shorter struct) into a full one, timeout in range. */
+static void take_session_opts(const sw_session_opts *in, sw_session_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) memcpy(o, in, in->struct_size && in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
+    if (!(o->timeout_s > 0)) o->timeout_s = 60;                           /* also NaN: a NaN deadline never passes */
+    if (o->timeout_s > SW_MAX_TIMEOUT_S) o->timeout_s = SW_MAX_TIMEOUT_S; /* deadlines stay representable */
+}
+
+/* The process-local part of an open that needs the plan: the rank's part, the bind index,
+ * the plan's identity for the agreement (mpi, nccl). */
+static int prepare(sw_session *s, const sw_plan *p, int rank, sw_backend_kind kind, uint64_t *id, sw_error *err) {
     if (!p) return sw__err(err, SW_USAGE, "sw_session_open: no plan");
     if (p->partial && rank != p->only_rank)
         return sw__err(err, SW_USAGE, "this plan was loaded for rank %d only (sw_plan_load_rank); %s", p->only_rank,
                        rank < 0 ? "the local backend runs every rank: load the whole plan" : "open that rank's session");
+    if (kind == SW_BACKEND_NCCL && s->opts.zero_padding)
+        return sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
+    s->ptrs = calloc((size_t)p->nlocals + 1, sizeof *s->ptrs);
+    if (!s->ptrs) return sw__err(err, SW_NOMEM, "out of memory");
+    SW_CHECK(build_index(s, err));
+    return kind == SW_BACKEND_LOCAL ? SW_OK : sw_plan_identity(p, id, err);
+}
+
+int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kind kind, const sw_session_opts *opts,
+                    sw_error *err) {
+    if (!out) return sw__err(err, SW_USAGE, "sw_session_open: NULL session pointer");
+    *out = NULL;
     sw_session *s = calloc(1, sizeof *s);
     if (!s) return sw__err(err, SW_NOMEM, "out of memory");
     s->plan = p;
     s->kind = kind;
     s->rank = rank;
-    if (opts) memcpy(&s->opts, opts, opts->struct_size && opts->struct_size < sizeof s->opts ? opts->struct_size : sizeof s->opts);
-    if (s->opts.timeout_s <= 0) s->opts.timeout_s = 60;
-    s->ptrs = calloc((size_t)p->nlocals + 1, sizeof *s->ptrs);
+    take_session_opts(opts, &s->opts);
+    /* a process that cannot open still takes part in the collective part below (mpi,
+     * nccl through MPI): the others then fail with its reason instead of waiting */
+    sw_error why;
+    uint64_t id = 0;
+    int lrc = prepare(s, p, rank, kind, &id, &why);
     int rc = SW_OK;
-    if (!s->ptrs) {
-        rc = sw__err(err, SW_NOMEM, "out of memory");
-        goto fail;
-    }
-    if ((rc = build_index(s, err))) goto fail;
     switch (kind) {
     case SW_BACKEND_LOCAL:
+        if (lrc) {
+            *err = why;
+            rc = lrc;
+            break;
+        }
         if (rank != -1) {
             rc = sw__err(err, SW_USAGE, "the local backend runs every rank of the plan in one session: open it with rank -1");
-            goto fail;
+            break;
         }
         rc = sw_local_group_open(&s->local, p, s->opts.timeout_s, err);
         break;
     case SW_BACKEND_MPI:
 #ifdef SW_HAVE_MPI
         /* collective over the communicator: every rank opens, also one the plan does not use */
-        if ((rc = sw_mpi_open(&s->mpi, &s->backend, (const MPI_Comm *)s->opts.mpi_comm, s->opts.timeout_s, err)))
-            goto fail;
-        rc = sw_exec_init(&s->exec, p, rank, err);
+        if ((rc = mpi_agree_open(&s->mpi, &s->backend, &s->opts, p, id, rank, lrc ? &why : NULL, err))) break;
+        lrc = sw_exec_init(&s->exec, p, rank, &why);
+        rc = mpi_agree_done(s->mpi, &s->opts, p, id, rank, lrc, &why, err);
 #else
         rc = sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no MPI: the mpi backend is not available");
 #endif
         break;
     case SW_BACKEND_NCCL:
 #ifdef SW_HAVE_NCCL
-        if (s->opts.zero_padding) {
-            rc = sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
+#ifdef SW_HAVE_MPI
+        /* bootstrapped through MPI: agree there first, before NCCL exists */
+        if (nccl_via_mpi(&s->opts) &&
+            (rc = mpi_agree_open(&s->mpi, NULL, &s->opts, p, id, rank, lrc ? &why : NULL, err)))
+            break;
+#endif
+        if (lrc) {
+            *err = why;
+            rc = lrc;
             break;
         }
         /* collective over the communicator: every rank opens, also one the plan does not use */
-        if ((rc = sw_exec_init(&s->exec, p, rank, err))) break;
-        rc = sw_nccl_open(&s->nccl, &s->backend, &s->exec, rank, s->opts.mpi_comm, s->opts.nccl_comm, s->opts.timeout_s,
-                          err);
+        lrc = sw_exec_init(&s->exec, p, rank, &why);
+        if (!lrc)
+            lrc = sw_nccl_open(&s->nccl, &s->backend, &s->exec, rank, s->opts.mpi_comm, s->opts.nccl_comm,
+                               s->opts.timeout_s, &why);
+#ifdef SW_HAVE_MPI
+        if (s->mpi) {
+            rc = mpi_agree_done(s->mpi, &s->opts, p, id, rank, lrc, &why, err);
+            break;
+        }
+#endif
+        if (lrc) *err = why;
+        rc = lrc;
 #else
         rc = sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
 #endif
@@ -149,6 +216,31 @@ fail:
     return rc;
 }
 
+int sw_session_fail_open(int rank, sw_backend_kind kind, const sw_session_opts *opts, const sw_error *why,
+                         sw_error *err) {
+    sw_error reason;
+    if (why && why->status != SW_OK) reason = *why;
+    else sw__err(&reason, SW_USAGE, "sw_session_fail_open: no reason given");
+    sw_session_opts o;
+    take_session_opts(opts, &o);
+    int rc = reason.status;
+#ifdef SW_HAVE_MPI
+    int collective = kind == SW_BACKEND_MPI;
+#ifdef SW_HAVE_NCCL
+    collective |= kind == SW_BACKEND_NCCL && nccl_via_mpi(&o);
+#endif
+    if (collective) {
+        sw_mpi_ctx *ctx = NULL;
+        rc = mpi_agree_open(&ctx, NULL, &o, NULL, 0, rank, &reason, err);
+        sw_mpi_close(ctx);
+        return rc ? rc : sw__err(err, SW_INTERNAL, "the agreement accepted a process without a plan");
+    }
+#endif
+    (void)kind;
+    if (err) *err = reason;
+    return rc;
+}
+
 int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nbytes, sw_error *err) {
     if (!s || !name) return sw__err(err, SW_USAGE, "sw_bind: no session or no name");
     if (s->rank >= 0 && rank != s->rank)
@@ -162,6 +254,7 @@ int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nb
                        sw_dtype_name(l->dtype), l->ndim, want, nbytes);
     if (!ptr && want) return sw__err(err, SW_USAGE, "sw_bind: NULL memory for '%s' of rank %d", name, rank);
     s->ptrs[li] = ptr;
+    sw__err_clear(err);
     return SW_OK;
 }
 
@@ -245,12 +338,14 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
         rc = sw_nccl_begin(s->nccl, stream, s->ptrs, err);
         if (rc == SW_OK) rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
         if (rc == SW_OK) rc = sw_nccl_end(s->nccl, stream, err);
+        if (rc == SW_OK) sw__err_clear(err);
         return rc;
 #endif
     } else {
         rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
     }
     if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
+    if (rc == SW_OK) sw__err_clear(err);
     return rc;
 }
 
@@ -300,8 +395,16 @@ static int all_bound(const sw_session *s, const char *what, sw_error *err) {
 int sw_validation_fill(sw_session *s, sw_error *err) {
     if (!s) return sw__err(err, SW_USAGE, "sw_validation_fill: no session");
     SW_CHECK(all_bound(s, "sw_validation_fill", err));
+#ifdef SW_HAVE_NCCL
+    if (s->kind == SW_BACKEND_NCCL) { /* device memory: filled on the device */
+        SW_CHECK(sw_nccl_validate_fill(s->plan, s->rank, s->ptrs, err));
+        sw__err_clear(err);
+        return SW_OK;
+    }
+#endif
     SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
     sw_data_poison(s->plan, s->rank, s->ptrs);
+    sw__err_clear(err);
     return SW_OK;
 }
 
@@ -311,7 +414,11 @@ int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
     SW_CHECK(all_bound(s, "sw_validation_check", err));
     sw_data_report rep;
     memset(&rep, 0, sizeof rep);
-    SW_CHECK(sw_data_check(s->plan, s->rank, s->ptrs, &rep, err));
+#ifdef SW_HAVE_NCCL
+    if (s->kind == SW_BACKEND_NCCL) SW_CHECK(sw_nccl_validate_check(s->plan, s->rank, s->ptrs, &rep, err));
+    else
+#endif
+        SW_CHECK(sw_data_check(s->plan, s->rank, s->ptrs, &rep, err));
     if (checked) *checked = rep.checked;
     if (rep.bad) {
         char first[1024];
@@ -319,5 +426,6 @@ int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
         return sw__err(err, SW_MISMATCH, "%llu of %llu destination elements are wrong; the first: %s",
                        (unsigned long long)rep.bad, (unsigned long long)rep.checked, first);
     }
+    sw__err_clear(err);
     return SW_OK;
 }

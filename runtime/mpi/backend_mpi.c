@@ -93,26 +93,83 @@ static int mwait(void *vctx, int32_t rank, int32_t wave, sw_error *err) {
     }
 }
 
+/* Waits for one request (a collective of the open), polling with a backoff, for at most
+ * timeout_s.  SW_TIMEOUT names what was waited for; the request is then left pending
+ * (the caller should abort the job). */
+static int wait_req(MPI_Comm comm, MPI_Request *r, double timeout_s, const char *what, sw_error *err) {
+    double deadline = now_s() + timeout_s;
+    long pause_ns = 1000;
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Test(r, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS) return sw_mpi_error(rc, what, err);
+        if (done) return SW_OK;
+        if (now_s() > deadline) {
+            int me = -1;
+            MPI_Comm_rank(comm, &me);
+            return sw__err(err, SW_TIMEOUT,
+                           "rank %d: %s: not every process of the communicator took part within %g s (one failed "
+                           "before it, was stopped, or waits elsewhere; see its own message)",
+                           me, what, timeout_s);
+        }
+        struct timespec ts = {0, pause_ns};
+        nanosleep(&ts, NULL);
+        if (pause_ns < 1000000) pause_ns *= 2;
+    }
+}
+
 int sw_mpi_open(sw_mpi_ctx **out, sw_backend *b, const MPI_Comm *comm, double timeout_s, sw_error *err) {
     int inited = 0;
     MPI_Initialized(&inited);
     if (!inited) return sw__err(err, SW_USAGE, "the mpi backend needs MPI_Init first");
     sw_mpi_ctx *c = calloc(1, sizeof *c);
     if (!c) return sw__err(err, SW_NOMEM, "out of memory");
-    int rc = MPI_Comm_dup(comm ? *comm : MPI_COMM_WORLD, &c->comm);
+    c->timeout_s = timeout_s > 0 ? timeout_s : 60;
+    /* nonblocking, so that a process that never comes makes this one fail, not hang */
+    MPI_Comm parent = comm ? *comm : MPI_COMM_WORLD;
+    MPI_Request req;
+    int rc = MPI_Comm_idup(parent, &c->comm, &req);
     if (rc != MPI_SUCCESS) {
         free(c);
-        return sw_mpi_error(rc, "MPI_Comm_dup", err);
+        return sw_mpi_error(rc, "MPI_Comm_idup", err);
+    }
+    if ((rc = wait_req(parent, &req, c->timeout_s, "opening the session (MPI_Comm_idup)", err))) {
+        free(c); /* the duplicate never completed: nothing else to free */
+        return rc;
     }
     MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
-    c->timeout_s = timeout_s > 0 ? timeout_s : 60;
-    b->name = "mpi";
-    b->direct = 0;
-    b->ctx = c;
-    b->post = mpost;
-    b->wait = mwait;
+    if (b) {
+        b->name = "mpi";
+        b->direct = 0;
+        b->ctx = c;
+        b->post = mpost;
+        b->wait = mwait;
+    }
     *out = c;
     return SW_OK;
+}
+
+static int agree_allgather(void *vctx, const void *mine, void *all, size_t bytes, double timeout_s, sw_error *err) {
+    sw_mpi_ctx *c = vctx;
+    MPI_Request req;
+    SW_MPI_CHECK(MPI_Iallgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, c->comm, &req), err);
+    return wait_req(c->comm, &req, timeout_s, "agreeing on the plan (MPI_Iallgather)", err);
+}
+
+static int agree_bcast(void *vctx, void *buf, size_t bytes, int root, double timeout_s, sw_error *err) {
+    sw_mpi_ctx *c = vctx;
+    MPI_Request req;
+    SW_MPI_CHECK(MPI_Ibcast(buf, (int)bytes, MPI_BYTE, root, c->comm, &req), err);
+    return wait_req(c->comm, &req, timeout_s, "agreeing on the plan (MPI_Ibcast)", err);
+}
+
+void sw_mpi_agree_ops(sw_mpi_ctx *c, sw_agree_ops *ops) {
+    memset(ops, 0, sizeof *ops);
+    ops->ctx = c;
+    MPI_Comm_size(c->comm, &ops->size);
+    MPI_Comm_rank(c->comm, &ops->me);
+    ops->allgather = agree_allgather;
+    ops->bcast = agree_bcast;
 }
 
 void sw_mpi_close(sw_mpi_ctx *c) {

@@ -7,14 +7,19 @@
 #define SW_BACKEND_MPI_H
 
 #include <mpi.h>
+#include "agree.h"
 #include "exec.h"
 
 typedef struct sw_mpi_ctx sw_mpi_ctx;
 
 /* Opens the backend on a duplicate of comm (MPI_COMM_WORLD when comm is NULL), so
- * shardwave's messages never meet the caller's.  Every wait gives up after timeout_s
- * with SW_TIMEOUT naming the wave and the peer. */
+ * shardwave's messages never meet the caller's; collective, and SW_TIMEOUT when not every
+ * process of comm joins within timeout_s.  Every wait gives up after timeout_s with
+ * SW_TIMEOUT naming the wave and the peer.  b may be NULL (the context is then only the
+ * transport of the agreement at open). */
 int sw_mpi_open(sw_mpi_ctx **ctx, sw_backend *b, const MPI_Comm *comm, double timeout_s, sw_error *err);
+/* The agreement's transport (agree.h) over the context's communicator. */
+void sw_mpi_agree_ops(sw_mpi_ctx *ctx, sw_agree_ops *ops);
 void sw_mpi_close(sw_mpi_ctx *ctx);
 /* The communicator shardwave uses (for reductions of results). */
 MPI_Comm sw_mpi_comm(const sw_mpi_ctx *ctx);
