@@ -13,13 +13,9 @@
 #include "shardwave.h"
 #include "strmap.h"
 #include "data_validate.h"
+#include "plugin.h"
 #include "agree.h"
-#ifdef SW_HAVE_MPI
-#include "backend_mpi.h"
-#endif
-#ifdef SW_HAVE_NCCL
-#include "backend_nccl.h"
-#endif
+#include "bounds.h"
 
 struct sw_session {
     const sw_plan *plan;
@@ -32,12 +28,8 @@ struct sw_session {
     sw_local_group *local;
     sw_exec exec;
     sw_backend backend;
-#ifdef SW_HAVE_MPI
-    sw_mpi_ctx *mpi;
-#endif
-#ifdef SW_HAVE_NCCL
-    sw_nccl_ctx *nccl;
-#endif
+    sw_plugin_ref plugin;   /* mpi, nccl: the backend's plugin (plugin.h) */
+    void *bctx;             /* its context */
 };
 
 #define AMBIGUOUS UINT32_MAX
@@ -84,55 +76,179 @@ static int find_local(const sw_session *s, int32_t rank, const char *name, uint3
     return SW_OK;
 }
 
-#ifdef SW_HAVE_MPI
-/* The first round of the agreement (agree.h) over MPI: opens the context on the caller's
- * communicator (NULL: MPI_COMM_WORLD) and agrees on the plan; p NULL or why set: this
- * process cannot open, and says why.  b may be NULL (the context is then only the
- * transport: nccl's bootstrap, sw_session_fail_open). */
-static int mpi_agree_open(sw_mpi_ctx **ctx, sw_backend *b, const sw_session_opts *o, const sw_plan *p, uint64_t id,
-                          int rank, const sw_error *why, sw_error *err) {
-    SW_CHECK(sw_mpi_open(ctx, b, (const MPI_Comm *)o->mpi_comm, o->timeout_s, err));
-    sw_agree_ops ops;
-    sw_mpi_agree_ops(*ctx, &ops);
-    return sw_agree_plan(&ops, p, id, rank, why, o->timeout_s, err);
+/* Reports that the MPI bootstrap of the nccl backend could not start (err says why). */
+static int boot_failed(int rc, sw_error *err) {
+    if (!err) return rc;
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return sw__err(err, rc, "the nccl backend bootstraps through MPI when sw_session_opts.nccl_comm is NULL: %s", why);
 }
 
-/* The last round: every process says whether the rest of its open worked (lrc, lerr), so
- * that the open succeeds everywhere or fails everywhere with the same message. */
-static int mpi_agree_done(sw_mpi_ctx *ctx, const sw_session_opts *o, const sw_plan *p, uint64_t id, int rank,
-                          int lrc, const sw_error *lerr, sw_error *err) {
-    sw_agree_ops ops;
-    sw_mpi_agree_ops(ctx, &ops);
-    return sw_agree_plan(&ops, p, id, rank, lrc ? lerr : NULL, o->timeout_s, err);
-}
-
-#ifdef SW_HAVE_NCCL
-/* nccl agrees through MPI when it bootstraps through MPI (no communicator or id given). */
-static int nccl_via_mpi(const sw_session_opts *o) { return !o->nccl_comm && !o->nccl_unique_id; }
-#endif
-#endif
-
-/* opts (may be NULL or an older, shorter struct) into a full one, timeout in range. */
+/* opts (NULL, or an older and shorter struct) into a full one; the timeout in (0,
+ * SW_MAX_TIMEOUT_S] (0, negative or NaN: 60 s; a NaN deadline would never pass). */
 static void take_session_opts(const sw_session_opts *in, sw_session_opts *o) {
     memset(o, 0, sizeof *o);
     if (in) memcpy(o, in, in->struct_size && in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
-    if (!(o->timeout_s > 0)) o->timeout_s = 60;                           /* also NaN: a NaN deadline never passes */
-    if (o->timeout_s > SW_MAX_TIMEOUT_S) o->timeout_s = SW_MAX_TIMEOUT_S; /* deadlines stay representable */
+    if (!(o->timeout_s > 0)) o->timeout_s = 60;
+    if (o->timeout_s > SW_MAX_TIMEOUT_S) o->timeout_s = SW_MAX_TIMEOUT_S;
 }
 
-/* The process-local part of an open that needs the plan: the rank's part, the bind index,
- * the plan's identity for the agreement (mpi, nccl). */
-static int prepare(sw_session *s, const sw_plan *p, int rank, sw_backend_kind kind, uint64_t *id, sw_error *err) {
+/* ---- the agreement at open (agree.h) over MPI, through the mpi plugin ---- */
+
+/* The MPI group an open agrees over: the caller's communicator (NULL: MPI_COMM_WORLD). */
+typedef struct mpi_group {
+    sw_plugin_ref ref; /* the mpi plugin */
+    const void *comm;
+    double timeout_s;
+    int timed_out; /* a collective over comm timed out: it is still pending */
+} mpi_group;
+
+static int g_allgather(void *ctx, const void *mine, void *all, size_t bytes, double timeout_s, sw_error *err) {
+    mpi_group *g = ctx;
+    int rc = g->ref.api->comm_allgather(g->comm, mine, all, bytes, timeout_s, "agreeing on the plan at session open",
+                                        err);
+    if (rc == SW_TIMEOUT) g->timed_out = 1;
+    return rc;
+}
+
+static int g_bcast(void *ctx, void *buf, size_t bytes, int root, double timeout_s, sw_error *err) {
+    mpi_group *g = ctx;
+    int rc = g->ref.api->comm_bcast_within(g->comm, buf, bytes, root, timeout_s,
+                                           "agreeing on the plan at session open", err);
+    if (rc == SW_TIMEOUT) g->timed_out = 1;
+    return rc;
+}
+
+/* sw_boot's broadcast (the nccl bootstrap), bounded by the session's timeout. */
+static int g_boot_bcast(void *ctx, void *buf, size_t n, int root, sw_error *err) {
+    mpi_group *g = ctx;
+    int rc = g->ref.api->comm_bcast_within(g->comm, buf, n, root, g->timeout_s,
+                                           "broadcasting the NCCL unique id", err);
+    if (rc == SW_TIMEOUT) g->timed_out = 1;
+    return rc;
+}
+
+/* Loads the mpi plugin and checks that MPI is up; g->ref empty on failure. */
+static int group_open(mpi_group *g, sw_backend_kind kind, const sw_session_opts *o, sw_error *err) {
+    memset(g, 0, sizeof *g);
+    g->comm = o->mpi_comm;
+    g->timeout_s = o->timeout_s;
+    SW_CHECK(sw_plugin_load("mpi", &g->ref, err));
+    sw_boot b;
+    int rc = SW_OK;
+    if (!g->ref.api->comm_allgather || !g->ref.api->comm_bcast_within)
+        rc = sw__err(err, SW_UNSUPPORTED, "the mpi plugin has no bounded collectives (another build)");
+    else if ((rc = g->ref.api->comm_boot(g->comm, &b, err)) == SW_USAGE && kind == SW_BACKEND_MPI)
+        rc = sw__err(err, SW_USAGE, "the mpi backend needs MPI_Init first"); /* MPI is not initialised */
+    if (rc) sw_plugin_unload(&g->ref);
+    return rc;
+}
+
+/* One round of the agreement over g: p and id this process's plan (NULL and `why` when
+ * it cannot open). */
+static int group_agree(mpi_group *g, const sw_plan *p, uint64_t id, int32_t rank, const sw_error *why,
+                       sw_error *err) {
+    sw_agree_ops ops;
+    memset(&ops, 0, sizeof ops);
+    sw_boot b;
+    SW_CHECK(g->ref.api->comm_boot(g->comm, &b, err));
+    ops.ctx = g;
+    ops.size = b.size;
+    ops.me = b.rank;
+    ops.allgather = g_allgather;
+    ops.bcast = g_bcast;
+    return sw_agree_plan(&ops, why && why->status != SW_OK ? NULL : p, id, rank, why, g->timeout_s, err);
+}
+
+/* The process-local part of an open: the plan and the rank's part of it, the bind index,
+ * the plan's identity (mpi and nccl agree on it). */
+static int prepare(sw_session *s, uint64_t *id, sw_error *err) {
+    const sw_plan *p = s->plan;
     if (!p) return sw__err(err, SW_USAGE, "sw_session_open: no plan");
-    if (p->partial && rank != p->only_rank)
+    if (p->partial && s->rank != p->only_rank)
         return sw__err(err, SW_USAGE, "this plan was loaded for rank %d only (sw_plan_load_rank); %s", p->only_rank,
-                       rank < 0 ? "the local backend runs every rank: load the whole plan" : "open that rank's session");
-    if (kind == SW_BACKEND_NCCL && s->opts.zero_padding)
+                       s->rank < 0 ? "the local backend runs every rank: load the whole plan" : "open that rank's session");
+    if (s->kind == SW_BACKEND_NCCL && s->opts.zero_padding)
         return sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
     s->ptrs = calloc((size_t)p->nlocals + 1, sizeof *s->ptrs);
     if (!s->ptrs) return sw__err(err, SW_NOMEM, "out of memory");
     SW_CHECK(build_index(s, err));
-    return kind == SW_BACKEND_LOCAL ? SW_OK : sw_plan_identity(p, id, err);
+    return s->kind == SW_BACKEND_LOCAL ? SW_OK : sw_plan_identity(p, id, err);
+}
+
+/* Whether an mpi or nccl open agrees over MPI: mpi always; nccl when it bootstraps
+ * through MPI (no communicator or unique id of the caller's). */
+static int agrees_over_mpi(sw_backend_kind kind, const sw_session_opts *o) {
+#ifdef SW_HAVE_MPI
+    if (kind == SW_BACKEND_MPI) return 1;
+    if (kind == SW_BACKEND_NCCL) return !o->nccl_comm && !o->nccl_unique_id;
+#endif
+    (void)kind, (void)o;
+    return 0;
+}
+
+/* The backend proper, after the first round: the backend's plugin, the executor, the
+ * backend's open (collective over its communicator); nccl through MPI bootstraps over g. */
+static int open_backend(sw_session *s, mpi_group *g, sw_error *err) {
+    int nccl = s->kind == SW_BACKEND_NCCL;
+    SW_CHECK(sw_plugin_load(nccl ? "nccl" : "mpi", &s->plugin, err));
+    const sw_plugin *pl = s->plugin.api;
+    if (!nccl) {
+        SW_CHECK(pl->open(&s->bctx, &s->backend, NULL, s->rank, &s->opts, NULL, err));
+        return sw_exec_init(&s->exec, s->plan, s->rank, err);
+    }
+    SW_CHECK(sw_exec_init(&s->exec, s->plan, s->rank, err));
+    sw_boot boot, *bp = NULL;
+    if (g) {
+        int rc = g->ref.api->comm_boot(g->comm, &boot, err);
+        if (rc) return boot_failed(rc, err);
+        boot.ctx = g;
+        boot.bcast = g_boot_bcast;
+        bp = &boot;
+    }
+    return pl->open(&s->bctx, &s->backend, &s->exec, s->rank, &s->opts, bp, err);
+}
+
+/* The mpi and nccl backends.  Over MPI (agrees_over_mpi) the open is agreed in two
+ * rounds: before the backend exists (every process's plan, rank and whether it could
+ * prepare: lrc, why) and after it (whether every process's open worked), so that every
+ * process returns SW_OK or the same error naming the rank and the cause.  A collective
+ * that timed out is still pending: then no second round (the caller stops the job). */
+static int open_plugin_backend(sw_session *s, uint64_t id, int lrc, const sw_error *why, sw_error *err) {
+    int nccl = s->kind == SW_BACKEND_NCCL;
+#ifndef SW_HAVE_MPI
+    if (!nccl) return sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no MPI: the mpi backend is not available");
+#endif
+#ifndef SW_HAVE_NCCL
+    if (nccl)
+        return sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
+#endif
+    if (!agrees_over_mpi(s->kind, &s->opts)) {
+        if (lrc) {
+            if (err) *err = *why;
+            return lrc;
+        }
+        return open_backend(s, NULL, err);
+    }
+    mpi_group g;
+    int rc = group_open(&g, s->kind, &s->opts, err);
+    if (rc) return nccl ? boot_failed(rc, err) : rc; /* this process cannot take part */
+    rc = group_agree(&g, s->plan, id, s->rank, lrc ? why : NULL, err);
+    if (rc == SW_OK) {
+        sw_error mine;
+        sw__err_clear(&mine);
+        int orc = open_backend(s, &g, &mine);
+        if (orc == SW_TIMEOUT && (g.timed_out || !nccl)) {
+            /* a collective of MPI is pending (the mpi backend's duplicate, the bootstrap's
+             * broadcast): not another round */
+            if (err) *err = mine;
+            rc = orc;
+        } else {
+            rc = group_agree(&g, s->plan, id, s->rank, orc ? &mine : NULL, err);
+        }
+    }
+    sw_plugin_unload(&g.ref);
+    return rc;
 }
 
 int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kind kind, const sw_session_opts *opts,
@@ -145,64 +261,28 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
     s->kind = kind;
     s->rank = rank;
     take_session_opts(opts, &s->opts);
-    /* a process that cannot open still takes part in the collective part below (mpi,
-     * nccl through MPI): the others then fail with its reason instead of waiting */
+    /* a process that cannot open still takes part in the agreement (mpi, nccl through
+     * MPI): the others then fail with its reason instead of waiting for it */
     sw_error why;
+    sw__err_clear(&why);
     uint64_t id = 0;
-    int lrc = prepare(s, p, rank, kind, &id, &why);
+    int lrc = prepare(s, &id, &why);
     int rc = SW_OK;
     switch (kind) {
     case SW_BACKEND_LOCAL:
         if (lrc) {
-            *err = why;
+            if (err) *err = why;
             rc = lrc;
-            break;
-        }
-        if (rank != -1) {
+        } else if (rank != -1) {
             rc = sw__err(err, SW_USAGE, "the local backend runs every rank of the plan in one session: open it with rank -1");
-            break;
+        } else {
+            rc = sw_local_group_open(&s->local, p, s->opts.timeout_s, err);
         }
-        rc = sw_local_group_open(&s->local, p, s->opts.timeout_s, err);
         break;
     case SW_BACKEND_MPI:
-#ifdef SW_HAVE_MPI
-        /* collective over the communicator: every rank opens, also one the plan does not use */
-        if ((rc = mpi_agree_open(&s->mpi, &s->backend, &s->opts, p, id, rank, lrc ? &why : NULL, err))) break;
-        lrc = sw_exec_init(&s->exec, p, rank, &why);
-        rc = mpi_agree_done(s->mpi, &s->opts, p, id, rank, lrc, &why, err);
-#else
-        rc = sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no MPI: the mpi backend is not available");
-#endif
-        break;
     case SW_BACKEND_NCCL:
-#ifdef SW_HAVE_NCCL
-#ifdef SW_HAVE_MPI
-        /* bootstrapped through MPI: agree there first, before NCCL exists */
-        if (nccl_via_mpi(&s->opts) &&
-            (rc = mpi_agree_open(&s->mpi, NULL, &s->opts, p, id, rank, lrc ? &why : NULL, err)))
-            break;
-#endif
-        if (lrc) {
-            *err = why;
-            rc = lrc;
-            break;
-        }
         /* collective over the communicator: every rank opens, also one the plan does not use */
-        lrc = sw_exec_init(&s->exec, p, rank, &why);
-        if (!lrc)
-            lrc = sw_nccl_open(&s->nccl, &s->backend, &s->exec, rank, s->opts.mpi_comm, s->opts.nccl_comm,
-                               s->opts.timeout_s, &why);
-#ifdef SW_HAVE_MPI
-        if (s->mpi) {
-            rc = mpi_agree_done(s->mpi, &s->opts, p, id, rank, lrc, &why, err);
-            break;
-        }
-#endif
-        if (lrc) *err = why;
-        rc = lrc;
-#else
-        rc = sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
-#endif
+        rc = open_plugin_backend(s, id, lrc, &why, err);
         break;
     default:
         rc = sw__err(err, SW_USAGE, "unknown backend %d", (int)kind);
@@ -219,26 +299,25 @@ fail:
 int sw_session_fail_open(int rank, sw_backend_kind kind, const sw_session_opts *opts, const sw_error *why,
                          sw_error *err) {
     sw_error reason;
-    if (why && why->status != SW_OK) reason = *why;
-    else sw__err(&reason, SW_USAGE, "sw_session_fail_open: no reason given");
+    if (why && why->status < SW_OK) {
+        reason = *why;
+        reason.msg[sizeof reason.msg - 1] = '\0'; /* a caller's struct: keep it a string */
+        reason.file[sizeof reason.file - 1] = '\0';
+    } else {
+        sw__err(&reason, SW_USAGE, "sw_session_fail_open: no reason given");
+    }
     sw_session_opts o;
     take_session_opts(opts, &o);
-    int rc = reason.status;
-#ifdef SW_HAVE_MPI
-    int collective = kind == SW_BACKEND_MPI;
-#ifdef SW_HAVE_NCCL
-    collective |= kind == SW_BACKEND_NCCL && nccl_via_mpi(&o);
-#endif
-    if (collective) {
-        sw_mpi_ctx *ctx = NULL;
-        rc = mpi_agree_open(&ctx, NULL, &o, NULL, 0, rank, &reason, err);
-        sw_mpi_close(ctx);
-        return rc ? rc : sw__err(err, SW_INTERNAL, "the agreement accepted a process without a plan");
+    if (!agrees_over_mpi(kind, &o)) {
+        if (err) *err = reason;
+        return reason.status;
     }
-#endif
-    (void)kind;
-    if (err) *err = reason;
-    return rc;
+    mpi_group g;
+    int rc = group_open(&g, kind, &o, err);
+    if (rc) return rc;
+    rc = group_agree(&g, NULL, 0, rank, &reason, err);
+    sw_plugin_unload(&g.ref);
+    return rc ? rc : sw__err(err, SW_INTERNAL, "the agreement accepted a process without a plan");
 }
 
 int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nbytes, sw_error *err) {
@@ -331,20 +410,17 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
     int rc;
     if (s->kind == SW_BACKEND_LOCAL) {
         rc = sw_local_group_run(s->local, s->ptrs, err);
-#ifdef SW_HAVE_NCCL
+        if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
     } else if (s->kind == SW_BACKEND_NCCL) {
         /* device work is ordered after `stream`, and `stream` after the last unpack */
         if (!stream) stream = s->opts.cuda_stream;
-        rc = sw_nccl_begin(s->nccl, stream, s->ptrs, err);
+        rc = s->plugin.api->begin(s->bctx, stream, s->ptrs, err);
         if (rc == SW_OK) rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
-        if (rc == SW_OK) rc = sw_nccl_end(s->nccl, stream, err);
-        if (rc == SW_OK) sw__err_clear(err);
-        return rc;
-#endif
+        if (rc == SW_OK) rc = s->plugin.api->end(s->bctx, stream, err);
     } else {
         rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
+        if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
     }
-    if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
     if (rc == SW_OK) sw__err_clear(err);
     return rc;
 }
@@ -357,10 +433,7 @@ int sw_nccl_unique_id(void *out, size_t cap, sw_error *err) {
 }
 
 double sw_session_warmup_s(const sw_session *s) {
-#ifdef SW_HAVE_NCCL
-    if (s && s->kind == SW_BACKEND_NCCL) return sw_nccl_warmup_s(s->nccl);
-#endif
-    (void)s;
+    if (s && s->plugin.api && s->plugin.api->warmup_s) return s->plugin.api->warmup_s(s->bctx);
     return 0;
 }
 
@@ -368,12 +441,9 @@ void sw_session_close(sw_session *s) {
     if (!s) return;
     sw_local_group_close(s->local);
     sw_exec_free(&s->exec);
-#ifdef SW_HAVE_NCCL
-    sw_nccl_close(s->nccl); /* after sw_exec_free: the staging it lent the executor */
-#endif
-#ifdef SW_HAVE_MPI
-    sw_mpi_close(s->mpi);
-#endif
+    /* after sw_exec_free: the nccl backend lent the executor its staging */
+    if (s->plugin.api && s->bctx) s->plugin.api->close(s->bctx);
+    sw_plugin_unload(&s->plugin);
     free(s->ptrs);
     sw_strmap_free(&s->index);
     sw_arena_free(&s->names);
@@ -395,15 +465,13 @@ static int all_bound(const sw_session *s, const char *what, sw_error *err) {
 int sw_validation_fill(sw_session *s, sw_error *err) {
     if (!s) return sw__err(err, SW_USAGE, "sw_validation_fill: no session");
     SW_CHECK(all_bound(s, "sw_validation_fill", err));
-#ifdef SW_HAVE_NCCL
-    if (s->kind == SW_BACKEND_NCCL) { /* device memory: filled on the device */
-        SW_CHECK(sw_nccl_validate_fill(s->plan, s->rank, s->ptrs, err));
-        sw__err_clear(err);
-        return SW_OK;
+    /* nccl: the tensors are device memory, filled by the device */
+    if (s->kind == SW_BACKEND_NCCL) {
+        SW_CHECK(s->plugin.api->validate_fill(s->plan, s->rank, s->ptrs, err));
+    } else {
+        SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
+        sw_data_poison(s->plan, s->rank, s->ptrs);
     }
-#endif
-    SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
-    sw_data_poison(s->plan, s->rank, s->ptrs);
     sw__err_clear(err);
     return SW_OK;
 }
@@ -414,10 +482,9 @@ int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
     SW_CHECK(all_bound(s, "sw_validation_check", err));
     sw_data_report rep;
     memset(&rep, 0, sizeof rep);
-#ifdef SW_HAVE_NCCL
-    if (s->kind == SW_BACKEND_NCCL) SW_CHECK(sw_nccl_validate_check(s->plan, s->rank, s->ptrs, &rep, err));
+    if (s->kind == SW_BACKEND_NCCL)
+        SW_CHECK(s->plugin.api->validate_check(s->plan, s->rank, s->ptrs, &rep, err));
     else
-#endif
         SW_CHECK(sw_data_check(s->plan, s->rank, s->ptrs, &rep, err));
     if (checked) *checked = rep.checked;
     if (rep.bad) {

@@ -93,10 +93,7 @@ static int mwait(void *vctx, int32_t rank, int32_t wave, sw_error *err) {
     }
 }
 
-/* Waits for one request (a collective of the open), polling with a backoff, for at most
- * timeout_s.  SW_TIMEOUT names what was waited for; the request is then left pending
- * (the caller should abort the job). */
-static int wait_req(MPI_Comm comm, MPI_Request *r, double timeout_s, const char *what, sw_error *err) {
+int sw_mpi_wait(MPI_Comm comm, MPI_Request *r, double timeout_s, const char *what, sw_error *err) {
     double deadline = now_s() + timeout_s;
     long pause_ns = 1000;
     for (;;) {
@@ -133,8 +130,10 @@ int sw_mpi_open(sw_mpi_ctx **out, sw_backend *b, const MPI_Comm *comm, double ti
         free(c);
         return sw_mpi_error(rc, "MPI_Comm_idup", err);
     }
-    if ((rc = wait_req(parent, &req, c->timeout_s, "opening the session (MPI_Comm_idup)", err))) {
-        free(c); /* the duplicate never completed: nothing else to free */
+    if ((rc = sw_mpi_wait(parent, &req, c->timeout_s, "opening the session (MPI_Comm_idup)", err))) {
+        /* the duplicate is still pending and would write into c: c is left to it (the
+         * caller stops the job after a timeout) */
+        if (rc != SW_TIMEOUT) free(c);
         return rc;
     }
     MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
@@ -147,29 +146,6 @@ int sw_mpi_open(sw_mpi_ctx **out, sw_backend *b, const MPI_Comm *comm, double ti
     }
     *out = c;
     return SW_OK;
-}
-
-static int agree_allgather(void *vctx, const void *mine, void *all, size_t bytes, double timeout_s, sw_error *err) {
-    sw_mpi_ctx *c = vctx;
-    MPI_Request req;
-    SW_MPI_CHECK(MPI_Iallgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, c->comm, &req), err);
-    return wait_req(c->comm, &req, timeout_s, "agreeing on the plan (MPI_Iallgather)", err);
-}
-
-static int agree_bcast(void *vctx, void *buf, size_t bytes, int root, double timeout_s, sw_error *err) {
-    sw_mpi_ctx *c = vctx;
-    MPI_Request req;
-    SW_MPI_CHECK(MPI_Ibcast(buf, (int)bytes, MPI_BYTE, root, c->comm, &req), err);
-    return wait_req(c->comm, &req, timeout_s, "agreeing on the plan (MPI_Ibcast)", err);
-}
-
-void sw_mpi_agree_ops(sw_mpi_ctx *c, sw_agree_ops *ops) {
-    memset(ops, 0, sizeof *ops);
-    ops->ctx = c;
-    MPI_Comm_size(c->comm, &ops->size);
-    MPI_Comm_rank(c->comm, &ops->me);
-    ops->allgather = agree_allgather;
-    ops->bcast = agree_bcast;
 }
 
 void sw_mpi_close(sw_mpi_ctx *c) {

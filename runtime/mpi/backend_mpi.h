@@ -1,13 +1,13 @@
 /*
  * backend_mpi.h - the `mpi` backend: one process per rank, nonblocking point-to-point
  * per wave.  MPI world rank k (or rank k of the communicator given) is global rank k.
- * Also the bootstrap the nccl backend uses.
+ * Built into the plugin libshardwave-mpi.so (plugin_mpi.c), which also carries the MPI
+ * calls of the nccl bootstrap and of `shardwave run`.
  */
 #ifndef SW_BACKEND_MPI_H
 #define SW_BACKEND_MPI_H
 
 #include <mpi.h>
-#include "agree.h"
 #include "exec.h"
 
 typedef struct sw_mpi_ctx sw_mpi_ctx;
@@ -15,14 +15,16 @@ typedef struct sw_mpi_ctx sw_mpi_ctx;
 /* Opens the backend on a duplicate of comm (MPI_COMM_WORLD when comm is NULL), so
  * shardwave's messages never meet the caller's; collective, and SW_TIMEOUT when not every
  * process of comm joins within timeout_s.  Every wait gives up after timeout_s with
- * SW_TIMEOUT naming the wave and the peer.  b may be NULL (the context is then only the
- * transport of the agreement at open). */
+ * SW_TIMEOUT naming the wave and the peer.  b may be NULL (a context without a backend). */
 int sw_mpi_open(sw_mpi_ctx **ctx, sw_backend *b, const MPI_Comm *comm, double timeout_s, sw_error *err);
-/* The agreement's transport (agree.h) over the context's communicator. */
-void sw_mpi_agree_ops(sw_mpi_ctx *ctx, sw_agree_ops *ops);
 void sw_mpi_close(sw_mpi_ctx *ctx);
 /* The communicator shardwave uses (for reductions of results). */
 MPI_Comm sw_mpi_comm(const sw_mpi_ctx *ctx);
+
+/* Waits for one request (a collective), polling with a backoff, for at most timeout_s;
+ * SW_TIMEOUT names `what` and this process's rank in comm, and leaves the request pending
+ * (a collective cannot be cancelled: the caller should stop the job, MPI_Abort). */
+int sw_mpi_wait(MPI_Comm comm, MPI_Request *r, double timeout_s, const char *what, sw_error *err);
 
 /* Converts an MPI error code to a status with MPI's own message. */
 int sw_mpi_error(int code, const char *what, sw_error *err);
