@@ -90,8 +90,9 @@ static int nomem(parser *P) { return sw__err(P->err, SW_NOMEM, "out of memory");
 
 static int too_deep(parser *P) {
     return sw__err_at(P->err, SW_INPUT, P->loc,
-                      "expression nested more than %d deep (parentheses, signs and operators; the input limit)",
-                      SW_MAX_EXPR_DEPTH);
+                      "expression nested more than %d deep at character %d (parentheses, signs and operators; the "
+                      "input limit)",
+                      SW_MAX_EXPR_DEPTH, (int)(P->p - P->text) + 1);
 }
 
 /* Makes a node, refusing a tree deeper than the limit (evaluation recurses per level). */
@@ -315,7 +316,8 @@ int sw_tmpl_parse(sw_arena *a, const char *text, sw_loc loc, sw_tmpl **out, sw_e
         if (rc) {
             if (rc == SW_INPUT && err) {
                 char prefix[300];
-                int k = snprintf(prefix, sizeof prefix, "in name template '%.200s': ", text);
+                int k = snprintf(prefix, sizeof prefix, "in name template '%.80s%s': ", text,
+                                 strlen(text) > 80 ? "..." : "");
                 size_t ml = strlen(err->msg), cap = sizeof err->msg;
                 if ((size_t)k + ml >= cap) ml = cap - 1 - (size_t)k;
                 memmove(err->msg + k, err->msg, ml);
