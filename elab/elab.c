@@ -322,7 +322,11 @@ static int model_tensor(elab *E, const sw_scope *s, void *ctx) {
     int64_t bytes = sw_dtype_size(t->dtype);
     for (int d = 0; d < t->ndim; d++)
         if (sw_mul64(bytes, t->shape[d] ? t->shape[d] : 1, &bytes))
-            return sw__err_at(E->err, SW_INPUT, shape->loc, "'%s' is too large", t->name);
+            return sw__err_at(E->err, SW_INPUT, shape->loc, "'%s' is too large: more than 2^63 bytes", t->name);
+    if (sw_add64(ir->model_bytes, bytes, &ir->model_bytes))
+        return sw__err_at(E->err, SW_INPUT, name->loc,
+                          "the model's tensors hold more than 2^63 bytes with '%s' (sizes must stay below 2^63)",
+                          t->name);
     uint32_t old;
     int r = sw_strmap_put(&ir->tensor_index, t->name, (uint32_t)ir->ntensors, &old);
     if (r < 0) return sw__elab_nomem(E);
