@@ -18,8 +18,10 @@
 
 /* Bytes of one layout file (YAML or DSL).  The largest real file (DeepSeek-V3, 90k
  * tensors, written with templates) is 25 KiB; an explicit listing of every tensor of it
- * is about 20 MiB.  Reading stops here: /dev/zero is refused, not read to exhaustion. */
-#define SW_MAX_INPUT_BYTES ((long long)64 << 20)
+ * is about 20 MiB.  Loading costs up to about 65 bytes of memory per input byte (a file
+ * of 30 MB of one-character list items: 1.9 GB), so this also bounds the memory of a
+ * load.  Reading stops here: /dev/zero is refused, not read to exhaustion. */
+#define SW_MAX_INPUT_BYTES ((long long)32 << 20)
 /* Nesting of YAML mappings and sequences, and of DSL brackets: real files nest 6 deep;
  * the loaders recurse once per level. */
 #define SW_MAX_NEST 64

@@ -28,8 +28,8 @@ int sw_load_text(const char *path, const char *text, size_t len, const sw_load_o
                  sw_error *err) {
     memset(ir, 0, sizeof *ir);
     if (len > (size_t)SW_MAX_INPUT_BYTES)
-        return sw__err(err, SW_INPUT, "'%s' has %zu bytes: a layout file has at most %lld (64 MiB, the input limit)",
-                       path, len, SW_MAX_INPUT_BYTES);
+        return sw__err(err, SW_INPUT, "'%s' has %zu bytes: a layout file has at most %lld (%lld MiB, the input limit)",
+                       path, len, SW_MAX_INPUT_BYTES, SW_MAX_INPUT_BYTES >> 20);
     sw_arena_init(&ir->arena);
     sw_doc *root;
     int rc = sw_is_dsl(path, text, len) ? sw_dsl_load(&ir->arena, path, text, len, &root, err)
@@ -55,8 +55,8 @@ int sw_read_input(const char *path, char **text, size_t *len, sw_error *err) {
     }
     if ((long long)st.st_size > SW_MAX_INPUT_BYTES) {
         close(fd);
-        return sw__err(err, SW_INPUT, "'%s' has %lld bytes: a layout file has at most %lld (64 MiB, the input limit)",
-                       path, (long long)st.st_size, SW_MAX_INPUT_BYTES);
+        return sw__err(err, SW_INPUT, "'%s' has %lld bytes: a layout file has at most %lld (%lld MiB, the input limit)",
+                       path, (long long)st.st_size, SW_MAX_INPUT_BYTES, SW_MAX_INPUT_BYTES >> 20);
     }
     /* the size may change while reading: read at most one byte past the limit */
     char *buf = NULL;
@@ -65,8 +65,8 @@ int sw_read_input(const char *path, char **text, size_t *len, sw_error *err) {
         if (n > (size_t)SW_MAX_INPUT_BYTES) {
             free(buf);
             close(fd);
-            return sw__err(err, SW_INPUT, "'%s' has more than %lld bytes: a layout file has at most that many (64 "
-                           "MiB, the input limit)", path, SW_MAX_INPUT_BYTES);
+            return sw__err(err, SW_INPUT, "'%s' has more than %lld bytes: a layout file has at most that many (%lld "
+                           "MiB, the input limit)", path, SW_MAX_INPUT_BYTES, SW_MAX_INPUT_BYTES >> 20);
         }
         if (SW_GROW(buf, cap, n + 65536)) {
             free(buf);
