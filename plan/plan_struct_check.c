@@ -62,6 +62,19 @@ int sw__plan_struct_check(const sw_plan *p, const char *what, int status, sw_err
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
         if (!l->name) return sw__err(err, status, "%s: local %u has no name", what, i);
+        /* sorted by (rank, role, name) and unique: a rank binds its tensors by name */
+        if (i > 0) {
+            const sw_plan_local *q = &p->locals[i - 1];
+            int c = l->rank != q->rank ? (l->rank > q->rank ? 1 : -1)
+                    : l->role != q->role ? (l->role > q->role ? 1 : -1)
+                                         : strcmp(l->name, q->name);
+            if (c == 0)
+                return sw__err(err, status, "%s: local %u: rank %d holds two %s tensors named '%s'", what, i, l->rank,
+                               l->role == SW_ROLE_SRC ? "source" : "destination", l->name);
+            if (c < 0)
+                return sw__err(err, status, "%s: local %u '%s' of rank %d is out of order (locals are sorted by rank, "
+                               "role and name)", what, i, l->name, l->rank);
+        }
         if (sw_plan_rank_index(p, l->rank) < 0)
             return sw__err(err, status, "%s: local %u '%s' is on unknown rank %d", what, i, l->name, l->rank);
         if (l->role != SW_ROLE_SRC && l->role != SW_ROLE_DST)

@@ -234,6 +234,27 @@ static void test_write_invalid(void **state) {
     sw_plan_free(&p);
 }
 
+/* Locals sorted by (rank, role, name) and unique (found by fuzz_plan: a plan with one
+ * rank's local renamed onto another's read and verified, then that tensor could not be
+ * bound: the index of names keeps one of them). */
+static void test_locals_order(void **state) {
+    (void)state;
+    sw_plan p;
+    build(&p);
+    sw_error err;
+    assert_int_equal(sw__plan_struct_check(&p, "plan", SW_INTERNAL, &err), SW_OK);
+    p.locals[4].name = "b"; /* rank 2's destination 'w' becomes a second 'b' */
+    assert_int_equal(sw__plan_struct_check(&p, "plan", SW_CORRUPT, &err), SW_CORRUPT);
+    assert_non_null(strstr(err.msg, "plan: local 4: rank 2 holds two destination tensors named 'b'"));
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(sw_plan_write_mem(&p, &buf, &len, &err), SW_INTERNAL); /* the writer refuses it too */
+    p.locals[4].name = "a"; /* 'a' after 'b' */
+    assert_int_equal(sw__plan_struct_check(&p, "plan", SW_CORRUPT, &err), SW_CORRUPT);
+    assert_non_null(strstr(err.msg, "local 4 'a' of rank 2 is out of order"));
+    sw_plan_free(&p);
+}
+
 static void expect_corrupt(const uint8_t *buf, size_t len, int32_t rank, const char *want) {
     sw_plan q;
     sw_error err;
@@ -387,6 +408,7 @@ int main(void) {
         cmocka_unit_test(test_only_rank),       cmocka_unit_test(test_empty_plan),
         cmocka_unit_test(test_write_invalid),   cmocka_unit_test(test_header_errors),
         cmocka_unit_test(test_validator_messages), cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_locals_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
