@@ -5,6 +5,7 @@
  * processes of an mpi or nccl run (MPI_Init, world rank and size, a barrier and
  * reductions, stopping the job) and device memory for nccl, taken from the backends'
  * plugins (runtime/plugin.h), so that the command itself links neither MPI nor CUDA. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,24 @@ typedef struct run_opts {
     double timeout;
 } run_opts;
 
+/* The watchdog of a process of an mpi or nccl run: a thread that ends the process (exit
+ * status 3, with a message) when its launcher is gone (the process was re-parented:
+ * mpirun or its daemon died, and nobody would ever stop this rank), or when a phase that
+ * has no deadline of its own (MPI_Init, MPI_Finalize: they wait for every process)
+ * outlasts --timeout, or 60 s when that is shorter (starting MPI on many processes can
+ * take seconds where a sync takes milliseconds).  Everything else that waits for other processes (the agreement at
+ * open, the syncs, the launcher's barrier and reductions) has its own deadline. */
+typedef struct watchdog {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int started, stop;
+    pid_t parent;      /* at start */
+    int me;            /* -1 until known */
+    const char *phase; /* armed: what must end by `deadline` */
+    double deadline, timeout;
+} watchdog;
+
 /* The launcher: one process (local), or one per rank over MPI (mpi, nccl; the mpi
  * plugin), and device memory (nccl; the nccl plugin). */
 typedef struct launch {
@@ -65,6 +84,7 @@ typedef struct launch {
     int me, world;  /* 0 and 1 in one process */
     int mpi_up;     /* MPI initialised: finalize at the end */
     double timeout; /* --timeout: also bounds every collective of the launcher */
+    watchdog dog;
 } launch;
 
 /* The memory the run binds, freed at the end. */
@@ -135,8 +155,77 @@ static int load_plugin(const char *name, sw_plugin_ref *ref, const char *backend
     return 3;
 }
 
-/* Starts the processes of an mpi or nccl run: MPI_Init, world rank and size, a message
- * on SIGTERM.  nccl first checks for a device (before MPI: a machine without a GPU says
+static void dog_exit(const watchdog *w, const char *why) {
+    char msg[512];
+    int n = w->me >= 0 ? snprintf(msg, sizeof msg, "[rank %d] shardwave: error: %s: stopping this process\n", w->me, why)
+                       : snprintf(msg, sizeof msg, "shardwave: error: %s: stopping this process\n", why);
+    ssize_t k = write(2, msg, n > 0 && (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    (void)k;
+    _exit(3);
+}
+
+static void *dog_main(void *arg) {
+    watchdog *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        if (w->stop) break;
+        char why[256];
+        if (getppid() != w->parent) {
+            snprintf(why, sizeof why, "the launcher (parent process %d) is gone", (int)w->parent);
+            dog_exit(w, why);
+        }
+        if (w->phase && now_s() > w->deadline) {
+            snprintf(why, sizeof why, "%s did not finish within %g s: another process is stuck or gone", w->phase,
+                     w->timeout);
+            dog_exit(w, why);
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void dog_start(watchdog *w, double timeout) {
+    memset(w, 0, sizeof *w);
+    w->parent = getppid();
+    w->me = -1;
+    w->timeout = timeout > 60 ? timeout : 60;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    w->started = pthread_create(&w->thread, NULL, dog_main, w) == 0;
+}
+
+/* Arms the watchdog for a phase (NULL: disarms it); me: this process's rank (-1: not known). */
+static void dog_arm(watchdog *w, const char *phase, int me) {
+    if (!w->started) return;
+    pthread_mutex_lock(&w->mu);
+    w->phase = phase;
+    w->deadline = now_s() + w->timeout;
+    w->me = me;
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void dog_stop(watchdog *w) {
+    if (!w->started) return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    w->started = 0;
+}
+
+/* Starts the processes of an mpi or nccl run: MPI_Init (under the watchdog), world rank
+ * and size, a message on SIGTERM.  nccl first checks for a device (before MPI: a machine without a GPU says
  * so plainly).  Returns 0 or an exit status. */
 static int launch_start(launch *L, const char *backend) {
     sw_error err;
@@ -154,10 +243,13 @@ static int launch_start(launch *L, const char *backend) {
         fprintf(stderr, "shardwave: error: run --backend %s: the mpi plugin is from another build\n", backend);
         return 3;
     }
+    dog_start(&L->dog, L->timeout);
+    dog_arm(&L->dog, "MPI_Init", -1);
     if (L->mpi.api->comm_init(&L->me, &L->world, &err)) {
         fprintf(stderr, "shardwave: error: run --backend %s: %s\n", backend, err.msg);
         return 3;
     }
+    dog_arm(&L->dog, NULL, L->me);
     L->mpi_up = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -167,7 +259,9 @@ static int launch_start(launch *L, const char *backend) {
 }
 
 static void launch_end(launch *L) {
+    dog_arm(&L->dog, "MPI_Finalize", L->me);
     if (L->mpi_up) L->mpi.api->comm_finalize();
+    dog_stop(&L->dog);
     sw_plugin_unload(&L->mpi);
     sw_plugin_unload(&L->dev);
 }

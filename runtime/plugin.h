@@ -71,7 +71,7 @@ typedef struct sw_plugin {
     /* ---- a communicator (mpi): comm is a const MPI_Comm * (NULL: MPI_COMM_WORLD) ----
      * For the nccl bootstrap and for the `shardwave run` launcher, so that neither the
      * runtime nor the command links MPI.  NULL members in other plugins. */
-    /* Initialises MPI unless the caller did (MPI_THREAD_SINGLE); world rank and size. */
+    /* Initialises MPI unless the caller did (MPI_THREAD_FUNNELED); world rank and size. */
     int (*comm_init)(int *rank, int *size, sw_error *err);
     /* MPI_Finalize when initialised here or by the caller and not finalized yet. */
     void (*comm_finalize)(void);

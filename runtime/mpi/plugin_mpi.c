@@ -29,7 +29,8 @@ static double mp_warmup_s(const void *ctx) {
 static int mp_init(int *rank, int *size, sw_error *err) {
     int inited = 0, provided = 0;
     MPI_Initialized(&inited);
-    if (!inited) SW_MPI_CHECK(MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided), err);
+    /* funneled: MPI is called from the main thread only, but `run` has a watchdog thread */
+    if (!inited) SW_MPI_CHECK(MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided), err);
     SW_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, rank), err);
     SW_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, size), err);
     return SW_OK;
