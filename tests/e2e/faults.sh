@@ -163,5 +163,92 @@ mid_case() { # LABEL SIGNAL
 mid_case "rank killed mid-run (SIGKILL)" KILL
 mid_case "rank stopped mid-run (SIGSTOP)" STOP
 
+# a sub-second --timeout is said as given (was: "not done after 0 s")
+run_case "rank 2 stopped, --timeout 0.5" "(after|within) 0.5 s" 4 STUCK_RANK=2 -- --timeout 0.5
+
+# the launcher itself goes: SIGTERM (what `timeout` sends) and SIGKILL to mpirun in the
+# middle of the syncs; no rank may stay behind (a rank re-parented notices within 1 s)
+launcher_case() { # LABEL SIGNAL
+    local label=$1 sig=$2 start end rc
+    PLAN="$T/p.swp" mpirun --oversubscribe -np 4 "$T/rank.sh" --iters 1000000 >"$T/out" 2>&1 &
+    local job=$!
+    for _ in $(seq 1 150); do
+        grep -q "^run " "$T/out" 2>/dev/null && break
+        sleep 0.2
+    done
+    sleep 0.5
+    start=$(date +%s)
+    kill "-$sig" $job
+    wait $job
+    rc=$?
+    for _ in $(seq 1 20); do
+        [ -z "$(leftovers)" ] && break
+        sleep 0.5
+    done
+    end=$(date +%s)
+    local left
+    left=$(leftovers)
+    if [ "$rc" = 0 ]; then bad "$label: exit 0"; return; fi
+    if [ -n "$left" ]; then bad "$label: processes left after $((end - start)) s: $left"; return; fi
+    echo "ok: $label: exit $rc, no process left after $((end - start)) s"
+    ok
+}
+launcher_case "mpirun terminated mid-run (SIGTERM)" TERM
+launcher_case "mpirun killed mid-run (SIGKILL)" KILL
+
+# the C API: sw_session_open agrees (another plan on one rank, a rank without its plan:
+# sw_session_fail_open); every process gets the same error
+BUILD=$(dirname "$SW")
+if command -v mpicc >/dev/null && [ -f "$BUILD/libshardwave-runtime.so" ]; then
+    cat >"$T/api.c" <<'EOF'
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "shardwave.h"
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int me;
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    char var[32];
+    snprintf(var, sizeof var, "PLAN_%d", me);
+    const char *path = getenv(var) ? getenv(var) : getenv("PLAN");
+    sw_plan *p = NULL;
+    sw_session *s = NULL;
+    sw_error err, why;
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = 5};
+    int rc = sw_plan_load(&p, path, &why) ? sw_session_fail_open(me, SW_BACKEND_MPI, &so, &why, &err)
+                                           : sw_session_open(&s, p, me, SW_BACKEND_MPI, &so, &err);
+    char buf[2200];
+    printf("api rank %d: %d %s\n", me, rc, rc ? sw_error_format(&err, buf, sizeof buf) : "open");
+    sw_session_close(s);
+    sw_plan_free(p);
+    MPI_Finalize();
+    return rc ? 1 : 0;
+}
+EOF
+    if mpicc -I"$(dirname "$0")/../../include" -o "$T/api" "$T/api.c" -L"$BUILD" -lshardwave-runtime \
+        -Wl,-rpath,"$BUILD" 2>"$T/cc"; then
+        api_case() { # LABEL REGEX env...
+            local label=$1 re=$2
+            shift 2
+            env PLAN="$T/p.swp" "$@" timeout $LIMIT mpirun --oversubscribe -np 4 "$T/api" >"$T/out" 2>&1
+            local same
+            same=$(grep "^api rank" "$T/out" | sed 's/^api rank [0-9]*: //' | sort -u | wc -l)
+            if [ "$(grep -c "^api rank" "$T/out")" = 4 ] && [ "$same" = 1 ] && grep -Eq "$re" "$T/out"; then
+                echo "ok: C API, $label: the same error on the 4 processes"
+                ok
+            else
+                bad "C API, $label: $(grep "^api rank" "$T/out" | head -4)"
+            fi
+        }
+        api_case "rank 3 has another plan" "rank 3 opened another plan than rank 0" PLAN_3="$T/other.swp"
+        api_case "rank 2's plan missing" "rank 2 cannot open its session: cannot open plan" PLAN_2="$T/nope.swp"
+        env PLAN="$T/p.swp" timeout $LIMIT mpirun --oversubscribe -np 4 "$T/api" >"$T/out" 2>&1 &&
+            [ "$(grep -c ": 0 open" "$T/out")" = 4 ] && ok || bad "C API, same plan: $(grep "^api" "$T/out")"
+    else
+        bad "cannot build the C API program: $(head -3 "$T/cc")"
+    fi
+fi
+
 echo "faults: $pass passed, $fail failed"
 [ $fail = 0 ]
