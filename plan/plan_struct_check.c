@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arena.h"
 #include "diag.h"
 
 
@@ -52,8 +53,13 @@ int sw__plan_struct_check(const sw_plan *p, const char *what, int status, sw_err
             return sw__err(err, status, "%s: tensor %u has %d dims (at most %d)", what, i, t->ndim, SW_MAXDIM);
         if ((unsigned)t->dtype >= SW_DT_COUNT)
             return sw__err(err, status, "%s: tensor %u has unknown dtype %u", what, i, (unsigned)t->dtype);
-        for (int k = 0; k < t->ndim; k++)
+        int64_t bytes = sw_dtype_size(t->dtype);
+        for (int k = 0; k < t->ndim; k++) {
             if (t->shape[k] < 0) return sw__err(err, status, "%s: tensor %u has a negative dim", what, i);
+            /* every size product fits in int64, as the compiler guarantees (strides, offsets) */
+            if (sw_mul64(bytes, t->shape[k] ? t->shape[k] : 1, &bytes))
+                return sw__err(err, status, "%s: tensor %u '%s' has more than 2^63 bytes", what, i, t->name);
+        }
     }
     for (uint32_t i = 1; i < p->nranks; i++)
         if (p->ranks[i].rank <= p->ranks[i - 1].rank)
@@ -84,8 +90,12 @@ int sw__plan_struct_check(const sw_plan *p, const char *what, int status, sw_err
         if (l->ndim < 0 || l->ndim > SW_MAXDIM)
             return sw__err(err, status, "%s: local %u '%s' has %d dims (at most %d)", what, i, l->name, l->ndim,
                            SW_MAXDIM);
-        for (int k = 0; k < l->ndim; k++)
+        int64_t lbytes = sw_dtype_size(l->dtype);
+        for (int k = 0; k < l->ndim; k++) {
             if (l->shape[k] < 0) return sw__err(err, status, "%s: local %u '%s' has a negative dim", what, i, l->name);
+            if (sw_mul64(lbytes, l->shape[k] ? l->shape[k] : 1, &lbytes))
+                return sw__err(err, status, "%s: local %u '%s' has more than 2^63 bytes", what, i, l->name);
+        }
         if ((uint64_t)l->piece0 + l->npieces > p->npieces)
             return sw__err(err, status, "%s: local %u '%s' references pieces %u..%llu of %u", what, i, l->name,
                            l->piece0, (unsigned long long)l->piece0 + l->npieces, p->npieces);
