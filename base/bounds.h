@@ -41,6 +41,11 @@
 /* Local tensors of one layout over all its ranks (what the plan's tables hold per
  * layout; DeepSeek-V3: 507k in `train`).  Compile time and memory grow with it. */
 #define SW_MAX_LOCALS 4000000LL
+/* Transfers of one sync, estimated before the compile (elab/coverage.c: every destination
+ * piece cut by the source pieces' boundaries).  DeepSeek-V3's refit has 1.06 M and
+ * compiles in 3-4 s and 1.4 GiB; a sync of rows over 4096 ranks into columns over 4096
+ * would make 16.8 M and run out of memory. */
+#define SW_MAX_TRANSFERS 4000000LL
 /* The smallest staging bucket of a sync (the same floor as `compile --bucket`): the
  * chunk size of messages comes from it, and a smaller one makes millions of tiny chunks. */
 #define SW_MIN_BUCKET 4096LL

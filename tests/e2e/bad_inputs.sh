@@ -155,6 +155,24 @@ expect "compile: a mesh of 8.4 M ranks" 1 "^mesh.yaml:8:28: error: the mesh has 
 sed 's/{dp: 2048, tp: 4096}/{tp: 1}/; s/first_rank: 8388608/first_rank: 131072/' mesh.yaml >far.yaml
 expect "a layout past global rank 131071" 1 "^far.yaml:9:19: error: the layout's ranks go past rank 131071" \
     "$SW" check far.yaml
+cat >quad.yaml <<'EOF'
+shardwave: 1
+model:
+  name: m
+  dtype: fp32
+  tensors:
+    - {name: w, shape: [4096, 4096]}
+layouts:
+  a: {mesh: {tp: 4096}, place: [{tensor: w, split: {0: tp}}]}
+  b: {first_rank: 4096, mesh: {tp: 4096}, place: [{tensor: w, split: {1: tp}}]}
+syncs:
+  - {name: s, from: a, to: b}
+EOF
+expect "check: rows over 4096 ranks into columns over 4096" 1 \
+    "^quad.yaml:11:5: error: sync 's' would make about 16777216 transfers: more than the 4000000 a plan may have" \
+    "$SW" check quad.yaml
+expect "compile refuses it before building it" 1 "^quad.yaml:11:5: error: sync 's' would make about 16777216 transfers" \
+    "$SW" compile quad.yaml -o x.swp
 expect "check /dev/zero" 1 "cannot read '/dev/zero': not a regular file" "$SW" check /dev/zero
 mkfifo fifo.yaml
 expect "check a FIFO (nobody writes)" 1 "cannot read 'fifo.yaml': not a regular file" "$SW" check fifo.yaml
