@@ -11,8 +11,10 @@
  * SW_TIMEOUT instead of waiting forever.
  *
  * Backend-neutral: a backend provides the transport (sw_agree_ops: an all-gather and a
- * broadcast bounded by a timeout).  The mpi backend implements it (backend_mpi.h); the
- * nccl backend, bootstrapped through MPI, agrees through the same before NCCL exists.
+ * broadcast bounded by a timeout).  session.c builds it from the mpi plugin's bounded
+ * collectives (plugin.h) over the caller's communicator, for the mpi backend and for the
+ * nccl backend bootstrapped through MPI (before NCCL exists); a bootstrap without MPI can
+ * provide its own.
  */
 #ifndef SW_AGREE_H
 #define SW_AGREE_H
