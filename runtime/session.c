@@ -189,9 +189,18 @@ static int agrees_over_mpi(sw_backend_kind kind, const sw_session_opts *o) {
 
 /* The backend proper, after the first round: the backend's plugin, the executor, the
  * backend's open (collective over its communicator); nccl through MPI bootstraps over g. */
-static int open_backend(sw_session *s, mpi_group *g, sw_error *err) {
+/* What a process checks before the agreement, so that a rank without it says so to every
+ * rank: the backend's plugin, and for nccl a CUDA device. */
+static int load_backend(sw_session *s, sw_error *err) {
     int nccl = s->kind == SW_BACKEND_NCCL;
     SW_CHECK(sw_plugin_load(nccl ? "nccl" : "mpi", &s->plugin, err));
+    if (nccl && s->plugin.api->have_device) return s->plugin.api->have_device(err);
+    return SW_OK;
+}
+
+/* The backend (its plugin loaded): the executor and the backend's open. */
+static int open_backend(sw_session *s, mpi_group *g, sw_error *err) {
+    int nccl = s->kind == SW_BACKEND_NCCL;
     const sw_plugin *pl = s->plugin.api;
     if (!nccl) {
         SW_CHECK(pl->open(&s->bctx, &s->backend, NULL, s->rank, &s->opts, NULL, err));
@@ -223,6 +232,13 @@ static int open_plugin_backend(sw_session *s, uint64_t id, int lrc, const sw_err
     if (nccl)
         return sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
 #endif
+    sw_error perr;
+    sw__err_clear(&perr);
+    int prc = lrc ? SW_OK : load_backend(s, &perr);
+    if (lrc == SW_OK && prc) { /* the first reason this process cannot open */
+        lrc = prc;
+        why = &perr;
+    }
     if (!agrees_over_mpi(s->kind, &s->opts)) {
         if (lrc) {
             if (err) *err = *why;
@@ -232,7 +248,13 @@ static int open_plugin_backend(sw_session *s, uint64_t id, int lrc, const sw_err
     }
     mpi_group g;
     int rc = group_open(&g, s->kind, &s->opts, err);
-    if (rc) return nccl ? boot_failed(rc, err) : rc; /* this process cannot take part */
+    if (rc) { /* this process cannot take part: its own reason first */
+        if (prc) {
+            if (err) *err = perr;
+            return prc;
+        }
+        return nccl ? boot_failed(rc, err) : rc;
+    }
     rc = group_agree(&g, s->plan, id, s->rank, lrc ? why : NULL, err);
     if (rc == SW_OK) {
         sw_error mine;

@@ -356,6 +356,7 @@ static void test_every_call_resets_and_refuses_null(void **state) {
     OK_RESETS(sw_plan_serialize(p, &buf, &len, &err));
     OK_RESETS(sw_plan_load_mem(&q, buf, len, -1, &err));
     sw_plan_free(q);
+    void *plan_bytes = buf;
     OK_RESETS(sw_plan_get_info(p, &info, &err));
     OK_RESETS(sw_plan_tensors(p, 0, ti, 4, &n, &err));
     assert_int_equal(n, 2);
@@ -372,7 +373,7 @@ static void test_every_call_resets_and_refuses_null(void **state) {
     assert_null(q);
     assert_int_equal(sw_plan_load_rank(NULL, path, 0, &err), SW_USAGE);
     assert_int_equal(sw_plan_load_rank(&q, NULL, 0, &err), SW_USAGE);
-    assert_int_equal(sw_plan_load_mem(NULL, buf, len, -1, &err), SW_USAGE);
+    assert_int_equal(sw_plan_load_mem(NULL, plan_bytes, len, -1, &err), SW_USAGE);
     assert_int_equal(sw_plan_load_mem(&q, NULL, 10, -1, &err), SW_USAGE);
     assert_int_equal(sw_plan_save(NULL, path, &err), SW_USAGE);
     assert_int_equal(sw_plan_save(p, NULL, &err), SW_USAGE);
@@ -454,7 +455,7 @@ static void test_every_call_resets_and_refuses_null(void **state) {
     assert_non_null(sw_status_str(12345));
     assert_non_null(sw_status_str(SW_TIMEOUT));
 
-    sw_free(buf);
+    sw_free(plan_bytes);
     unlink(path);
     sw_plan_free(p);
     sw_plan_free(NULL);
