@@ -9,9 +9,9 @@ WERROR_FLAG = $(if $(WERROR),-DSHARDWAVE_WERROR=$(WERROR))
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SW         := $(BUILD)/shardwave
 EXAMPLE    ?= examples/llama3-8b.yaml
-APT_PKGS   := flex bison libyaml-dev libjansson-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake python3-venv
+APT_PKGS   := flex bison libyaml-dev libjansson-dev libcmocka-dev libopenmpi-dev openmpi-bin graphviz pkg-config cmake python3-venv clang
 
-.PHONY: all deps build asan release test test-asan pytest test-frameworks demo clean
+.PHONY: all deps build asan release test test-asan pytest test-frameworks demo clean fuzz fuzz-build
 
 all: build
 
@@ -64,6 +64,22 @@ release: deps
 # All tests, warnings as errors: unit + end-to-end + conformance on the normal build, the
 # Python package's tests, the unit tests again under ASan+UBSan, and the unit tests of a
 # Release build.
+# libFuzzer harnesses (fuzz/): a clang tree of its own with ASan+UBSan; `make fuzz` runs
+# each for FUZZ_SECONDS, `make test` a smoke of FUZZ_SMOKE_SECONDS each.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_CC ?= clang
+
+fuzz-build: deps
+	@if [ ! -f $(FUZZ_BUILD)/CMakeCache.txt ]; then \
+	  CC=$(FUZZ_CC) cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDWAVE_FUZZ=ON \
+	    -DSHARDWAVE_TESTS=OFF -DSHARDWAVE_CUDA=OFF -DSHARDWAVE_MPI=OFF >/dev/null; fi
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_yaml fuzz_dsl fuzz_plan
+
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 test: WERROR = ON
 test: build asan release
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -71,6 +87,7 @@ test: build asan release
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 	cd $(RELEASE_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 # The layouts against the frameworks' own loading code (tests/frameworks, docs/frameworks.md):
 # not part of `make test`.  A virtual environment under $(BUILD) gets vLLM 0.33.0 (whose CPU
@@ -116,4 +133,4 @@ demo: build
 	@echo "demo: wrote $(OUT)/llama3-8b.swp, $(OUT)/llama3-8b-dag.svg (the task DAG), $(OUT)/llama3-8b-gantt.svg (the Gantt chart)"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(OUT)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD) $(OUT)

@@ -38,7 +38,9 @@ static int compile_ir(sw_plan **out, const sw_ir *ir, const sw_compile_options *
     }
     if (o->scheduler && sw_scheduler_parse(o->scheduler, &cp.scheduler))
         return sw__err(err, SW_USAGE, "unknown scheduler '%s' (optimal, greedy, naive, broadcast)", o->scheduler);
-    if (o->bucket < 0) return sw__err(err, SW_USAGE, "bucket %lld is negative", (long long)o->bucket);
+    if (o->bucket != 0 && o->bucket < SW_MIN_BUCKET)
+        return sw__err(err, SW_USAGE, "bucket %lld is below the minimum of %lld bytes (0: the sync's own)",
+                       (long long)o->bucket, SW_MIN_BUCKET);
     cp.bucket = o->bucket;
     cp.no_relay = o->no_relay;
     sw_plan *p = calloc(1, sizeof *p);
@@ -66,6 +68,8 @@ static int compile_any(sw_plan **out, const char *path, const char *text, size_t
     sw_compile_options o;
     take_opts(opts, &o);
     if (o.ndefines && !o.defines) return sw__err(err, SW_USAGE, "sw_compile: %zu defines but no array", o.ndefines);
+    for (size_t i = 0; i < o.ndefines; i++)
+        if (!o.defines[i].name) return sw__err(err, SW_USAGE, "sw_compile: define %zu has no name", i);
     sw_load_opts lo = {o.defines, o.ndefines};
     sw_ir ir;
     int rc = text ? sw_load_text(path, text, len, &lo, &ir, err) : sw_load_file(path, &lo, &ir, err);

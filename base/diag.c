@@ -50,14 +50,21 @@ int sw__err(sw_error *err, int status, const char *fmt, ...) {
     return status;
 }
 
+/* err may come from a caller that never initialised it: every field is read within its
+ * bounds (%.*s), never past the end of its array. */
 char *sw_error_format(const sw_error *err, char *buf, size_t cap) {
-    if (!cap) return buf;
+    if (!buf || !cap) return buf;
     if (!err || err->status == SW_OK) {
         snprintf(buf, cap, "shardwave: no error");
-    } else if (err->file[0] && err->line > 0) {
-        snprintf(buf, cap, "%s:%d:%d: error: %s", err->file, err->line, err->col, err->msg);
-    } else {
-        snprintf(buf, cap, "shardwave: error: %s", err->msg[0] ? err->msg : sw_status_str(err->status));
+        return buf;
     }
+    int fl = (int)strnlen(err->file, sizeof err->file), ml = (int)strnlen(err->msg, sizeof err->msg);
+    if (fl && err->line > 0)
+        snprintf(buf, cap, "%.*s:%d:%d: error: %.*s", fl, err->file, err->line, err->col > 0 ? err->col : 1, ml,
+                 err->msg);
+    else if (ml)
+        snprintf(buf, cap, "shardwave: error: %.*s", ml, err->msg);
+    else
+        snprintf(buf, cap, "shardwave: error: %s", sw_status_str(err->status));
     return buf;
 }

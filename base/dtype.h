@@ -57,6 +57,18 @@ static inline const char *sw_dtype_name(sw_dtype t) {
     }
 }
 
+/* 1 when elements of `from` can be converted to `to` (the runtime's rule, runtime/convert.h
+ * sw_convert_supported, which tests/test_convert.c checks against this): the same type,
+ * float -> float, and the lossless integer widenings int8/uint8 -> int32/int64 and
+ * int32 -> int64.  Int <-> float, integer narrowings and signedness changes are not. */
+static inline int sw_dtype_convertible(sw_dtype from, sw_dtype to) {
+    if (sw_dtype_size(from) == 0 || sw_dtype_size(to) == 0) return 0;
+    if (from == to) return 1;
+    if (sw_dtype_is_float(from) && sw_dtype_is_float(to)) return 1;
+    if (from == SW_DT_INT8 || from == SW_DT_UINT8) return to == SW_DT_INT32 || to == SW_DT_INT64;
+    return from == SW_DT_INT32 && to == SW_DT_INT64;
+}
+
 /* Parses a dtype name ("bf16", ...); returns 0 and sets *out, or -1. */
 static inline int sw_dtype_parse(const char *s, sw_dtype *out) {
 #define SW__DT_PARSE(e, name, size, isfloat) \

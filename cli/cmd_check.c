@@ -49,8 +49,7 @@ int cmd_check(int argc, char **argv) {
     }
     sw_ir ir;
     if ((rc = cli_load(&c, path, &ir))) goto out;
-    int64_t total = 0;
-    for (size_t t = 0; t < ir.ntensors; t++) total += sw_tensor_bytes(&ir.tensors[t]);
+    int64_t total = ir.model_bytes;
     char b1[32], b2[32], b3[32];
     printf("%s: ok; model %s: %zu logical tensors, %lld bytes (%s)", path, ir.model_name, ir.ntensors,
            (long long)total, sw_fmt_bytes(total, b1, sizeof b1));

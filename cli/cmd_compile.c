@@ -85,7 +85,7 @@ int cmd_compile(int argc, char **argv) {
             if (!strcmp(a, "-o")) out = v;
             else if (!strcmp(a, "--sync")) sync = v;
             else if (!strcmp(a, "--bucket")) {
-                if (sw_parse_bytes(v, &o.bucket) || o.bucket < 4096) {
+                if (sw_parse_bytes(v, &o.bucket) || o.bucket < SW_MIN_BUCKET) {
                     rc = cli_usage_error("compile: --bucket '%s' is not a size of at least 4KiB (e.g. 256MiB)", v);
                     goto done;
                 }

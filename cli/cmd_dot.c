@@ -48,9 +48,9 @@ int cmd_dot(int argc, char **argv) {
     if (sw_plan_read(&p, path, -1, &err)) return cli_fail(&err);
     FILE *f = stdout;
     if (out && !(f = fopen(out, "w"))) {
-        fprintf(stderr, "shardwave: error: cannot write '%s': %s\n", out, strerror(errno));
+        sw__err(&err, SW_IO, "cannot write '%s': %s", out, strerror(errno));
         sw_plan_free(&p);
-        return 3;
+        return cli_fail(&err);
     }
     int rc = sw_plan_dot(&p, f, aggregate, &err);
     if (f != stdout && fclose(f) != 0 && rc == SW_OK) rc = SW_IO;

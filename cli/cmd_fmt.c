@@ -1,6 +1,7 @@
 /* shardwave fmt FILE --to dsl|yaml [-o OUT]: a layout file in the other (or the same)
  * syntax.  Reads either front end, writes the document tree back; never elaborates, so a
  * file with semantic errors can still be converted. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,32 +39,6 @@ static int apply_defines(sw_arena *a, sw_doc *root, const cli_common *c) {
     return 0;
 }
 
-static int read_all(const char *path, char **buf, size_t *len, sw_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return sw__err(err, SW_IO, "cannot open '%s'", path);
-    char *p = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (SW_GROW(p, cap, n + 65536)) {
-            fclose(f);
-            free(p);
-            return sw__err(err, SW_NOMEM, "out of memory reading '%s'", path);
-        }
-        size_t k = fread(p + n, 1, cap - n, f);
-        n += k;
-        if (!k) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(p);
-        return sw__err(err, SW_IO, "cannot read '%s'", path);
-    }
-    *buf = p;
-    *len = n;
-    return SW_OK;
-}
-
 int cmd_fmt(int argc, char **argv) {
     const char *path = NULL, *to = NULL, *outp = NULL;
     cli_common c = {0};
@@ -95,7 +70,7 @@ int cmd_fmt(int argc, char **argv) {
     sw_error err;
     char *text = NULL;
     size_t len = 0;
-    if (read_all(path, &text, &len, &err)) return cli_fail(&err);
+    if (sw_read_input(path, &text, &len, &err)) return cli_fail(&err);
     sw_arena a;
     sw_arena_init(&a);
     sw_doc *root = NULL;
@@ -127,7 +102,7 @@ int cmd_fmt(int argc, char **argv) {
     if (!rc) {
         FILE *f = outp ? fopen(outp, "wb") : stdout;
         if (!f) {
-            rc = sw__err(&err, SW_IO, "cannot write '%s'", outp);
+            rc = sw__err(&err, SW_IO, "cannot write '%s': %s", outp, strerror(errno));
         } else {
             size_t n = strlen(out);
             if (fwrite(out, 1, n, f) != n) rc = sw__err(&err, SW_IO, "cannot write the output");

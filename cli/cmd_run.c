@@ -5,6 +5,7 @@
  * processes of an mpi or nccl run (MPI_Init, world rank and size, a barrier and
  * reductions, stopping the job) and device memory for nccl, taken from the backends'
  * plugins (runtime/plugin.h), so that the command itself links neither MPI nor CUDA. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,24 @@ typedef struct run_opts {
     double timeout;
 } run_opts;
 
+/* The watchdog of a process of an mpi or nccl run: a thread that ends the process (exit
+ * status 3, with a message) when its launcher is gone (the process was re-parented:
+ * mpirun or its daemon died, and nobody would ever stop this rank), or when a phase that
+ * has no deadline of its own (MPI_Init, MPI_Finalize: they wait for every process)
+ * outlasts --timeout, or 60 s when that is shorter (starting MPI on many processes can
+ * take seconds where a sync takes milliseconds).  Everything else that waits for other processes (the agreement at
+ * open, the syncs, the launcher's barrier and reductions) has its own deadline. */
+typedef struct watchdog {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int started, stop;
+    pid_t parent;      /* at start */
+    int me;            /* -1 until known */
+    const char *phase; /* armed: what must end by `deadline` */
+    double deadline, timeout;
+} watchdog;
+
 /* The launcher: one process (local), or one per rank over MPI (mpi, nccl; the mpi
  * plugin), and device memory (nccl; the nccl plugin). */
 typedef struct launch {
@@ -67,6 +86,8 @@ typedef struct launch {
     sw_plugin_ref mpi, dev;
     int me, world;  /* 0 and 1 in one process */
     int mpi_up;     /* MPI initialised: finalize at the end */
+    double timeout; /* --timeout: also bounds every collective of the launcher */
+    watchdog dog;
 } launch;
 
 /* The memory the run binds, freed at the end. */
@@ -95,13 +116,37 @@ static int launch_fail(const launch *L, const sw_error *err) {
     return 3;
 }
 
-/* The launcher's collectives: no-ops in one process. */
-static int l_barrier(const launch *L, sw_error *err) { return L->mpi_up ? L->mpi.api->comm_barrier(NULL, err) : SW_OK; }
-static int l_max(const launch *L, double *v, sw_error *err) {
-    return L->mpi_up ? L->mpi.api->comm_max(NULL, v, 1, err) : SW_OK;
+/* The launcher's collectives, no-ops in one process.  Each is bounded by --timeout: a
+ * rank that never arrives (stopped, stuck, dead) makes the others fail with SW_TIMEOUT
+ * naming `what`, and launch_fail then stops the job, instead of waiting forever. */
+static int l_barrier(const launch *L, const char *what, sw_error *err) {
+    return L->mpi_up ? L->mpi.api->comm_barrier_within(NULL, L->timeout, what, err) : SW_OK;
 }
-static int l_sum(const launch *L, uint64_t *v, size_t n, sw_error *err) {
-    return L->mpi_up ? L->mpi.api->comm_sum(NULL, v, n, err) : SW_OK;
+static int l_max(const launch *L, double *v, const char *what, sw_error *err) {
+    return L->mpi_up ? L->mpi.api->comm_max_within(NULL, v, 1, L->timeout, what, err) : SW_OK;
+}
+static int l_sum(const launch *L, uint64_t *v, size_t n, const char *what, sw_error *err) {
+    return L->mpi_up ? L->mpi.api->comm_sum_within(NULL, v, n, L->timeout, what, err) : SW_OK;
+}
+
+/* An open of the session that failed: over MPI it was agreed (every process has the same
+ * error: rank 0 prints it, every process exits with its status), except a timeout (not
+ * every process took part: this one says so and stops the job). */
+static int open_failed(const launch *L, const sw_error *err) {
+    if (!L->mpi_up) return cli_fail(err);
+    if (err->status == SW_TIMEOUT) return launch_fail(L, err);
+    if (L->me == 0) cli_fail(err);
+    fflush(stderr);
+    return cli_exit_code(err->status);
+}
+
+/* This process cannot open its session (why): over MPI it still takes part in the
+ * agreement at open, so that the others stop at once with its reason. */
+static int cannot_open(const launch *L, const sw_session_opts *so, const sw_error *why) {
+    if (!L->mpi_up) return cli_fail(why);
+    sw_error err;
+    sw_session_fail_open(L->me, L->kind, so, why, &err);
+    return open_failed(L, &err);
 }
 
 /* Loads a backend's plugin for `run`; on failure prints why and returns the exit status
@@ -113,8 +158,77 @@ static int load_plugin(const char *name, sw_plugin_ref *ref, const char *backend
     return 3;
 }
 
-/* Starts the processes of an mpi or nccl run: MPI_Init, world rank and size, a message
- * on SIGTERM.  nccl first checks for a device (before MPI: a machine without a GPU says
+static void dog_exit(const watchdog *w, const char *why) {
+    char msg[512];
+    int n = w->me >= 0 ? snprintf(msg, sizeof msg, "[rank %d] shardwave: error: %s: stopping this process\n", w->me, why)
+                       : snprintf(msg, sizeof msg, "shardwave: error: %s: stopping this process\n", why);
+    ssize_t k = write(2, msg, n > 0 && (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    (void)k;
+    _exit(3);
+}
+
+static void *dog_main(void *arg) {
+    watchdog *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        if (w->stop) break;
+        char why[256];
+        if (getppid() != w->parent) {
+            snprintf(why, sizeof why, "the launcher (parent process %d) is gone", (int)w->parent);
+            dog_exit(w, why);
+        }
+        if (w->phase && now_s() > w->deadline) {
+            snprintf(why, sizeof why, "%s did not finish within %g s: another process is stuck or gone", w->phase,
+                     w->timeout);
+            dog_exit(w, why);
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void dog_start(watchdog *w, double timeout) {
+    memset(w, 0, sizeof *w);
+    w->parent = getppid();
+    w->me = -1;
+    w->timeout = timeout > 60 ? timeout : 60;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    w->started = pthread_create(&w->thread, NULL, dog_main, w) == 0;
+}
+
+/* Arms the watchdog for a phase (NULL: disarms it); me: this process's rank (-1: not known). */
+static void dog_arm(watchdog *w, const char *phase, int me) {
+    if (!w->started) return;
+    pthread_mutex_lock(&w->mu);
+    w->phase = phase;
+    w->deadline = now_s() + w->timeout;
+    w->me = me;
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void dog_stop(watchdog *w) {
+    if (!w->started) return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    w->started = 0;
+}
+
+/* Starts the processes of an mpi or nccl run: MPI_Init (under the watchdog), world rank
+ * and size, a message on SIGTERM.  nccl first checks for a device (before MPI: a machine without a GPU says
  * so plainly).  Returns 0 or an exit status. */
 static int launch_start(launch *L, const char *backend) {
     sw_error err;
@@ -128,10 +242,17 @@ static int launch_start(launch *L, const char *backend) {
     }
     if (L->kind == SW_BACKEND_LOCAL) return 0;
     if ((rc = load_plugin("mpi", &L->mpi, backend))) return rc;
+    if (!L->mpi.api->comm_barrier_within) {
+        fprintf(stderr, "shardwave: error: run --backend %s: the mpi plugin is from another build\n", backend);
+        return 3;
+    }
+    dog_start(&L->dog, L->timeout);
+    dog_arm(&L->dog, "MPI_Init", -1);
     if (L->mpi.api->comm_init(&L->me, &L->world, &err)) {
         fprintf(stderr, "shardwave: error: run --backend %s: %s\n", backend, err.msg);
         return 3;
     }
+    dog_arm(&L->dog, NULL, L->me);
     L->mpi_up = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -141,7 +262,9 @@ static int launch_start(launch *L, const char *backend) {
 }
 
 static void launch_end(launch *L) {
+    dog_arm(&L->dog, "MPI_Finalize", L->me);
     if (L->mpi_up) L->mpi.api->comm_finalize();
+    dog_stop(&L->dog);
     sw_plugin_unload(&L->mpi);
     sw_plugin_unload(&L->dev);
 }
@@ -238,7 +361,8 @@ static int validation_result(const launch *L, sw_session *s, int nranks) {
         fflush(stderr);
     }
     uint64_t tot[2] = {checked, rc == SW_MISMATCH};
-    if (l_sum(L, tot, 2, &err) || l_barrier(L, &err)) return launch_fail(L, &err);
+    if (l_sum(L, tot, 2, "summing the validation", &err) || l_barrier(L, "after the validation", &err))
+        return launch_fail(L, &err);
     const char *where = L->kind == SW_BACKEND_NCCL ? " on the device" : "";
     if (tot[1]) {
         if (L->me == 0)
@@ -254,44 +378,36 @@ static int validation_result(const launch *L, sw_session *s, int nranks) {
 }
 
 static int run(const run_opts *o, const char *backend) {
-    launch L = {.kind = o->backend, .world = 1};
+    launch L = {.kind = o->backend, .world = 1, .timeout = o->timeout};
     sw_plan *p = NULL;
     sw_session *s = NULL;
     tensors m = {NULL, 0, 0};
     double *t = NULL;
     int *ranks = NULL;
     sw_error err;
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
     int rc = launch_start(&L, backend);
     if (rc) goto out;
     cli_progress_t pr;
     cli_progress_init(&pr, "run", o->quiet || L.me != 0);
     cli_progress(&pr, "load the plan", -1, 0);
-    /* every process loads the plan; one says why it cannot */
-    /* a process of an mpi or nccl run reads the plan's header and its own section only;
-     * --validate follows relay chains through other ranks' transfers: the whole plan */
+    /* every process loads the plan; over MPI one that cannot still takes part in the
+     * agreement at open (cannot_open), and every process says or learns why.  A process of
+     * an mpi or nccl run reads the plan's header and its own section only; --validate
+     * follows relay chains through other ranks' transfers: the whole plan */
     int part = L.mpi_up && !o->validate;
     rc = part ? sw_plan_load_rank(&p, o->plan, L.me, &err) : sw_plan_load(&p, o->plan, &err);
     if (part && rc == SW_USAGE) rc = sw_plan_load(&p, o->plan, &err); /* a rank the plan leaves idle */
     if (rc) {
-        if (L.me == 0) cli_fail(&err);
-        rc = cli_exit_code(rc);
+        rc = cannot_open(&L, &so, &err);
         goto out;
     }
     sw_plan_info info;
     sw_plan_get_info(p, &info, NULL);
-    if (L.mpi_up && L.world != info.max_rank + 1) {
-        /* MPI world rank k is global rank k */
-        if (L.me == 0)
-            cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
-                            "%d processes (mpirun -np %d), not %d",
-                            o->plan, info.max_rank, info.max_rank + 1, info.max_rank + 1, L.world);
-        rc = 2;
-        goto out;
-    }
     if (L.kind == SW_BACKEND_NCCL) {
         int ndev = 0;
         if ((rc = L.dev.api->device_count(&ndev, &err)) || (rc = L.dev.api->set_device(pick_device(&L, p, ndev), &err))) {
-            rc = launch_fail(&L, &err);
+            rc = cannot_open(&L, &so, &err);
             goto out;
         }
     }
@@ -299,15 +415,25 @@ static int run(const run_opts *o, const char *backend) {
     size_t nr = sw_plan_ranks(p, NULL, 0);
     ranks = calloc(nr + 1, sizeof *ranks);
     if (!t || !ranks) {
-        rc = launch_fail(&L, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
+        rc = cannot_open(&L, &so, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
         goto out;
     }
     sw_plan_ranks(p, ranks, nr);
-    /* mpi, nccl: collective, every process opens a session, also one the plan leaves idle */
-    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
+    /* mpi, nccl: collective and agreed (every process has the same plan, or every one
+     * fails alike); every process opens a session, also one the plan leaves idle */
     cli_progress(&pr, "open the session", -1, 0);
     if ((rc = sw_session_open(&s, p, L.mpi_up ? L.me : -1, L.kind, &so, &err))) {
-        rc = launch_fail(&L, &err);
+        rc = open_failed(&L, &err);
+        goto out;
+    }
+    if (L.mpi_up && L.world != info.max_rank + 1) {
+        /* MPI world rank k is global rank k (the agreement refused fewer processes; more
+         * would leave ranks idle); the same plan everywhere: every process knows it */
+        if (L.me == 0)
+            cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
+                            "%d processes (mpirun -np %d), not %d",
+                            o->plan, info.max_rank, info.max_rank + 1, info.max_rank + 1, L.world);
+        rc = 2;
         goto out;
     }
     cli_progress(&pr, "bind the tensors", -1, 0);
@@ -320,7 +446,7 @@ static int run(const run_opts *o, const char *backend) {
         rc = sw_validation_fill(s, &err);
     }
     double warmup = sw_session_warmup_s(s);
-    if (rc == SW_OK) rc = l_max(&L, &warmup, &err);
+    if (rc == SW_OK) rc = l_max(&L, &warmup, "after the warm-up", &err);
     if (rc) {
         rc = launch_fail(&L, &err);
         goto out;
@@ -338,7 +464,7 @@ static int run(const run_opts *o, const char *backend) {
     }
     /* one timing loop for every backend: the slowest rank's time of each sync */
     for (long i = 0; i < o->iters; i++) {
-        if ((rc = l_barrier(&L, &err))) break;
+        if ((rc = l_barrier(&L, "before a sync", &err))) break;
         double a = now_s();
         if ((rc = sw_sync(s, NULL, &err))) {
             if (!L.mpi_up) {
@@ -351,7 +477,7 @@ static int run(const run_opts *o, const char *backend) {
         /* nccl: sw_sync returns with the last unpack queued on the stream */
         if (L.kind == SW_BACKEND_NCCL && (rc = L.dev.api->dev_sync(&err))) break;
         t[i] = now_s() - a;
-        if ((rc = l_max(&L, &t[i], &err))) break;
+        if ((rc = l_max(&L, &t[i], "after a sync", &err))) break;
         cli_progress(&pr, "syncs", i + 1, o->iters);
     }
     if (rc) {

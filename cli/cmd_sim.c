@@ -1,5 +1,6 @@
 /* shardwave sim PLAN [--svg FILE] [--json] [--no-pack] [--lanes N] */
 #include <math.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,7 +138,8 @@ int cmd_sim(int argc, char **argv) {
     if (svg) {
         FILE *f = fopen(svg, "w");
         if (!f) {
-            rc = cli_usage_error("sim: cannot write '%s'", svg);
+            /* like every command's output: an I/O error, exit 1 (compile's -o, dot's -o, fmt's -o) */
+            rc = cli_fail((sw__err(&err, SW_IO, "cannot write '%s': %s", svg, strerror(errno)), &err));
         } else {
             int src = sw_sim_svg(&p, &r, f, lanes, &err);
             if (fclose(f) && !src) src = sw__err(&err, SW_IO, "cannot write '%s'", svg);

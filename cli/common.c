@@ -18,25 +18,39 @@ int cli_exit_code(int status) {
     }
 }
 
-/* Prints line `line` of file and a caret under column col. */
+/* Prints line `line` of file and a caret under column col: a window of the line around
+ * col ("..." where it is cut: a generated file may have lines of megabytes), control bytes
+ * as '?'. */
 static void print_source_line(const char *path, int line, int col) {
+    enum { WIDTH = 100, BEFORE = 60 };
     FILE *f = fopen(path, "rb");
     if (!f) return;
-    char buf[4096];
-    int ln = 1;
-    while (fgets(buf, sizeof buf, f)) {
-        size_t n = strlen(buf);
-        int whole = n && buf[n - 1] == '\n';
-        if (ln == line) {
-            while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
-            fprintf(stderr, "%5d | %s\n      | ", line, buf);
-            for (int c = 1; c < col && (size_t)(c - 1) < n; c++) fputc(buf[c - 1] == '\t' ? '\t' : ' ', stderr);
-            fputs("^\n", stderr);
+    int ln = 1, c;
+    while (ln < line && (c = getc(f)) != EOF)
+        if (c == '\n') ln++;
+    if (ln != line) {
+        fclose(f);
+        return;
+    }
+    if (col < 1) col = 1;
+    long from = col > BEFORE ? col - BEFORE : 1; /* the first column shown */
+    char buf[WIDTH + 1];
+    int n = 0, cut = 0;
+    for (long at = 1; (c = getc(f)) != EOF && c != '\n'; at++) {
+        if (at < from) continue;
+        if (n == WIDTH) {
+            cut = 1;
             break;
         }
-        if (whole) ln++;
+        buf[n++] = (char)(c != '\t' && (c < 0x20 || c == 0x7f) ? '?' : c);
     }
     fclose(f);
+    while (n && buf[n - 1] == '\r') n--;
+    if (n == 0 && from > 1) return; /* the line is shorter than col: nothing to show */
+    const char *lead = from > 1 ? "..." : "";
+    fprintf(stderr, "%5d | %s%.*s%s\n      | %s", line, lead, n, buf, cut ? "..." : "", from > 1 ? "   " : "");
+    for (long k = 0; k < col - from && k < n; k++) fputc(buf[k] == '\t' ? '\t' : ' ', stderr);
+    fputs("^\n", stderr);
 }
 
 int cli_fail(const sw_error *err) {

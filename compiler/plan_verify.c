@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "sort.h"
 #include "plan_io.h"
+#include "plan_trace.h"
 
 #define BAD(...) sw__err(err, SW_INTERNAL, __VA_ARGS__)
 #define NOMEM() sw__err(err, SW_NOMEM, "out of memory verifying a plan")
@@ -595,6 +596,23 @@ static int check_f(const sw_plan *p, sw_error *err) {
     return rc;
 }
 
+/* ---- (g) relay chains ------------------------------------------------------------------- */
+
+static int origin_ok(void *ctx, uint32_t xfer, const sw_plan_origin *o, sw_error *err) {
+    (void)ctx, (void)xfer, (void)o, (void)err;
+    return SW_OK;
+}
+
+/* Every transfer traces back to source locals (plan_trace.h): what validation follows. */
+static int check_g(const sw_plan *p, sw_error *err) {
+    sw_plan_trace *t;
+    SW_CHECK(sw_plan_trace_init(&t, p, err));
+    int rc = SW_OK;
+    for (uint32_t i = 0; i < p->nxfers && rc == SW_OK; i++) rc = sw_plan_trace_xfer(t, i, origin_ok, NULL, SW_INTERNAL, err);
+    sw_plan_trace_free(t);
+    return rc;
+}
+
 int sw_plan_verify(const sw_plan *p, sw_error *err) {
     SW_CHECK(sw__plan_struct_check(p, "plan", SW_INTERNAL, err));
     for (uint32_t i = 1; i < p->ntasks; i++)
@@ -629,6 +647,7 @@ int sw_plan_verify(const sw_plan *p, sw_error *err) {
     SW_CHECK_GOTO(check_d(p, err), rc, out);
     SW_CHECK_GOTO(check_e(p, err), rc, out);
     SW_CHECK_GOTO(check_f(p, err), rc, out);
+    SW_CHECK_GOTO(check_g(p, err), rc, out);
 out:
     free(pl);
     free(lstart);

@@ -20,7 +20,11 @@
  *       reads each element only in a wave after every task writing it into that local,
  *       and the task carrying it is marked relay;
  *   (f) staging: per rank, bytes of its non-self tasks in waves w and w+1 <= bucket
- *       (no limit when bucket <= 0).
+ *       (no limit when bucket <= 0);
+ *   (g) every transfer's elements trace back through its relays to source locals
+ *       (plan_trace.h, what validation follows): each element brought by a transfer, at
+ *       most SW_PLAN_MAXHOPS relays and SW_PLAN_MAXCHAIN dtypes, each hop a supported
+ *       conversion.
  */
 #ifndef SW_PLAN_VERIFY_H
 #define SW_PLAN_VERIFY_H

@@ -88,7 +88,6 @@ int sw__compile_chunk_caps(cstate *C, int64_t bucket) {
                     sr += p->topo.link[c].bandwidth * f[c];
         if (sr > worst) worst = sr;
     }
-    free(bytes);
     if (worst <= 0) worst = p->topo.link[b].bandwidth;
     double tau = (double)bucket / (2.0 * worst);
     /* a floor against tiny messages, but never above what six ports (send and receive per
@@ -99,13 +98,30 @@ int sw__compile_chunk_caps(cstate *C, int64_t bucket) {
     int64_t lo = 64 * 1024, room = bucket / (2 * 2 * SW_LINK_COUNT);
     if (lo > room) lo = room > 1 ? room : 1;
     int64_t hi = bucket / 2 > lo ? bucket / 2 : lo;
-    for (int c = 0; c < SW_LINK_COUNT; c++) {
-        double v = tau * p->topo.link[c].bandwidth * f[c];
-        int64_t cap = v > 9e18 ? INT64_MAX : (int64_t)v;
-        if (cap < lo) cap = lo;
-        if (cap > hi) cap = hi;
-        p->chunk[c] = cap;
+    /* the floor raises a class's chunks above its share of tau: then a rank's ports may
+     * stage more than half the bucket in a wave.  Shrink tau until no rank does (at tau
+     * -> 0 every chunk is the floor, and six floors fit: lo <= room). */
+    for (int iter = 0;; iter++) {
+        for (int c = 0; c < SW_LINK_COUNT; c++) {
+            double v = tau * p->topo.link[c].bandwidth * f[c];
+            int64_t cap = v > 9e18 ? INT64_MAX : (int64_t)v;
+            if (cap < lo) cap = lo;
+            if (cap > hi) cap = hi;
+            p->chunk[c] = cap;
+        }
+        double most = 0; /* the most a rank stages in one wave: a chunk per port it uses */
+        for (uint32_t r = 0; r < p->nranks; r++) {
+            double sr = 0;
+            for (int c = 0; c < SW_LINK_COUNT; c++)
+                for (int dir = 0; dir < 2; dir++)
+                    if (bytes[((size_t)r * SW_LINK_COUNT + (size_t)c) * 2 + (size_t)dir] > 0)
+                        sr += (double)p->chunk[c];
+            if (sr > most) most = sr;
+        }
+        if (most <= (double)(bucket / 2) || iter == 200) break;
+        tau *= 0.95;
     }
+    free(bytes);
     return SW_OK;
 }
 

@@ -11,6 +11,7 @@
 #define SW_DOC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "arena.h"
 #include "diag.h"
 
@@ -32,12 +33,16 @@ struct sw_doc {
     sw_doc **keys;      /* map keys (scalars), in input order */
     sw_doc **vals;      /* map values */
     void *cache;        /* elaboration's compiled form of a scalar (expression, template) */
+    uint32_t *hidx;     /* maps with many keys: open-addressed index of keys (slot: pair + 1) */
+    size_t hcap;        /* slots of hidx (a power of two), 0: none, keys are scanned */
 };
 
 /* Builders (for the front ends).  Return NULL when out of memory. */
 sw_doc *sw_doc_scalar(sw_arena *a, sw_loc loc, const char *text, size_t len, sw_doc_style style);
 sw_doc *sw_doc_new(sw_arena *a, sw_doc_kind kind, sw_loc loc);
-/* Appends to a seq / map; items arrays grow by doubling inside the arena. */
+/* Appends to a seq / map; items arrays grow by doubling inside the arena.  A map of more
+ * than a few keys keeps a hash index of them, so that sw_doc_key / sw_doc_get (and the
+ * front ends' duplicate-key checks through them) stay O(1): n keys cost O(n), not O(n^2). */
 int sw_doc_push(sw_arena *a, sw_doc *seq, sw_doc *item);
 int sw_doc_put(sw_arena *a, sw_doc *map, sw_doc *key, sw_doc *val);
 

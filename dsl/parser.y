@@ -25,6 +25,7 @@
 %parse-param {sw_dsl_ctx *c}
 
 %code requires {
+#include "bounds.h"
 #include "dsl_internal.h"
 typedef void *yyscan_t;
 }
@@ -76,6 +77,11 @@ static sw_doc *plain(sw_dsl_ctx *c, const sw_dsl_span *s, const char *text) {
 /* map[key] = val, the key at span s; a second `key` in one map is an error there. */
 static int put_key(sw_dsl_ctx *c, sw_doc *map, sw_doc *key, sw_doc *val, const char *what) {
     if (!map || !key || !val) return -1;
+    if (map->n >= SW_MAX_MAP_KEYS) {
+        sw__dsl_error(c, &(sw_dsl_span){key->loc.line, key->loc.col, 0, 0},
+                      "more than %d entries in %s (the input limit)", SW_MAX_MAP_KEYS, what);
+        return -1;
+    }
     sw_doc *prev = sw_doc_key(map, key->text);
     if (prev) {
         sw_dsl_span s = {key->loc.line, key->loc.col, 0, 0};
@@ -554,6 +560,11 @@ static char closer(char open) { return open == '(' ? ')' : open == '[' ? ']' : '
 static void sw_dsl_yyerror(const sw_dsl_span *loc, yyscan_t scanner, sw_dsl_ctx *c, const char *msg) {
     (void)scanner;
     if (c->failed) return;
+    if (!strcmp(msg, "memory exhausted")) { /* bison's stack (YYMAXDEPTH) is full */
+        sw__dsl_error(c, loc, "the input nests too deeply here: more than %d pending tokens (a long chain of signs "
+                      "or operators?)", YYMAXDEPTH);
+        return;
+    }
     if (!strncmp(msg, "syntax error, ", 14)) msg += 14;
     char note[160] = "";
     const char *exp = strstr(msg, "expecting");

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "bounds.h"
+
 typedef struct anchor {
     const char *name;
     sw_doc *node;
@@ -12,6 +14,8 @@ typedef struct loader {
     yaml_parser_t parser;
     sw_arena *a;
     const char *path;
+    const char *text; /* the input, for positions libyaml gives as byte offsets */
+    size_t len;
     sw_error *err;
     anchor *anchors;
     size_t nanchors, capanchors;
@@ -23,9 +27,27 @@ static sw_loc mark_loc(const loader *L, yaml_mark_t m) {
     return loc;
 }
 
+/* Line and column (1-based, in bytes) of byte offset off of the input. */
+static sw_loc offset_loc(const loader *L, size_t off) {
+    sw_loc loc = {L->path, 1, 1};
+    if (off > L->len) off = L->len;
+    for (size_t i = 0; i < off; i++) {
+        if (L->text[i] == '\n') loc.line++, loc.col = 1;
+        else loc.col++;
+    }
+    return loc;
+}
+
 static int yaml_error(loader *L) {
     yaml_parser_t *p = &L->parser;
     const char *problem = p->problem ? p->problem : "syntax error";
+    /* the reader (encoding, control characters) knows only the byte offset */
+    if (p->error == YAML_READER_ERROR) {
+        if (p->problem_value >= 0 && p->problem_value <= 0xff)
+            return sw__err_at(L->err, SW_INPUT, offset_loc(L, p->problem_offset),
+                              "YAML syntax error: %s (byte 0x%02x)", problem, (unsigned)p->problem_value);
+        return sw__err_at(L->err, SW_INPUT, offset_loc(L, p->problem_offset), "YAML syntax error: %s", problem);
+    }
     if (p->context)
         return sw__err_at(L->err, SW_INPUT, mark_loc(L, p->problem_mark), "YAML syntax error: %s %s (line %d)",
                           problem, p->context, (int)p->context_mark.line + 1);
@@ -54,7 +76,9 @@ static int parse_node(loader *L, yaml_event_t *ev, sw_doc **out);
 static int parse_collection(loader *L, yaml_event_t *start, sw_doc *node) {
     int rc = SW_OK;
     int is_map = node->kind == SW_DOC_MAP;
-    if (++L->depth > 200) return sw__err_at(L->err, SW_INPUT, node->loc, "YAML nesting is too deep");
+    if (++L->depth > SW_MAX_NEST)
+        return sw__err_at(L->err, SW_INPUT, node->loc, "mappings and lists nested more than %d deep (the input limit)",
+                          SW_MAX_NEST);
     for (;;) {
         yaml_event_t ev;
         SW_CHECK(next_event(L, &ev));
@@ -70,6 +94,9 @@ static int parse_collection(loader *L, yaml_event_t *start, sw_doc *node) {
             if (sw_doc_push(L->a, node, key)) return nomem(L);
             continue;
         }
+        if (node->n >= SW_MAX_MAP_KEYS)
+            return sw__err_at(L->err, SW_INPUT, key->loc, "more than %d keys in one mapping (the input limit)",
+                              SW_MAX_MAP_KEYS);
         if (key->kind != SW_DOC_SCALAR)
             return sw__err_at(L->err, SW_INPUT, key->loc, "mapping keys must be scalars, not %s",
                               sw_doc_kind_name(key->kind));
@@ -128,6 +155,8 @@ int sw_yaml_load(sw_arena *a, const char *path, const char *text, size_t len, sw
     memset(&L, 0, sizeof L);
     L.a = a;
     L.path = path;
+    L.text = text;
+    L.len = len;
     L.err = err;
     *out = NULL;
     if (!yaml_parser_initialize(&L.parser)) return sw__err(err, SW_NOMEM, "cannot initialise the YAML parser");

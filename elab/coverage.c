@@ -128,6 +128,7 @@ int sw_coverage_boxes(const sw_box *boxes, size_t n, int ndim, const int64_t *sh
 typedef struct tboxes {
     uint32_t tensor;
     sw_box box;
+    int64_t mult; /* ranks that hold it (replicas along the axes the instance does not split) */
 } tboxes;
 
 typedef struct boxset {
@@ -143,8 +144,9 @@ static int cmp_tboxes(const void *a, const void *b) {
 }
 
 /* Enumerates every combination of the split coordinates of each instance (not every
- * rank: replicas along free axes are the same boxes). */
-static int collect(const sw_ir *ir, const sw_layout *L, boxset *bs, sw_error *err) {
+ * rank: replicas along free axes are the same boxes, counted in mult).  keep_full: also
+ * list the boxes of tensors some piece holds whole (else they are only marked full). */
+static int collect(const sw_ir *ir, const sw_layout *L, boxset *bs, int keep_full, sw_error *err) {
     sw_pieces pcs = {0};
     int rc = SW_OK;
     for (size_t i = 0; i < L->ninsts && rc == SW_OK; i++) {
@@ -155,6 +157,14 @@ static int collect(const sw_ir *ir, const sw_layout *L, boxset *bs, sw_error *er
         int64_t coords[SW_MAXAXES];
         for (int a = 0; a < L->naxes; a++) coords[a] = in->where[a] >= 0 ? in->where[a] : 0;
         for (size_t k = 0; k < (size_t)in->nitems * (size_t)in->nparts; k++) bs->placed[in->tensor[k]] = 1;
+        /* ranks per combination: those matching `where`, over the split axes' sizes */
+        int64_t mult = L->nranks;
+        for (int a = 0; a < L->naxes; a++) {
+            int split = 0;
+            for (int k = 0; k < nax; k++) split |= axes[k] == a;
+            if (in->where[a] >= 0 || split) mult /= L->size[a];
+        }
+        if (mult < 1) mult = 1;
         for (;;) {
             int64_t shape[SW_MAXDIM];
             pcs.n = 0;
@@ -163,7 +173,7 @@ static int collect(const sw_ir *ir, const sw_layout *L, boxset *bs, sw_error *er
             for (size_t p = 0; p < pcs.n; p++) {
                 const sw_piece *pc = &pcs.v[p];
                 const sw_tensor *t = &ir->tensors[pc->tensor];
-                if (bs->full[pc->tensor]) continue;
+                if (bs->full[pc->tensor] && !keep_full) continue;
                 sw_box b;
                 memset(&b, 0, sizeof b);
                 int whole = 1;
@@ -175,13 +185,14 @@ static int collect(const sw_ir *ir, const sw_layout *L, boxset *bs, sw_error *er
                     if (b.start[k] != 0 || b.size[k] != t->shape[k]) whole = 0;
                 if (whole) {
                     bs->full[pc->tensor] = 1;
-                    continue;
+                    if (!keep_full) continue;
                 }
                 if (SW_GROW(bs->v, bs->cap, bs->n + 1)) {
                     rc = sw__err(err, SW_NOMEM, "out of memory");
                     break;
                 }
                 bs->v[bs->n].tensor = pc->tensor;
+                bs->v[bs->n].mult = mult;
                 bs->v[bs->n++].box = b;
             }
             int k = nax - 1;
@@ -208,6 +219,117 @@ static void box_str(char *buf, size_t cap, int ndim, const sw_box *b) {
                               (long long)(b->start[k] + b->size[k]));
 }
 
+/* Every tensor the sync moves arrives in a dtype it can be converted to from every dtype
+ * the source layout holds it in (sw_dtype_convertible); else an input error at the
+ * destination rule. */
+static int check_dtypes(const sw_ir *ir, const sw_syncdef *s, sw_error *err) {
+    const sw_layout *src = &ir->layouts[s->from], *dst = &ir->layouts[s->to];
+    uint16_t *held = calloc(ir->ntensors + 1, sizeof *held); /* bit per dtype the source holds */
+    if (!held) return sw__err(err, SW_NOMEM, "out of memory");
+    for (size_t i = 0; i < src->ninsts; i++) {
+        const sw_inst *in = &src->insts[i];
+        for (size_t k = 0; k < (size_t)in->nitems * (size_t)in->nparts; k++)
+            held[in->tensor[k]] |= (uint16_t)(1u << in->dtype);
+    }
+    int rc = SW_OK;
+    for (size_t i = 0; i < dst->ninsts && rc == SW_OK; i++) {
+        const sw_inst *in = &dst->insts[i];
+        for (size_t k = 0; k < (size_t)in->nitems * (size_t)in->nparts && rc == SW_OK; k++) {
+            uint32_t t = in->tensor[k];
+            if (s->skip[t]) continue;
+            for (int d = 0; d < SW_DT_COUNT; d++)
+                if ((held[t] >> d & 1) && !sw_dtype_convertible((sw_dtype)d, in->dtype)) {
+                    rc = sw__err_at(err, SW_INPUT, in->loc,
+                                    "sync '%s': '%s' is %s in layout '%s' and %s in layout '%s': converting %s to %s "
+                                    "is not supported (only the same type, float to float, and the lossless integer "
+                                    "widenings int8/uint8 to int32/int64 and int32 to int64)",
+                                    s->name, ir->tensors[t].name, sw_dtype_name((sw_dtype)d), src->name,
+                                    sw_dtype_name(in->dtype), dst->name, sw_dtype_name((sw_dtype)d),
+                                    sw_dtype_name(in->dtype));
+                    break;
+                }
+        }
+    }
+    free(held);
+    return rc;
+}
+
+/* How many transfers a sync makes, at most: every destination box (each rank that holds
+ * it) is cut by the boundaries of the source boxes of its tensor into cells, and each cell
+ * comes from one source piece.  src: the source layout's boxes (no whole ones), dst: the
+ * destination's with multiplicities, both sorted by tensor.  Saturates at INT64_MAX. */
+static int64_t estimate_transfers(const sw_ir *ir, const sw_syncdef *s, const boxset *src, const boxset *dst) {
+    uint64_t total = 0;
+    size_t i = 0, j = 0;
+    int64_t *cuts[SW_MAXDIM] = {0};
+    size_t ncut[SW_MAXDIM], cap = 0;
+    while (j < dst->n) {
+        uint32_t t = dst->v[j].tensor;
+        size_t je = j;
+        while (je < dst->n && dst->v[je].tensor == t) je++;
+        while (i < src->n && src->v[i].tensor < t) i++;
+        size_t ie = i;
+        while (ie < src->n && src->v[ie].tensor == t) ie++;
+        if (!s->skip[t]) {
+            int nd = ir->tensors[t].ndim;
+            /* the source boundaries along each dim, sorted, unique */
+            if (2 * (ie - i) + 1 > cap) {
+                cap = 2 * (ie - i) + 1;
+                for (int d = 0; d < nd || d < SW_MAXDIM; d++) {
+                    int64_t *c = realloc(cuts[d], cap * sizeof *c);
+                    if (!c) {
+                        total = UINT64_MAX; /* cannot estimate: let the compile find out */
+                        goto out;
+                    }
+                    cuts[d] = c;
+                }
+            }
+            for (int d = 0; d < nd; d++) {
+                size_t n = 0;
+                for (size_t k = i; k < ie; k++) {
+                    cuts[d][n++] = src->v[k].box.start[d];
+                    cuts[d][n++] = src->v[k].box.start[d] + src->v[k].box.size[d];
+                }
+                qsort(cuts[d], n, sizeof *cuts[d], cmp_i64);
+                size_t m = 0;
+                for (size_t k = 0; k < n; k++)
+                    if (!m || cuts[d][k] != cuts[d][m - 1]) cuts[d][m++] = cuts[d][k];
+                ncut[d] = m;
+            }
+            for (size_t k = j; k < je; k++) {
+                const sw_box *b = &dst->v[k].box;
+                uint64_t cells = 1;
+                for (int d = 0; d < nd; d++) {
+                    /* boundaries strictly inside (start, end) */
+                    int64_t lo = b->start[d], hi = b->start[d] + b->size[d];
+                    size_t a = 0, z = ncut[d];
+                    while (a < z) { /* first > lo */
+                        size_t mid = a + (z - a) / 2;
+                        if (cuts[d][mid] <= lo) a = mid + 1;
+                        else z = mid;
+                    }
+                    size_t first = a;
+                    z = ncut[d];
+                    while (a < z) { /* first >= hi */
+                        size_t mid = a + (z - a) / 2;
+                        if (cuts[d][mid] < hi) a = mid + 1;
+                        else z = mid;
+                    }
+                    uint64_t pieces = (uint64_t)(a - first) + 1;
+                    cells = cells > UINT64_MAX / pieces ? UINT64_MAX : cells * pieces;
+                }
+                uint64_t add = cells > UINT64_MAX / (uint64_t)dst->v[k].mult ? UINT64_MAX : cells * (uint64_t)dst->v[k].mult;
+                total = total > UINT64_MAX - add ? UINT64_MAX : total + add;
+            }
+        }
+        j = je;
+        i = ie;
+    }
+out:
+    for (int d = 0; d < SW_MAXDIM; d++) free(cuts[d]);
+    return total > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)total;
+}
+
 int sw_coverage_check(const sw_ir *ir, sw_error *err) {
     int rc = SW_OK;
     for (size_t si = 0; si < ir->nsyncs && rc == SW_OK; si++) {
@@ -222,12 +344,13 @@ int sw_coverage_check(const sw_ir *ir, sw_error *err) {
             rc = sw__err(err, SW_NOMEM, "out of memory");
             goto next;
         }
+        SW_CHECK_GOTO(check_dtypes(ir, s, err), rc, next);
         /* which tensors the destination places: its instances' parts */
         for (size_t i = 0; i < dst->ninsts; i++) {
             const sw_inst *in = &dst->insts[i];
             for (size_t k = 0; k < (size_t)in->nitems * (size_t)in->nparts; k++) need.placed[in->tensor[k]] = 1;
         }
-        SW_CHECK_GOTO(collect(ir, src, &bs, err), rc, next);
+        SW_CHECK_GOTO(collect(ir, src, &bs, 0, err), rc, next);
         size_t j = 0;
         for (uint32_t t = 0; t < ir->ntensors; t++) {
             while (j < bs.n && bs.v[j].tensor < t) j++;
@@ -262,6 +385,17 @@ int sw_coverage_check(const sw_ir *ir, sw_error *err) {
                                 src->name, where, shape);
                 goto next;
             }
+        }
+        /* the transfers the compile would make, bounded before it makes them */
+        SW_CHECK_GOTO(collect(ir, dst, &need, 1, err), rc, next);
+        int64_t est = estimate_transfers(ir, s, &bs, &need);
+        if (est > SW_MAX_TRANSFERS) {
+            rc = sw__err_at(err, SW_INPUT, s->loc,
+                            "sync '%s' would make about %lld transfers: more than the %lld a plan may have (the input "
+                            "limit); the two layouts cut the tensors into very different pieces (rows over many ranks "
+                            "into columns over many ranks?)",
+                            s->name, (long long)est, SW_MAX_TRANSFERS);
+            goto next;
         }
     next:
         boxset_free(&bs);

@@ -167,10 +167,11 @@ static int iter_rec(iter *I, int k) {
                 SW_CHECK(sw__elab_eval_int(E, I->letn->vals[j], &loop_scope, "a let value", &I->lvals[j]));
                 let_scope.n = j + 1;
             }
-        if (++E->total_insts > MAX_INSTANCES) {
+        if (++E->total_insts > (size_t)SW_MAX_INSTANCES) {
             sw_loc none = {0};
             return sw__err_at(E->err, SW_INPUT, I->forn ? I->forn->loc : none,
-                              "more than %zu iterations: is a range too large?", MAX_INSTANCES);
+                              "more than %lld instances in all (every iteration of every 'for'; the input limit)",
+                              SW_MAX_INSTANCES);
         }
         return I->fn(E, &loop_scope, I->ctx);
     }
@@ -188,9 +189,45 @@ static int iter_rec(iter *I, int k) {
     if (b < a)
         return sw__err_at(E->err, SW_INPUT, r->loc, "negative count: '%s' ranges over %lld .. %lld",
                           I->vnames[k], (long long)a, (long long)(b - 1));
+    /* refused before it is iterated: each value is at least one more instance */
+    if ((uint64_t)b - (uint64_t)a > (uint64_t)SW_MAX_INSTANCES - E->total_insts)
+        return sw__err_at(E->err, SW_INPUT, r->loc,
+                          "'%s' ranges over %llu values: more than the %lld instances allowed in all (the input limit)",
+                          I->vnames[k], (unsigned long long)((uint64_t)b - (uint64_t)a), SW_MAX_INSTANCES);
     for (int64_t v = a; v < b; v++) {
         I->vvals[k] = v;
         SW_CHECK(iter_rec(I, k + 1));
+    }
+    return SW_OK;
+}
+
+/* Refuses a `for` whose ranges, when none depends on a loop variable, multiply to more
+ * instances than the limit leaves, before anything is built (a range that depends on an
+ * earlier variable is checked when it is reached, in iter_rec). */
+static int estimate(iter *I) {
+    elab *E = I->E;
+    uint64_t total = 1;
+    for (size_t k = 0; k < I->forn->n; k++) {
+        sw_doc *r = I->forn->vals[k];
+        int64_t a = 0, b = 0;
+        int ok = r->kind == SW_DOC_SEQ
+                     ? r->n == 2 && sw__elab_eval_int(E, r->items[0], &I->static_scope, "a range start", &a) == SW_OK &&
+                           sw__elab_eval_int(E, r->items[1], &I->static_scope, "a range end", &b) == SW_OK
+                     : sw__elab_eval_int(E, r, &I->static_scope, "a loop count", &b) == SW_OK;
+        if (!ok) {
+            int nomem = E->err && E->err->status == SW_NOMEM;
+            sw__err_clear(E->err);
+            return nomem ? SW_NOMEM : SW_OK; /* depends on a loop variable (or is wrong: said when iterated) */
+        }
+        if (b <= a) return SW_OK;
+        uint64_t n = (uint64_t)b - (uint64_t)a;
+        uint64_t want = n > (uint64_t)SW_MAX_INSTANCES ? n : total * n;
+        if (want > (uint64_t)SW_MAX_INSTANCES - E->total_insts)
+            return sw__err_at(E->err, SW_INPUT, I->forn->loc,
+                              "this 'for' runs %s%llu iterations; at most %lld instances are allowed in all (the "
+                              "input limit)",
+                              k + 1 < I->forn->n ? "at least " : "", (unsigned long long)want, SW_MAX_INSTANCES);
+        total = want;
     }
     return SW_OK;
 }
@@ -250,6 +287,7 @@ int sw__elab_iterate(elab *E, sw_doc *forn, sw_doc *letn, const sw_scope *outer,
         }
         sw__err_clear(E->err);
     }
+    if (forn) SW_CHECK_GOTO(estimate(I), rc, out);
     rc = iter_rec(I, 0);
 out:
     free(I);
@@ -264,6 +302,9 @@ static int model_tensor(elab *E, const sw_scope *s, void *ctx) {
     sw_doc *name = sw_doc_get(tn, "name"), *shape = sw_doc_get(tn, "shape"), *dt = sw_doc_get(tn, "dtype");
     SW_CHECK(sw__elab_eval_name(E, name, s, "a tensor name"));
     sw_ir *ir = E->ir;
+    if (ir->ntensors >= (size_t)SW_MAX_TENSORS)
+        return sw__err_at(E->err, SW_INPUT, name->loc, "more than %lld logical tensors (the input limit)",
+                          SW_MAX_TENSORS);
     if (SW_GROW(ir->tensors, E->cap_tensors, ir->ntensors + 1)) return sw__elab_nomem(E);
     sw_tensor *t = &ir->tensors[ir->ntensors];
     memset(t, 0, sizeof *t);
@@ -281,7 +322,11 @@ static int model_tensor(elab *E, const sw_scope *s, void *ctx) {
     int64_t bytes = sw_dtype_size(t->dtype);
     for (int d = 0; d < t->ndim; d++)
         if (sw_mul64(bytes, t->shape[d] ? t->shape[d] : 1, &bytes))
-            return sw__err_at(E->err, SW_INPUT, shape->loc, "'%s' is too large", t->name);
+            return sw__err_at(E->err, SW_INPUT, shape->loc, "'%s' is too large: more than 2^63 bytes", t->name);
+    if (sw_add64(ir->model_bytes, bytes, &ir->model_bytes))
+        return sw__err_at(E->err, SW_INPUT, name->loc,
+                          "the model's tensors hold more than 2^63 bytes with '%s' (sizes must stay below 2^63)",
+                          t->name);
     uint32_t old;
     int r = sw_strmap_put(&ir->tensor_index, t->name, (uint32_t)ir->ntensors, &old);
     if (r < 0) return sw__elab_nomem(E);
@@ -388,6 +433,37 @@ static int elab_hosts(elab *E, sw_layout *L, sw_doc *h) {
     return SW_OK;
 }
 
+/* The local tensors of a layout over all its ranks, from the instances alone (an instance
+ * is on every rank whose coordinates match its `where`): refused beyond the limit before
+ * anything is built per rank.  Reported at the rule that crosses it. */
+static int count_locals(elab *E, const sw_layout *L) {
+    int64_t total = 0, bytes = 0;
+    for (size_t i = 0; i < L->ninsts; i++) {
+        const sw_inst *in = &L->insts[i];
+        int64_t n = L->nranks;
+        for (int a = 0; a < L->naxes; a++)
+            if (in->where[a] >= 0) n /= L->size[a];
+        total += n;
+        if (total > SW_MAX_LOCALS)
+            return sw__err_at(E->err, SW_INPUT, in->loc,
+                              "layout '%s' has more than %lld local tensors over its %lld ranks from here on (the "
+                              "input limit)",
+                              L->name, SW_MAX_LOCALS, (long long)L->nranks);
+        /* the bytes of the layout over all its ranks fit in int64 (each rank's local is at
+         * most the unsplit padded tensor; the rule checked that product) */
+        int64_t b = sw_dtype_size(in->dtype);
+        for (int d = 0; d < in->ndim; d++) {
+            const sw_dim *dm = &in->dims[d];
+            int64_t per = dm->padded / dm->T + (dm->padded % dm->T != 0);
+            b *= per ? per : 1;
+        }
+        if (sw_mul64(b, n, &b) || sw_add64(bytes, b, &bytes))
+            return sw__err_at(E->err, SW_INPUT, in->loc,
+                              "layout '%s' would hold more than 2^63 bytes over its ranks from here on", L->name);
+    }
+    return SW_OK;
+}
+
 /* Elaborates one layout.  Its instances grow on malloc; sw_ir_free frees them, also
  * after an error (the layout is counted at once). */
 static int elab_layout(elab *E, sw_doc *key, sw_doc *ln) {
@@ -415,20 +491,24 @@ static int elab_layout(elab *E, sw_doc *key, sw_doc *ln) {
         if (!sw__elab_is_ident(L->axis[i]))
             return sw__err_at(E->err, SW_INPUT, mesh->keys[i]->loc, "'%s' is not a valid axis name", L->axis[i]);
         SW_CHECK(sw__elab_eval_int_min(E, mesh->vals[i], &E->model_scope, "a mesh axis size", 1, &L->size[i]));
-        if (sw_mul64(L->nranks, L->size[i], &L->nranks) || L->nranks > ((int64_t)1 << 24))
-            return sw__err_at(E->err, SW_INPUT, mesh->vals[i]->loc, "the mesh has too many ranks (at most %d)", 1 << 24);
+        if (sw_mul64(L->nranks, L->size[i], &L->nranks) || L->nranks > SW_MAX_RANKS)
+            return sw__err_at(E->err, SW_INPUT, mesh->vals[i]->loc,
+                              "the mesh has more than %lld ranks (the input limit)", SW_MAX_RANKS);
         E->axis_names[i] = L->axis[i];
     }
     for (int i = L->naxes; i-- > 0;) L->stride[i] = i == L->naxes - 1 ? 1 : L->stride[i + 1] * L->size[i + 1];
     E->mesh_scope = (sw_scope){&E->model_scope, (size_t)L->naxes, E->axis_names, L->size};
     if (fr) SW_CHECK(sw__elab_eval_int_min(E, fr, &E->mesh_scope, "'first_rank'", 0, &L->first_rank));
-    if (L->first_rank + L->nranks > ((int64_t)1 << 30))
-        return sw__err_at(E->err, SW_INPUT, fr ? fr->loc : mesh->loc, "ranks beyond 2^30 are not supported");
+    if (L->first_rank > SW_MAX_RANKS - L->nranks)
+        return sw__err_at(E->err, SW_INPUT, fr ? fr->loc : mesh->loc,
+                          "the layout's ranks go past rank %lld: global ranks are below %lld (the input limit)",
+                          SW_MAX_RANKS - 1, SW_MAX_RANKS);
     SW_CHECK(elab_hosts(E, L, hosts));
     if (place) {
         SW_CHECK(sw__elab_need(E, place, SW_DOC_SEQ, "'place'"));
         for (size_t i = 0; i < place->n; i++) SW_CHECK(sw__elab_rule(E, place->items[i]));
     }
+    SW_CHECK(count_locals(E, L));
     SW_CHECK(sw__elab_check_duplicates(E, L));
     return SW_OK;
 }
@@ -506,7 +586,12 @@ static int elab_syncs(elab *E, sw_doc *syncs, sw_doc *layouts_key) {
         if (bucket) {
             double b;
             SW_CHECK(parse_quantity(E, bucket, 's', "bucket size", &b));
-            if (b < 1 || b > 9e18) return sw__err_at(E->err, SW_INPUT, bucket->loc, "bucket size out of range");
+            if (!(b >= (double)SW_MIN_BUCKET))
+                return sw__err_at(E->err, SW_INPUT, bucket->loc,
+                                  "bucket '%s' is below the minimum of %lld bytes (4KiB): messages are cut into "
+                                  "chunks that fit the bucket",
+                                  bucket->text, SW_MIN_BUCKET);
+            if (b > 9e18) return sw__err_at(E->err, SW_INPUT, bucket->loc, "bucket size out of range");
             s->bucket = (int64_t)b;
         }
         if (!(s->skip = sw_arena_array(E->a, ir->ntensors, 1))) return sw__elab_nomem(E);
@@ -580,9 +665,19 @@ int sw_elaborate(const sw_doc *croot, const char *path, const sw_load_opts *opts
         rc = sw__err_at(err, SW_INPUT, root->loc, "missing 'shardwave: 1' (the format version) at the top of the file");
         goto out;
     }
-    if (ver->kind != SW_DOC_SCALAR || ver->style != SW_DOC_PLAIN || strcmp(ver->text, "1")) {
-        rc = sw__err_at(err, SW_INPUT, ver->loc, "unsupported format version '%s': this shardwave reads version 1",
-                        ver->kind == SW_DOC_SCALAR ? ver->text : sw_doc_kind_name(ver->kind));
+    if (ver->kind != SW_DOC_SCALAR) {
+        rc = sw__err_at(err, SW_INPUT, ver->loc, "the format version must be the integer 1, not %s",
+                        sw_doc_kind_name(ver->kind));
+        goto out;
+    }
+    if (ver->style != SW_DOC_PLAIN) {
+        rc = sw__err_at(err, SW_INPUT, ver->loc, "the format version must be the integer 1, not the string \"%.40s\" "
+                        "(write shardwave: 1, without quotes)", ver->text);
+        goto out;
+    }
+    if (strcmp(ver->text, "1")) {
+        rc = sw__err_at(err, SW_INPUT, ver->loc, "unsupported format version '%.40s': this shardwave reads version 1",
+                        ver->text);
         goto out;
     }
     sw_doc *model = sw_doc_get(root, "model"), *layouts = sw_doc_get(root, "layouts");

@@ -12,7 +12,6 @@
 #define MAX_VARS 16
 #define MAX_LETS 128
 #define MAX_PARTS 512
-#define MAX_INSTANCES ((size_t)100000000)
 
 typedef struct elab {
     sw_ir *ir;

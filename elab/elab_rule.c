@@ -252,8 +252,13 @@ static int rule_body(elab *E, const sw_scope *s, void *vctx) {
         } else {
             SW_CHECK(sw__elab_eval_int(E, rn, s, "a stack count", &b));
         }
-        if (b - a < 1) return sw__err_at(E->err, SW_INPUT, rn->loc, "a stack needs at least one item");
-        if (b - a > 1 << 24) return sw__err_at(E->err, SW_INPUT, rn->loc, "too many stacked items");
+        if (b <= a) return sw__err_at(E->err, SW_INPUT, rn->loc, "a stack needs at least one item");
+        /* every item is an instance of its own for the limit */
+        if ((uint64_t)b - (uint64_t)a > (uint64_t)SW_MAX_INSTANCES - E->total_insts)
+            return sw__err_at(E->err, SW_INPUT, rn->loc,
+                              "%llu stacked items: more than the %lld instances allowed in all (the input limit)",
+                              (unsigned long long)((uint64_t)b - (uint64_t)a), SW_MAX_INSTANCES);
+        E->total_insts += (size_t)(b - a);
         nitems = (int)(b - a);
         const char *vn[1] = {var};
         int64_t vv[1];
@@ -414,10 +419,20 @@ static int rule_body(elab *E, const sw_scope *s, void *vctx) {
                                   d == in->fuse_dim ? "fused" : "stacked");
             SW_CHECK(sw__elab_eval_int_min(E, pad->vals[i], s, "a pad multiple", 1, &m));
             sw_dim *dm = &in->dims[d];
-            int64_t q = (dm->full + m - 1) / m;
-            if (sw_mul64(q, m, &dm->padded)) return sw__err_at(E->err, SW_INPUT, pad->vals[i]->loc, "pad too large");
+            int64_t q = dm->full / m + (dm->full % m != 0);
+            if (sw_mul64(q, m, &dm->padded))
+                return sw__err_at(E->err, SW_INPUT, pad->vals[i]->loc,
+                                  "pad multiple %lld makes dim %lld of '%s' larger than 2^63 elements", (long long)m,
+                                  (long long)d, in->name);
         }
     }
+    /* every size product of the local tensor fits in int64 (bytes included) */
+    int64_t bytes = sw_dtype_size(in->dtype);
+    for (int d = 0; d < in->ndim; d++)
+        if (sw_mul64(bytes, in->dims[d].padded ? in->dims[d].padded : 1, &bytes))
+            return sw__err_at(E->err, SW_INPUT, pad ? pad->loc : in->loc,
+                              "local tensor '%s' would be larger than 2^63 bytes%s", in->name,
+                              pad ? " after padding" : "");
 
     /* every split must be possible (rules 4, 6, 7) */
     for (int d = 0; d < in->ndim; d++) {

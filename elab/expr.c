@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bounds.h"
+
 typedef enum { EX_NUM, EX_NAME, EX_NEG, EX_ADD, EX_SUB, EX_MUL, EX_DIV, EX_MOD, EX_MIN, EX_MAX, EX_CDIV, EX_RUP } ex_op;
 
 struct sw_expr {
     ex_op op;
+    int depth;  /* of the tree below, this node included: at most SW_MAX_EXPR_DEPTH */
     int64_t v;
     const char *name;
     sw_expr *a, *b;
@@ -58,6 +61,7 @@ typedef struct parser {
     const char *text, *p;
     sw_loc loc;
     sw_error *err;
+    int nest; /* recursion depth of the parse (parentheses, calls, signs) */
 } parser;
 
 static void skip_ws(parser *P) {
@@ -78,10 +82,24 @@ static sw_expr *mk(parser *P, ex_op op, sw_expr *a, sw_expr *b) {
     e->op = op;
     e->a = a;
     e->b = b;
+    e->depth = 1 + (a && (!b || a->depth >= b->depth) ? a->depth : b ? b->depth : 0);
     return e;
 }
 
 static int nomem(parser *P) { return sw__err(P->err, SW_NOMEM, "out of memory"); }
+
+static int too_deep(parser *P) {
+    return sw__err_at(P->err, SW_INPUT, P->loc,
+                      "expression nested more than %d deep at character %d (parentheses, signs and operators; the "
+                      "input limit)",
+                      SW_MAX_EXPR_DEPTH, (int)(P->p - P->text) + 1);
+}
+
+/* Makes a node, refusing a tree deeper than the limit (evaluation recurses per level). */
+static int mk_checked(parser *P, ex_op op, sw_expr *a, sw_expr *b, sw_expr **out) {
+    if (!(*out = mk(P, op, a, b))) return nomem(P);
+    return (*out)->depth > SW_MAX_EXPR_DEPTH ? too_deep(P) : SW_OK;
+}
 
 static int parse_sum(parser *P, sw_expr **out);
 
@@ -118,6 +136,7 @@ static int parse_atom(parser *P, sw_expr **out) {
             }
             P->p++;
             sw_expr *a = NULL, *b = NULL;
+            if (++P->nest > SW_MAX_EXPR_DEPTH) return too_deep(P);
             SW_CHECK(parse_sum(P, &a));
             skip_ws(P);
             if (*P->p != ',') return perr(P, "expected ',' between the two arguments");
@@ -126,8 +145,8 @@ static int parse_atom(parser *P, sw_expr **out) {
             skip_ws(P);
             if (*P->p != ')') return perr(P, "expected ')'");
             P->p++;
-            if (!(*out = mk(P, op, a, b))) return nomem(P);
-            return SW_OK;
+            P->nest--;
+            return mk_checked(P, op, a, b, out);
         }
         if (!(*out = mk(P, EX_NAME, NULL, NULL))) return nomem(P);
         if (!((*out)->name = sw_arena_strndup(P->a, s, n))) return nomem(P);
@@ -135,10 +154,12 @@ static int parse_atom(parser *P, sw_expr **out) {
     }
     if (*s == '(') {
         P->p++;
+        if (++P->nest > SW_MAX_EXPR_DEPTH) return too_deep(P);
         SW_CHECK(parse_sum(P, out));
         skip_ws(P);
         if (*P->p != ')') return perr(P, "expected ')'");
         P->p++;
+        P->nest--;
         return SW_OK;
     }
     return perr(P, *s ? "expected a number, a name or '('" : "expected a number, a name or '('");
@@ -150,13 +171,14 @@ static int parse_unary(parser *P, sw_expr **out) {
         int neg = *P->p == '-';
         P->p++;
         sw_expr *a;
+        if (++P->nest > SW_MAX_EXPR_DEPTH) return too_deep(P);
         SW_CHECK(parse_unary(P, &a));
+        P->nest--;
         if (!neg) {
             *out = a;
             return SW_OK;
         }
-        if (!(*out = mk(P, EX_NEG, a, NULL))) return nomem(P);
-        return SW_OK;
+        return mk_checked(P, EX_NEG, a, NULL, out);
     }
     return parse_atom(P, out);
 }
@@ -173,7 +195,7 @@ static int parse_prod(parser *P, sw_expr **out) {
         P->p++;
         sw_expr *b;
         SW_CHECK(parse_unary(P, &b));
-        if (!(*out = mk(P, op, *out, b))) return nomem(P);
+        SW_CHECK(mk_checked(P, op, *out, b, out));
     }
 }
 
@@ -188,12 +210,12 @@ static int parse_sum(parser *P, sw_expr **out) {
         P->p++;
         sw_expr *b;
         SW_CHECK(parse_prod(P, &b));
-        if (!(*out = mk(P, op, *out, b))) return nomem(P);
+        SW_CHECK(mk_checked(P, op, *out, b, out));
     }
 }
 
 int sw_expr_parse(sw_arena *a, const char *text, sw_loc loc, sw_expr **out, sw_error *err) {
-    parser P = {a, text, text, loc, err};
+    parser P = {a, text, text, loc, err, 0};
     skip_ws(&P);
     if (!*P.p) return sw__err_at(err, SW_INPUT, loc, "expected an integer expression, found nothing");
     SW_CHECK(parse_sum(&P, out));
@@ -294,7 +316,8 @@ int sw_tmpl_parse(sw_arena *a, const char *text, sw_loc loc, sw_tmpl **out, sw_e
         if (rc) {
             if (rc == SW_INPUT && err) {
                 char prefix[300];
-                int k = snprintf(prefix, sizeof prefix, "in name template '%.200s': ", text);
+                int k = snprintf(prefix, sizeof prefix, "in name template '%.80s%s': ", text,
+                                 strlen(text) > 80 ? "..." : "");
                 size_t ml = strlen(err->msg), cap = sizeof err->msg;
                 if ((size_t)k + ml >= cap) ml = cap - 1 - (size_t)k;
                 memmove(err->msg + k, err->msg, ml);

@@ -99,6 +99,7 @@ typedef struct sw_ir {
     sw_dtype dtype;
     sw_tensor *tensors;
     size_t ntensors;
+    int64_t model_bytes;         /* of every logical tensor (below 2^63: checked) */
     sw_strmap tensor_index; /* name -> tensor id */
     sw_layout *layouts;
     size_t nlayouts;

@@ -239,6 +239,18 @@ typedef struct sw_session sw_session;
  * NULL. */
 SW_API int sw_session_open(sw_session **s, const sw_plan *plan, int rank, sw_backend_kind backend,
                     const sw_session_opts *opts, sw_error *err);
+/* With mpi (and nccl bootstrapped through MPI, i.e. without nccl_comm and
+ * nccl_unique_id), opening is agreed: within opts.timeout_s every process of the
+ * communicator says whether it could open and which plan it holds, and sw_session_open
+ * returns SW_OK on every process or the same error on every process, naming the rank and
+ * the cause ("rank 3 cannot open its session: ...", "rank 2 opened another plan than
+ * rank 0 ..."); SW_TIMEOUT when a process did not take part in time (then abort the job,
+ * e.g. MPI_Abort).  A process that cannot open a session (its plan did not load) calls
+ * sw_session_fail_open with the reason instead, so that nobody waits for it: it returns
+ * the agreed error (never SW_OK).  Local backend: returns why. */
+SW_API int sw_session_fail_open(int rank, sw_backend_kind backend, const sw_session_opts *opts, const sw_error *why,
+                                sw_error *err);
+
 /* Binds the memory of a local tensor of the session's rank.  name is the local tensor's
  * name, or "LAYOUT/NAME" when the rank holds that name in both layouts.  nbytes must be
  * the tensor's size.  The memory stays the caller's; it must stay valid until the

@@ -138,6 +138,10 @@ typedef struct sw_plan {
     int32_t only_rank;                  /* with partial */
     uint32_t ntasks_total;
     uint32_t dtypes;
+    /* The plan's identity: the checksum of its file's header (which holds every section's
+     * checksum), the same for every process that read the file whole or one rank's part;
+     * 0 for a plan not read from bytes (sw_plan_identity computes it). */
+    uint64_t id;
 } sw_plan;
 
 /* Frees what the plan holds; a plan from sw_plan_load is freed itself too.  NULL is ok. */

@@ -58,6 +58,11 @@ int sw_plan_read_mem(sw_plan *p, const void *buf, size_t len, const char *name, 
 int sw_plan_read_mem_ex(sw_plan *p, const void *buf, size_t len, const char *name, int32_t only_rank,
                         sw_plan_file_info *info, sw_error *err);
 
+/* The plan's identity (plan.h, sw_plan.id): the stored one of a plan read from bytes,
+ * else the header checksum of the file it serializes to (the same as a process that
+ * loads that file gets). */
+int sw_plan_identity(const sw_plan *p, uint64_t *id, sw_error *err);
+
 /* ---- internal, shared with the verifier and the tests ---------------------------- */
 
 /* Structural consistency of an in-memory plan: every count, index and range in bounds,

@@ -805,6 +805,7 @@ static int read_plan(sw_plan *p, const rsrc *s, uint64_t fsize, const char *name
     SW_CHECK_GOTO(sw__plan_struct_check(p, what, SW_CORRUPT, err), rc, fail);
     p->partial = only_rank >= 0;
     p->only_rank = only_rank >= 0 ? only_rank : 0;
+    p->id = sw__get_u64_at(pre + 48);
     p->ntasks_total = cx.tot_tasks;
     if (info) {
         info->version = ver;
@@ -849,7 +850,8 @@ int sw_plan_read_mem(sw_plan *p, const void *buf, size_t len, const char *name, 
 
 int sw_plan_read_ex(sw_plan *p, const char *path, int32_t only_rank, sw_plan_file_info *info, sw_error *err) {
     memset(p, 0, sizeof *p);
-    int fd = open(path, O_RDONLY);
+    /* nonblocking: opening a FIFO would wait for a writer; only regular files are read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
     if (fd < 0) return sw__err(err, SW_IO, "cannot open plan '%s': %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

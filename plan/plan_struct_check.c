@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arena.h"
 #include "diag.h"
 
 
@@ -52,16 +53,39 @@ int sw__plan_struct_check(const sw_plan *p, const char *what, int status, sw_err
             return sw__err(err, status, "%s: tensor %u has %d dims (at most %d)", what, i, t->ndim, SW_MAXDIM);
         if ((unsigned)t->dtype >= SW_DT_COUNT)
             return sw__err(err, status, "%s: tensor %u has unknown dtype %u", what, i, (unsigned)t->dtype);
-        for (int k = 0; k < t->ndim; k++)
+        int64_t bytes = sw_dtype_size(t->dtype);
+        for (int k = 0; k < t->ndim; k++) {
             if (t->shape[k] < 0) return sw__err(err, status, "%s: tensor %u has a negative dim", what, i);
+            /* every size product fits in int64, as the compiler guarantees (strides, offsets) */
+            if (sw_mul64(bytes, t->shape[k] ? t->shape[k] : 1, &bytes))
+                return sw__err(err, status, "%s: tensor %u '%s' has more than 2^63 bytes", what, i, t->name);
+        }
     }
     for (uint32_t i = 1; i < p->nranks; i++)
         if (p->ranks[i].rank <= p->ranks[i - 1].rank)
             return sw__err(err, status, "%s: ranks not sorted (rank %d after %d)", what, p->ranks[i].rank,
                            p->ranks[i - 1].rank);
+    uint32_t prev = 0;
+    int have_prev = 0;
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
         if (!l->name) return sw__err(err, status, "%s: local %u has no name", what, i);
+        /* sorted by (rank, role, name) and unique: a rank binds its tensors by name.  A
+         * partial plan's stand-ins (`remote`, nameless, after its rank's locals) are not
+         * bound and take no part in the order */
+        if (!l->remote && have_prev) {
+            const sw_plan_local *q = &p->locals[prev];
+            int c = l->rank != q->rank ? (l->rank > q->rank ? 1 : -1)
+                    : l->role != q->role ? (l->role > q->role ? 1 : -1)
+                                         : strcmp(l->name, q->name);
+            if (c == 0)
+                return sw__err(err, status, "%s: local %u: rank %d holds two %s tensors named '%s'", what, i, l->rank,
+                               l->role == SW_ROLE_SRC ? "source" : "destination", l->name);
+            if (c < 0)
+                return sw__err(err, status, "%s: local %u '%s' of rank %d is out of order (locals are sorted by rank, "
+                               "role and name)", what, i, l->name, l->rank);
+        }
+        if (!l->remote) prev = i, have_prev = 1;
         if (sw_plan_rank_index(p, l->rank) < 0)
             return sw__err(err, status, "%s: local %u '%s' is on unknown rank %d", what, i, l->name, l->rank);
         if (l->role != SW_ROLE_SRC && l->role != SW_ROLE_DST)
@@ -71,8 +95,12 @@ int sw__plan_struct_check(const sw_plan *p, const char *what, int status, sw_err
         if (l->ndim < 0 || l->ndim > SW_MAXDIM)
             return sw__err(err, status, "%s: local %u '%s' has %d dims (at most %d)", what, i, l->name, l->ndim,
                            SW_MAXDIM);
-        for (int k = 0; k < l->ndim; k++)
+        int64_t lbytes = sw_dtype_size(l->dtype);
+        for (int k = 0; k < l->ndim; k++) {
             if (l->shape[k] < 0) return sw__err(err, status, "%s: local %u '%s' has a negative dim", what, i, l->name);
+            if (sw_mul64(lbytes, l->shape[k] ? l->shape[k] : 1, &lbytes))
+                return sw__err(err, status, "%s: local %u '%s' has more than 2^63 bytes", what, i, l->name);
+        }
         if ((uint64_t)l->piece0 + l->npieces > p->npieces)
             return sw__err(err, status, "%s: local %u '%s' references pieces %u..%llu of %u", what, i, l->name,
                            l->piece0, (unsigned long long)l->piece0 + l->npieces, p->npieces);

@@ -474,3 +474,16 @@ int sw_plan_write(const sw_plan *p, const char *path, sw_error *err) {
     free(buf);
     return rc;
 }
+
+int sw_plan_identity(const sw_plan *p, uint64_t *id, sw_error *err) {
+    if (p->id) {
+        *id = p->id;
+        return SW_OK;
+    }
+    uint8_t *buf;
+    size_t len;
+    SW_CHECK(sw_plan_write_mem(p, &buf, &len, err));
+    *id = sw__get_u64_at(buf + 48); /* the preamble's header checksum */
+    free(buf);
+    return SW_OK;
+}

@@ -96,7 +96,7 @@ static int lwait(void *ctx, int32_t rank, int32_t wave, sw_error *err) {
         slot *s = &g->slots[pd->recvs[i].task];
         rc = await(g, &s->ready, &until);
         if (rc == SW_TIMEOUT) {
-            sw__err(err, SW_TIMEOUT, "rank %d: wave %d: nothing from rank %d within %.0f s", rank, wave,
+            sw__err(err, SW_TIMEOUT, "rank %d: wave %d: nothing from rank %d within %g s", rank, wave,
                     pd->recvs[i].peer, g->timeout_s);
         } else if (rc) {
             sw__err(err, SW_RUNTIME, "rank %d: wave %d: stopped, another rank failed", rank, wave);
@@ -146,7 +146,7 @@ static int lwait(void *ctx, int32_t rank, int32_t wave, sw_error *err) {
         slot *s = &g->slots[pd->sends[i].task];
         rc = await(g, &s->consumed, &until);
         if (rc == SW_TIMEOUT)
-            sw__err(err, SW_TIMEOUT, "rank %d: wave %d: rank %d did not receive within %.0f s", rank, wave,
+            sw__err(err, SW_TIMEOUT, "rank %d: wave %d: rank %d did not receive within %g s", rank, wave,
                     pd->sends[i].peer, g->timeout_s);
         else if (rc)
             sw__err(err, SW_RUNTIME, "rank %d: wave %d: stopped, another rank failed", rank, wave);
@@ -216,6 +216,11 @@ static void *work(void *arg) {
 }
 
 int sw_local_group_open(sw_local_group **out, const sw_plan *p, double timeout_s, sw_error *err) {
+    if (p->nranks > SW_MAX_LOCAL_RANKS)
+        return sw__err(err, SW_USAGE,
+                       "the local backend runs every rank as a thread of one process: this plan has %u ranks, at most "
+                       "%d are run that way (use the mpi or nccl backend)",
+                       p->nranks, SW_MAX_LOCAL_RANKS);
     sw_local_group *g = calloc(1, sizeof *g);
     if (!g) return sw__err(err, SW_NOMEM, "out of memory");
     g->plan = p;

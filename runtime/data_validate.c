@@ -8,6 +8,7 @@
 #include "boxmath.h"
 #include "convert.h"
 #include "exec.h"
+#include "plan_trace.h"
 
 /* Row-major strides of a logical tensor. */
 static void tensor_strides(const sw_plan_tensor *t, int64_t *st) {
@@ -106,138 +107,95 @@ void sw_data_zero_padding(const sw_plan *p, int32_t rank, void *const *ptrs) {
     }
 }
 
-/* A transfer by what it writes: (destination local, logical tensor, box).  The tensor is
- * part of the key: a fused local holds pieces of several tensors, whose boxes can have the
- * same coordinates. */
-typedef struct xref {
-    uint32_t local, tensor;
-    int64_t start[SW_MAXDIM], size[SW_MAXDIM];
-    uint32_t xfer;
-} xref;
-
-static int cmp_xref(const void *a, const void *b) {
-    const xref *x = a, *y = b;
-    if (x->local != y->local) return x->local < y->local ? -1 : 1;
-    if (x->tensor != y->tensor) return x->tensor < y->tensor ? -1 : 1;
-    int c = memcmp(x->start, y->start, sizeof x->start);
-    return c ? c : memcmp(x->size, y->size, sizeof x->size);
-}
-
-/* The transfer that wrote the relay source of x (same destination local, tensor and box). */
-static int32_t leader_of(const xref *idx, uint32_t n, const sw_plan_xfer *x) {
-    xref key;
-    memset(&key, 0, sizeof key);
-    key.local = x->src.local;
-    key.tensor = x->tensor;
-    memcpy(key.start, x->start, sizeof key.start);
-    memcpy(key.size, x->size, sizeof key.size);
-    const xref *hit = bsearch(&key, idx, n, sizeof *idx, cmp_xref);
-    return hit ? (int32_t)hit->xfer : -1;
-}
-
 static uint64_t bits_of(const uint8_t *e, size_t es) {
     uint64_t v = 0;
     memcpy(&v, e, es); /* little-endian hosts */
     return v;
 }
 
-int sw_data_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_report *rep, sw_error *err) {
-    memset(rep, 0, sizeof *rep);
-    xref *idx = malloc(((size_t)p->nxfers + 1) * sizeof *idx);
-    uint8_t *a = malloc(RUN * 8), *b = malloc(RUN * 8), *got = malloc(RUN * 8);
-    int rc = SW_OK;
-    if (!idx || !a || !b || !got) {
-        rc = sw__err(err, SW_NOMEM, "out of memory");
-        goto out;
-    }
-    for (uint32_t i = 0; i < p->nxfers; i++) {
-        memset(&idx[i], 0, sizeof idx[i]);
-        idx[i].local = p->xfers[i].dst.local;
-        idx[i].tensor = p->xfers[i].tensor;
-        memcpy(idx[i].start, p->xfers[i].start, sizeof idx[i].start);
-        memcpy(idx[i].size, p->xfers[i].size, sizeof idx[i].size);
-        idx[i].xfer = i;
-    }
-    qsort(idx, p->nxfers, sizeof *idx, cmp_xref);
-    for (uint32_t xi = 0; xi < p->nxfers && rc == SW_OK; xi++) {
-        const sw_plan_xfer *x = &p->xfers[xi];
-        const sw_plan_local *dl = &p->locals[x->dst.local];
-        if (!mine(dl, rank) || !ptrs[x->dst.local]) continue;
-        /* the dtypes the elements travelled through: origin (filled) ... destination */
-        /* a relay may forward what another relay brought: follow up to RELAY_HOPS of them */
-        enum { RELAY_HOPS = 16 };
-        sw_dtype chain[RELAY_HOPS + 2];
-        int nchain = 0;
-        const sw_plan_xfer *cur = x;
-        chain[nchain++] = dl->dtype;
-        for (int hops = 0; hops < RELAY_HOPS; hops++) {
-            const sw_plan_local *sl = &p->locals[cur->src.local];
-            chain[nchain++] = sl->dtype;
-            if (sl->role == SW_ROLE_SRC) break;
-            int32_t L = leader_of(idx, p->nxfers, cur);
-            if (L < 0) {
-                rc = sw__err(err, SW_INTERNAL, "transfer %u forwards data that no transfer brings", xi);
-                break;
-            }
-            cur = &p->xfers[L];
+typedef struct check_ctx {
+    const sw_plan *p;
+    sw_data_report *rep;
+    void *const *ptrs;
+    uint8_t *a, *b, *got;
+} check_ctx;
+
+/* Checks the elements of one part of a transfer's box (its destination side) against the
+ * fill of their origin, converted through the dtypes of the chain. */
+static int check_part(void *vctx, uint32_t xi, const sw_plan_origin *o, sw_error *err) {
+    check_ctx *c = vctx;
+    const sw_plan *p = c->p;
+    const sw_plan_xfer *x = &p->xfers[xi];
+    const sw_plan_local *dl = &p->locals[x->dst.local];
+    const sw_plan_tensor *t = &p->tensors[x->tensor];
+    uint64_t key = sw_val_key(t->name);
+    int64_t ts[SW_MAXDIM];
+    tensor_strides(t, ts);
+    sw_box_geom g = {t->ndim, {0}};
+    uint64_t nelem = 1;
+    for (int d = 0; d < t->ndim; d++) nelem *= (uint64_t)(g.size[d] = o->size[d]);
+    sw_box_side s;
+    sw_box_side_init(&s, dl->ndim, dl->shape, x->dst.map, x->dst.base, t->ndim, o->start);
+    int64_t stride = sw_box_inner_stride(&g, &s);
+    size_t es = (size_t)sw_dtype_size(dl->dtype);
+    for (uint64_t e = 0; e < nelem;) {
+        uint64_t run = sw_box_row(&g, e, nelem - e);
+        if (run > RUN) run = RUN;
+        int64_t lin = box_linear(&g, o->start, ts, e);
+        /* expected: fill in the origin dtype, then convert hop by hop */
+        uint8_t *a = c->a, *b = c->b;
+        sw_val_fill(a, o->chain[o->nchain - 1], key, (uint64_t)lin, (size_t)run);
+        for (int h = o->nchain - 1; h > 0; h--) {
+            SW_CHECK(sw_convert(b, o->chain[h - 1], a, o->chain[h], (size_t)run, err));
+            uint8_t *sw = a;
+            a = b;
+            b = sw;
         }
-        if (rc) break;
-        if (p->locals[cur->src.local].role != SW_ROLE_SRC) {
-            rc = sw__err(err, SW_INTERNAL, "transfer %u: relay chain too long", xi);
-            break;
-        }
-        const sw_plan_tensor *t = &p->tensors[x->tensor];
-        uint64_t key = sw_val_key(t->name);
-        int64_t ts[SW_MAXDIM];
-        tensor_strides(t, ts);
-        sw_box_geom g = {t->ndim, {0}};
-        for (int d = 0; d < t->ndim; d++) g.size[d] = x->size[d];
-        sw_box_side s;
-        sw_box_side_init(&s, dl->ndim, dl->shape, x->dst.map, x->dst.base, t->ndim, x->start);
-        int64_t stride = sw_box_inner_stride(&g, &s);
-        size_t es = (size_t)sw_dtype_size(dl->dtype);
-        for (uint64_t e = 0; e < x->nelem && rc == SW_OK;) {
-            uint64_t run = sw_box_row(&g, e, x->nelem - e);
-            if (run > RUN) run = RUN;
-            int64_t lin = box_linear(&g, x->start, ts, e);
-            /* expected: fill in the origin dtype, then convert hop by hop */
-            sw_val_fill(a, chain[nchain - 1], key, (uint64_t)lin, (size_t)run);
-            for (int h = nchain - 1; h > 0 && rc == SW_OK; h--) {
-                rc = sw_convert(b, chain[h - 1], a, chain[h], (size_t)run, err);
-                uint8_t *sw = a;
-                a = b;
-                b = sw;
-            }
-            if (rc) break;
-            const uint8_t *base = (const uint8_t *)ptrs[x->dst.local];
-            int64_t off = sw_box_offset(&g, &s, e);
-            for (uint64_t i = 0; i < run; i++) memcpy(got + i * es, base + (size_t)(off + (int64_t)i * stride) * es, es);
-            rep->checked += run;
-            if (memcmp(got, a, (size_t)run * es)) {
-                for (uint64_t i = 0; i < run; i++) {
-                    if (!memcmp(got + i * es, a + i * es, es)) continue;
-                    rep->bad++;
-                    if (rep->nshown < SW_DATA_REPORT) {
-                        sw_data_mismatch *m = &rep->shown[rep->nshown++];
-                        m->local = x->dst.local;
-                        int64_t o = off + (int64_t)i * stride;
-                        for (int j = dl->ndim - 1; j >= 0; j--) {
-                            m->index[j] = o % dl->shape[j];
-                            o /= dl->shape[j];
-                        }
-                        m->expected = bits_of(a + i * es, es);
-                        m->got = bits_of(got + i * es, es);
+        const uint8_t *base = (const uint8_t *)c->ptrs[x->dst.local];
+        int64_t off = sw_box_offset(&g, &s, e);
+        for (uint64_t i = 0; i < run; i++)
+            memcpy(c->got + i * es, base + (size_t)(off + (int64_t)i * stride) * es, es);
+        c->rep->checked += run;
+        if (memcmp(c->got, a, (size_t)run * es)) {
+            for (uint64_t i = 0; i < run; i++) {
+                if (!memcmp(c->got + i * es, a + i * es, es)) continue;
+                c->rep->bad++;
+                if (c->rep->nshown < SW_DATA_REPORT) {
+                    sw_data_mismatch *m = &c->rep->shown[c->rep->nshown++];
+                    m->local = x->dst.local;
+                    int64_t q = off + (int64_t)i * stride;
+                    for (int j = dl->ndim - 1; j >= 0; j--) {
+                        m->index[j] = q % dl->shape[j];
+                        q /= dl->shape[j];
                     }
+                    m->expected = bits_of(a + i * es, es);
+                    m->got = bits_of(c->got + i * es, es);
                 }
             }
-            e += run;
         }
+        e += run;
     }
-out:
-    free(idx);
-    free(a);
-    free(b);
-    free(got);
+    return SW_OK;
+}
+
+int sw_data_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_report *rep, sw_error *err) {
+    memset(rep, 0, sizeof *rep);
+    check_ctx c = {p, rep, ptrs, malloc(RUN * 8), malloc(RUN * 8), malloc(RUN * 8)};
+    sw_plan_trace *t = NULL;
+    int rc = SW_OK;
+    if (!c.a || !c.b || !c.got) rc = sw__err(err, SW_NOMEM, "out of memory");
+    if (rc == SW_OK) rc = sw_plan_trace_init(&t, p, err);
+    /* every transfer into a destination local of the rank(s), through the relays that
+     * brought its elements (the same chains the verifier accepts) */
+    for (uint32_t xi = 0; xi < p->nxfers && rc == SW_OK; xi++) {
+        const sw_plan_xfer *x = &p->xfers[xi];
+        if (!mine(&p->locals[x->dst.local], rank) || !ptrs[x->dst.local]) continue;
+        rc = sw_plan_trace_xfer(t, xi, check_part, &c, SW_CORRUPT, err);
+    }
+    sw_plan_trace_free(t);
+    free(c.a);
+    free(c.b);
+    free(c.got);
     return rc;
 }
 

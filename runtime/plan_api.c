@@ -129,6 +129,7 @@ int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap,
     size_t n = 0;
     if (count) *count = 0;
     if (!p) return sw__err(err, SW_USAGE, "sw_plan_tensors: no plan");
+    if (!out && cap) return sw__err(err, SW_USAGE, "sw_plan_tensors: NULL array for %zu entries", cap);
     SW_CHECK(other_part(p, rank, "sw_plan_tensors", err));
     for (uint32_t i = 0; i < p->nlocals; i++) {
         const sw_plan_local *l = &p->locals[i];
@@ -148,6 +149,7 @@ int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap,
         n++;
     }
     if (count) *count = n;
+    sw__err_clear(err);
     return SW_OK;
 }
 

@@ -71,7 +71,7 @@ typedef struct sw_plugin {
     /* ---- a communicator (mpi): comm is a const MPI_Comm * (NULL: MPI_COMM_WORLD) ----
      * For the nccl bootstrap and for the `shardwave run` launcher, so that neither the
      * runtime nor the command links MPI.  NULL members in other plugins. */
-    /* Initialises MPI unless the caller did (MPI_THREAD_SINGLE); world rank and size. */
+    /* Initialises MPI unless the caller did (MPI_THREAD_FUNNELED); world rank and size. */
     int (*comm_init)(int *rank, int *size, sw_error *err);
     /* MPI_Finalize when initialised here or by the caller and not finalized yet. */
     void (*comm_finalize)(void);
@@ -100,6 +100,20 @@ typedef struct sw_plugin {
     /* sw_validation_fill / sw_validation_check on device memory. */
     int (*validate_fill)(const sw_plan *p, int32_t rank, void *const *ptrs, sw_error *err);
     int (*validate_check)(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_report *rep, sw_error *err);
+
+    /* ---- appended: collectives bounded by a deadline (mpi; NULL in other plugins) ----
+     * Each returns SW_TIMEOUT, naming `what` and this rank, when not every rank of comm
+     * took part within timeout_s (a stopped, stuck or dead process).  The collective then
+     * stays pending (MPI cannot cancel one): the caller stops the job (comm_abort). */
+    /* all (size * n bytes) gets every rank's n bytes at mine, in rank order. */
+    int (*comm_allgather)(const void *comm, const void *mine, void *all, size_t n, double timeout_s, const char *what,
+                          sw_error *err);
+    int (*comm_bcast_within)(const void *comm, void *buf, size_t n, int root, double timeout_s, const char *what,
+                             sw_error *err);
+    int (*comm_barrier_within)(const void *comm, double timeout_s, const char *what, sw_error *err);
+    int (*comm_max_within)(const void *comm, double *v, size_t n, double timeout_s, const char *what, sw_error *err);
+    int (*comm_sum_within)(const void *comm, uint64_t *v, size_t n, double timeout_s, const char *what,
+                           sw_error *err);
 } sw_plugin;
 
 /* The entry point every plugin exports (as SW_PLUGIN_ENTRY). */

@@ -14,6 +14,8 @@
 #include "strmap.h"
 #include "data_validate.h"
 #include "plugin.h"
+#include "agree.h"
+#include "bounds.h"
 
 struct sw_session {
     const sw_plan *plan;
@@ -82,10 +84,146 @@ static int boot_failed(int rc, sw_error *err) {
     return sw__err(err, rc, "the nccl backend bootstraps through MPI when sw_session_opts.nccl_comm is NULL: %s", why);
 }
 
-/* The mpi and nccl backends: loads the backend's plugin, prepares the executor and opens
- * the backend on it; nccl without a communicator of the caller's bootstraps over MPI (the
- * mpi plugin's).  Collective over the backend's communicator. */
-static int open_plugin_backend(sw_session *s, int32_t rank, sw_error *err) {
+/* opts (NULL, or an older and shorter struct) into a full one; the timeout in (0,
+ * SW_MAX_TIMEOUT_S] (0, negative or NaN: 60 s; a NaN deadline would never pass). */
+static void take_session_opts(const sw_session_opts *in, sw_session_opts *o) {
+    memset(o, 0, sizeof *o);
+    if (in) memcpy(o, in, in->struct_size && in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
+    if (!(o->timeout_s > 0)) o->timeout_s = 60;
+    if (o->timeout_s > SW_MAX_TIMEOUT_S) o->timeout_s = SW_MAX_TIMEOUT_S;
+}
+
+/* ---- the agreement at open (agree.h) over MPI, through the mpi plugin ---- */
+
+/* The MPI group an open agrees over: the caller's communicator (NULL: MPI_COMM_WORLD). */
+typedef struct mpi_group {
+    sw_plugin_ref ref; /* the mpi plugin */
+    const void *comm;
+    double timeout_s;
+    int timed_out; /* a collective over comm timed out: it is still pending */
+} mpi_group;
+
+static int g_allgather(void *ctx, const void *mine, void *all, size_t bytes, double timeout_s, sw_error *err) {
+    mpi_group *g = ctx;
+    int rc = g->ref.api->comm_allgather(g->comm, mine, all, bytes, timeout_s, "agreeing on the plan at session open",
+                                        err);
+    if (rc == SW_TIMEOUT) g->timed_out = 1;
+    return rc;
+}
+
+static int g_bcast(void *ctx, void *buf, size_t bytes, int root, double timeout_s, sw_error *err) {
+    mpi_group *g = ctx;
+    int rc = g->ref.api->comm_bcast_within(g->comm, buf, bytes, root, timeout_s,
+                                           "agreeing on the plan at session open", err);
+    if (rc == SW_TIMEOUT) g->timed_out = 1;
+    return rc;
+}
+
+/* sw_boot's broadcast (the nccl bootstrap), bounded by the session's timeout. */
+static int g_boot_bcast(void *ctx, void *buf, size_t n, int root, sw_error *err) {
+    mpi_group *g = ctx;
+    int rc = g->ref.api->comm_bcast_within(g->comm, buf, n, root, g->timeout_s,
+                                           "broadcasting the NCCL unique id", err);
+    if (rc == SW_TIMEOUT) g->timed_out = 1;
+    return rc;
+}
+
+/* Loads the mpi plugin and checks that MPI is up; g->ref empty on failure. */
+static int group_open(mpi_group *g, sw_backend_kind kind, const sw_session_opts *o, sw_error *err) {
+    memset(g, 0, sizeof *g);
+    g->comm = o->mpi_comm;
+    g->timeout_s = o->timeout_s;
+    SW_CHECK(sw_plugin_load("mpi", &g->ref, err));
+    sw_boot b;
+    int rc = SW_OK;
+    if (!g->ref.api->comm_allgather || !g->ref.api->comm_bcast_within)
+        rc = sw__err(err, SW_UNSUPPORTED, "the mpi plugin has no bounded collectives (another build)");
+    else if ((rc = g->ref.api->comm_boot(g->comm, &b, err)) == SW_USAGE && kind == SW_BACKEND_MPI)
+        rc = sw__err(err, SW_USAGE, "the mpi backend needs MPI_Init first"); /* MPI is not initialised */
+    if (rc) sw_plugin_unload(&g->ref);
+    return rc;
+}
+
+/* One round of the agreement over g: p and id this process's plan (NULL and `why` when
+ * it cannot open). */
+static int group_agree(mpi_group *g, const sw_plan *p, uint64_t id, int32_t rank, const sw_error *why,
+                       sw_error *err) {
+    sw_agree_ops ops;
+    memset(&ops, 0, sizeof ops);
+    sw_boot b;
+    SW_CHECK(g->ref.api->comm_boot(g->comm, &b, err));
+    ops.ctx = g;
+    ops.size = b.size;
+    ops.me = b.rank;
+    ops.allgather = g_allgather;
+    ops.bcast = g_bcast;
+    return sw_agree_plan(&ops, why && why->status != SW_OK ? NULL : p, id, rank, why, g->timeout_s, err);
+}
+
+/* The process-local part of an open: the plan and the rank's part of it, the bind index,
+ * the plan's identity (mpi and nccl agree on it). */
+static int prepare(sw_session *s, uint64_t *id, sw_error *err) {
+    const sw_plan *p = s->plan;
+    if (!p) return sw__err(err, SW_USAGE, "sw_session_open: no plan");
+    if (p->partial && s->rank != p->only_rank)
+        return sw__err(err, SW_USAGE, "this plan was loaded for rank %d only (sw_plan_load_rank); %s", p->only_rank,
+                       s->rank < 0 ? "the local backend runs every rank: load the whole plan" : "open that rank's session");
+    if (s->kind == SW_BACKEND_NCCL && s->opts.zero_padding)
+        return sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
+    s->ptrs = calloc((size_t)p->nlocals + 1, sizeof *s->ptrs);
+    if (!s->ptrs) return sw__err(err, SW_NOMEM, "out of memory");
+    SW_CHECK(build_index(s, err));
+    return s->kind == SW_BACKEND_LOCAL ? SW_OK : sw_plan_identity(p, id, err);
+}
+
+/* Whether an mpi or nccl open agrees over MPI: mpi always; nccl when it bootstraps
+ * through MPI (no communicator or unique id of the caller's). */
+static int agrees_over_mpi(sw_backend_kind kind, const sw_session_opts *o) {
+#ifdef SW_HAVE_MPI
+    if (kind == SW_BACKEND_MPI) return 1;
+    if (kind == SW_BACKEND_NCCL) return !o->nccl_comm && !o->nccl_unique_id;
+#endif
+    (void)kind, (void)o;
+    return 0;
+}
+
+/* The backend proper, after the first round: the backend's plugin, the executor, the
+ * backend's open (collective over its communicator); nccl through MPI bootstraps over g. */
+/* What a process checks before the agreement, so that a rank without it says so to every
+ * rank: the backend's plugin, and for nccl a CUDA device. */
+static int load_backend(sw_session *s, sw_error *err) {
+    int nccl = s->kind == SW_BACKEND_NCCL;
+    SW_CHECK(sw_plugin_load(nccl ? "nccl" : "mpi", &s->plugin, err));
+    if (nccl && s->plugin.api->have_device) return s->plugin.api->have_device(err);
+    return SW_OK;
+}
+
+/* The backend (its plugin loaded): the executor and the backend's open. */
+static int open_backend(sw_session *s, mpi_group *g, sw_error *err) {
+    int nccl = s->kind == SW_BACKEND_NCCL;
+    const sw_plugin *pl = s->plugin.api;
+    if (!nccl) {
+        SW_CHECK(pl->open(&s->bctx, &s->backend, NULL, s->rank, &s->opts, NULL, err));
+        return sw_exec_init(&s->exec, s->plan, s->rank, err);
+    }
+    SW_CHECK(sw_exec_init(&s->exec, s->plan, s->rank, err));
+    sw_boot boot, *bp = NULL;
+    if (g) {
+        int rc = g->ref.api->comm_boot(g->comm, &boot, err);
+        if (rc) return boot_failed(rc, err);
+        boot.ctx = g;
+        boot.bcast = g_boot_bcast;
+        bp = &boot;
+    }
+    return pl->open(&s->bctx, &s->backend, &s->exec, s->rank, &s->opts, bp, err);
+}
+
+/* The mpi and nccl backends.  Over MPI (agrees_over_mpi) the open is agreed in two
+ * rounds: before the backend exists (every process's plan, rank and whether it could
+ * prepare: lrc, why) and after it (whether every process's open worked), so that every
+ * process returns SW_OK or the same error naming the rank and the cause.  A collective
+ * that timed out is still pending: then no second round (the caller stops the job). */
+static int open_plugin_backend(sw_session *s, uint64_t id, int lrc, const sw_error *why, sw_error *err) {
     int nccl = s->kind == SW_BACKEND_NCCL;
 #ifndef SW_HAVE_MPI
     if (!nccl) return sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no MPI: the mpi backend is not available");
@@ -94,28 +232,44 @@ static int open_plugin_backend(sw_session *s, int32_t rank, sw_error *err) {
     if (nccl)
         return sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
 #endif
-    if (nccl && s->opts.zero_padding)
-        return sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
-    SW_CHECK(sw_plugin_load(nccl ? "nccl" : "mpi", &s->plugin, err));
-    const sw_plugin *pl = s->plugin.api;
-    if (!nccl) {
-        SW_CHECK(pl->open(&s->bctx, &s->backend, NULL, rank, &s->opts, NULL, err));
-        return sw_exec_init(&s->exec, s->plan, rank, err);
+    sw_error perr;
+    sw__err_clear(&perr);
+    int prc = lrc ? SW_OK : load_backend(s, &perr);
+    if (lrc == SW_OK && prc) { /* the first reason this process cannot open */
+        lrc = prc;
+        why = &perr;
     }
-    SW_CHECK(sw_exec_init(&s->exec, s->plan, rank, err));
-    sw_plugin_ref mpi = {NULL, NULL};
-    sw_boot boot, *bp = NULL;
-    int rc = SW_OK;
-#ifdef SW_HAVE_MPI
-    if (!s->opts.nccl_comm) {
-        if ((rc = sw_plugin_load("mpi", &mpi, err)) || (rc = mpi.api->comm_boot(s->opts.mpi_comm, &boot, err)))
-            rc = boot_failed(rc, err);
-        else
-            bp = &boot;
+    if (!agrees_over_mpi(s->kind, &s->opts)) {
+        if (lrc) {
+            if (err) *err = *why;
+            return lrc;
+        }
+        return open_backend(s, NULL, err);
     }
-#endif
-    if (rc == SW_OK) rc = pl->open(&s->bctx, &s->backend, &s->exec, rank, &s->opts, bp, err);
-    sw_plugin_unload(&mpi);
+    mpi_group g;
+    int rc = group_open(&g, s->kind, &s->opts, err);
+    if (rc) { /* this process cannot take part: its own reason first */
+        if (prc) {
+            if (err) *err = perr;
+            return prc;
+        }
+        return nccl ? boot_failed(rc, err) : rc;
+    }
+    rc = group_agree(&g, s->plan, id, s->rank, lrc ? why : NULL, err);
+    if (rc == SW_OK) {
+        sw_error mine;
+        sw__err_clear(&mine);
+        int orc = open_backend(s, &g, &mine);
+        if (orc == SW_TIMEOUT && (g.timed_out || !nccl)) {
+            /* a collective of MPI is pending (the mpi backend's duplicate, the bootstrap's
+             * broadcast): not another round */
+            if (err) *err = mine;
+            rc = orc;
+        } else {
+            rc = group_agree(&g, s->plan, id, s->rank, orc ? &mine : NULL, err);
+        }
+    }
+    sw_plugin_unload(&g.ref);
     return rc;
 }
 
@@ -123,36 +277,34 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
                     sw_error *err) {
     if (!out) return sw__err(err, SW_USAGE, "sw_session_open: NULL session pointer");
     *out = NULL;
-    if (!p) return sw__err(err, SW_USAGE, "sw_session_open: no plan");
-    if (p->partial && rank != p->only_rank)
-        return sw__err(err, SW_USAGE, "this plan was loaded for rank %d only (sw_plan_load_rank); %s", p->only_rank,
-                       rank < 0 ? "the local backend runs every rank: load the whole plan" : "open that rank's session");
     sw_session *s = calloc(1, sizeof *s);
     if (!s) return sw__err(err, SW_NOMEM, "out of memory");
     s->plan = p;
     s->kind = kind;
     s->rank = rank;
-    if (opts) memcpy(&s->opts, opts, opts->struct_size && opts->struct_size < sizeof s->opts ? opts->struct_size : sizeof s->opts);
-    if (s->opts.timeout_s <= 0) s->opts.timeout_s = 60;
-    s->ptrs = calloc((size_t)p->nlocals + 1, sizeof *s->ptrs);
+    take_session_opts(opts, &s->opts);
+    /* a process that cannot open still takes part in the agreement (mpi, nccl through
+     * MPI): the others then fail with its reason instead of waiting for it */
+    sw_error why;
+    sw__err_clear(&why);
+    uint64_t id = 0;
+    int lrc = prepare(s, &id, &why);
     int rc = SW_OK;
-    if (!s->ptrs) {
-        rc = sw__err(err, SW_NOMEM, "out of memory");
-        goto fail;
-    }
-    if ((rc = build_index(s, err))) goto fail;
     switch (kind) {
     case SW_BACKEND_LOCAL:
-        if (rank != -1) {
+        if (lrc) {
+            if (err) *err = why;
+            rc = lrc;
+        } else if (rank != -1) {
             rc = sw__err(err, SW_USAGE, "the local backend runs every rank of the plan in one session: open it with rank -1");
-            goto fail;
+        } else {
+            rc = sw_local_group_open(&s->local, p, s->opts.timeout_s, err);
         }
-        rc = sw_local_group_open(&s->local, p, s->opts.timeout_s, err);
         break;
     case SW_BACKEND_MPI:
     case SW_BACKEND_NCCL:
         /* collective over the communicator: every rank opens, also one the plan does not use */
-        rc = open_plugin_backend(s, rank, err);
+        rc = open_plugin_backend(s, id, lrc, &why, err);
         break;
     default:
         rc = sw__err(err, SW_USAGE, "unknown backend %d", (int)kind);
@@ -164,6 +316,30 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
 fail:
     sw_session_close(s);
     return rc;
+}
+
+int sw_session_fail_open(int rank, sw_backend_kind kind, const sw_session_opts *opts, const sw_error *why,
+                         sw_error *err) {
+    sw_error reason;
+    if (why && why->status < SW_OK) {
+        reason = *why;
+        reason.msg[sizeof reason.msg - 1] = '\0'; /* a caller's struct: keep it a string */
+        reason.file[sizeof reason.file - 1] = '\0';
+    } else {
+        sw__err(&reason, SW_USAGE, "sw_session_fail_open: no reason given");
+    }
+    sw_session_opts o;
+    take_session_opts(opts, &o);
+    if (!agrees_over_mpi(kind, &o)) {
+        if (err) *err = reason;
+        return reason.status;
+    }
+    mpi_group g;
+    int rc = group_open(&g, kind, &o, err);
+    if (rc) return rc;
+    rc = group_agree(&g, NULL, 0, rank, &reason, err);
+    sw_plugin_unload(&g.ref);
+    return rc ? rc : sw__err(err, SW_INTERNAL, "the agreement accepted a process without a plan");
 }
 
 int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nbytes, sw_error *err) {
@@ -179,6 +355,7 @@ int sw_bind_rank(sw_session *s, int rank, const char *name, void *ptr, size_t nb
                        sw_dtype_name(l->dtype), l->ndim, want, nbytes);
     if (!ptr && want) return sw__err(err, SW_USAGE, "sw_bind: NULL memory for '%s' of rank %d", name, rank);
     s->ptrs[li] = ptr;
+    sw__err_clear(err);
     return SW_OK;
 }
 
@@ -255,17 +432,18 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
     int rc;
     if (s->kind == SW_BACKEND_LOCAL) {
         rc = sw_local_group_run(s->local, s->ptrs, err);
+        if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
     } else if (s->kind == SW_BACKEND_NCCL) {
         /* device work is ordered after `stream`, and `stream` after the last unpack */
         if (!stream) stream = s->opts.cuda_stream;
         rc = s->plugin.api->begin(s->bctx, stream, s->ptrs, err);
         if (rc == SW_OK) rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
         if (rc == SW_OK) rc = s->plugin.api->end(s->bctx, stream, err);
-        return rc;
     } else {
         rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
+        if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
     }
-    if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
+    if (rc == SW_OK) sw__err_clear(err);
     return rc;
 }
 
@@ -310,9 +488,13 @@ int sw_validation_fill(sw_session *s, sw_error *err) {
     if (!s) return sw__err(err, SW_USAGE, "sw_validation_fill: no session");
     SW_CHECK(all_bound(s, "sw_validation_fill", err));
     /* nccl: the tensors are device memory, filled by the device */
-    if (s->kind == SW_BACKEND_NCCL) return s->plugin.api->validate_fill(s->plan, s->rank, s->ptrs, err);
-    SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
-    sw_data_poison(s->plan, s->rank, s->ptrs);
+    if (s->kind == SW_BACKEND_NCCL) {
+        SW_CHECK(s->plugin.api->validate_fill(s->plan, s->rank, s->ptrs, err));
+    } else {
+        SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
+        sw_data_poison(s->plan, s->rank, s->ptrs);
+    }
+    sw__err_clear(err);
     return SW_OK;
 }
 
@@ -333,5 +515,6 @@ int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
         return sw__err(err, SW_MISMATCH, "%llu of %llu destination elements are wrong; the first: %s",
                        (unsigned long long)rep.bad, (unsigned long long)rep.checked, first);
     }
+    sw__err_clear(err);
     return SW_OK;
 }

@@ -309,8 +309,161 @@ static void test_plan_pieces(void **state) {
     sw_plan_free(p);
 }
 
+/* A stale error from an earlier failure, which a successful call must reset. */
+static void stain(sw_error *err) {
+    memset(err, 'x', sizeof *err); /* no NUL anywhere: a call must not read it as a string */
+    err->status = SW_IO;
+    err->line = 3;
+    err->col = 4;
+}
+
+static void assert_clean(const sw_error *err) {
+    assert_int_equal(err->status, SW_OK);
+    assert_int_equal(err->line, 0);
+    assert_string_equal(err->msg, "");
+    assert_string_equal(err->file, "");
+}
+
+#define OK_RESETS(call)                                                                                      \
+    do {                                                                                                     \
+        stain(&err);                                                                                         \
+        assert_int_equal((call), SW_OK);                                                                     \
+        assert_clean(&err);                                                                                  \
+    } while (0)
+
+/* Issue 14 item 10: every SW_API call that succeeds resets the error; NULL out-pointers,
+ * paths, names and sessions are SW_USAGE (never a crash), also with a NULL error. */
+static void test_every_call_resets_and_refuses_null(void **state) {
+    (void)state;
+    sw_error err;
+    sw_plan *p = compile_two(), *q = (sw_plan *)&q;
+    char path[] = "/tmp/sw_test_api_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    void *buf = NULL;
+    size_t len = 0, n = 0;
+    sw_plan_info info;
+    sw_tensor_info ti[4];
+    sw_piece_info pc[4];
+
+    /* plans */
+    OK_RESETS(sw_plan_save(p, path, &err));
+    OK_RESETS(sw_plan_load(&q, path, &err));
+    sw_plan_free(q);
+    OK_RESETS(sw_plan_load_rank(&q, path, 1, &err));
+    sw_plan_free(q);
+    OK_RESETS(sw_plan_serialize(p, &buf, &len, &err));
+    OK_RESETS(sw_plan_load_mem(&q, buf, len, -1, &err));
+    sw_plan_free(q);
+    void *plan_bytes = buf;
+    OK_RESETS(sw_plan_get_info(p, &info, &err));
+    OK_RESETS(sw_plan_tensors(p, 0, ti, 4, &n, &err));
+    assert_int_equal(n, 2);
+    OK_RESETS(sw_plan_tensors(p, 0, NULL, 0, NULL, &err)); /* nothing asked for: fine */
+    OK_RESETS(sw_plan_pieces(p, 0, "a/w", pc, 4, &n, &err));
+    OK_RESETS(sw_compile_text(&q, "two.yaml", two_layouts, strlen(two_layouts), NULL, &err));
+    sw_plan_free(q);
+    OK_RESETS(sw_compile_file(&q, "examples/llama_tiny.yaml", NULL, &err));
+    sw_plan_free(q);
+
+    q = (sw_plan *)&q;
+    assert_int_equal(sw_plan_load(NULL, path, &err), SW_USAGE);
+    assert_int_equal(sw_plan_load(&q, NULL, &err), SW_USAGE);
+    assert_null(q);
+    assert_int_equal(sw_plan_load_rank(NULL, path, 0, &err), SW_USAGE);
+    assert_int_equal(sw_plan_load_rank(&q, NULL, 0, &err), SW_USAGE);
+    assert_int_equal(sw_plan_load_mem(NULL, plan_bytes, len, -1, &err), SW_USAGE);
+    assert_int_equal(sw_plan_load_mem(&q, NULL, 10, -1, &err), SW_USAGE);
+    assert_int_equal(sw_plan_save(NULL, path, &err), SW_USAGE);
+    assert_int_equal(sw_plan_save(p, NULL, &err), SW_USAGE);
+    assert_int_equal(sw_plan_serialize(p, NULL, &len, &err), SW_USAGE);
+    assert_int_equal(sw_plan_serialize(p, &buf, NULL, &err), SW_USAGE);
+    assert_int_equal(sw_plan_serialize(NULL, &buf, &len, &err), SW_USAGE);
+    assert_null(buf); /* set to NULL before refusing: it was the serialized plan */
+    assert_int_equal(sw_plan_get_info(NULL, &info, &err), SW_USAGE);
+    assert_int_equal(sw_plan_get_info(p, NULL, &err), SW_USAGE);
+    assert_int_equal(sw_plan_tensors(NULL, 0, ti, 4, &n, &err), SW_USAGE);
+    assert_int_equal(sw_plan_tensors(p, 0, NULL, 4, &n, &err), SW_USAGE);
+    assert_non_null(strstr(err.msg, "NULL array for 4 entries"));
+    assert_int_equal(sw_plan_pieces(NULL, 0, "a/w", pc, 4, &n, &err), SW_USAGE);
+    assert_int_equal(sw_plan_pieces(p, 0, NULL, pc, 4, &n, &err), SW_USAGE);
+    assert_int_equal(sw_plan_ranks(NULL, NULL, 0), 0);
+    assert_int_equal(sw_plan_max_rank(NULL), -1);
+    assert_int_equal(sw_nccl_unique_id(NULL, 0, &err), SW_USAGE);
+    sw_define nameless[1] = {{NULL, 1}};
+    sw_compile_options o = {.struct_size = sizeof o, .defines = nameless, .ndefines = 1};
+    assert_int_equal(sw_compile_text(&q, "two.yaml", two_layouts, strlen(two_layouts), &o, &err), SW_USAGE);
+    assert_non_null(strstr(err.msg, "define 0 has no name"));
+    /* with a NULL error too */
+    assert_int_equal(sw_plan_load(&q, "/nonexistent.swp", NULL), SW_IO);
+    assert_int_equal(sw_plan_load(NULL, NULL, NULL), SW_USAGE);
+    assert_int_equal(sw_compile_text(NULL, NULL, NULL, 0, NULL, NULL), SW_USAGE);
+
+    /* sessions */
+    sw_session *s = (sw_session *)&s;
+    assert_int_equal(sw_session_open(NULL, p, -1, SW_BACKEND_LOCAL, NULL, &err), SW_USAGE);
+    assert_int_equal(sw_session_open(&s, NULL, -1, SW_BACKEND_LOCAL, NULL, &err), SW_USAGE);
+    assert_null(s);
+    assert_int_equal(sw_session_open(&s, p, -1, (sw_backend_kind)7, NULL, &err), SW_USAGE);
+    assert_non_null(strstr(err.msg, "unknown backend 7"));
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = 0.0 / 0.0}; /* NaN: the default */
+    OK_RESETS(sw_session_open(&s, p, -1, SW_BACKEND_LOCAL, &so, &err));
+    float mem[4][12];
+    OK_RESETS(sw_bind_rank(s, 0, "a/w", mem[0], sizeof mem[0], &err));
+    sw_tensor_desc td = {.struct_size = sizeof td, .data = mem[1], .dtype = "fp32", .ndim = -1};
+    OK_RESETS(sw_bind_tensor(s, 1, "a/w", &td, &err));
+    OK_RESETS(sw_bind_rank(s, 0, "b/w", mem[2], sizeof mem[2], &err));
+    OK_RESETS(sw_bind_rank(s, 1, "b/w", mem[3], sizeof mem[3], &err));
+    OK_RESETS(sw_validation_fill(s, &err));
+    OK_RESETS(sw_sync(s, NULL, &err));
+    uint64_t checked = 0;
+    OK_RESETS(sw_validation_check(s, &checked, &err));
+    assert_int_equal(checked, 24);
+    OK_RESETS(sw_validation_check(s, NULL, &err));
+    assert_int_equal(sw_bind(NULL, "w", mem[0], sizeof mem[0], &err), SW_USAGE);
+    assert_int_equal(sw_bind(s, "w", mem[0], sizeof mem[0], &err), SW_USAGE); /* local: say whose */
+    assert_int_equal(sw_bind_rank(NULL, 0, "a/w", mem[0], sizeof mem[0], &err), SW_USAGE);
+    assert_int_equal(sw_bind_rank(s, 0, NULL, mem[0], sizeof mem[0], &err), SW_USAGE);
+    assert_int_equal(sw_bind_tensor(s, 0, "a/w", NULL, &err), SW_USAGE);
+    assert_int_equal(sw_bind_tensor(NULL, 0, "a/w", &td, &err), SW_USAGE);
+    assert_int_equal(sw_sync(NULL, NULL, &err), SW_USAGE);
+    assert_int_equal(sw_validation_fill(NULL, &err), SW_USAGE);
+    checked = 7;
+    assert_int_equal(sw_validation_check(NULL, &checked, &err), SW_USAGE);
+    assert_int_equal(checked, 0);
+    assert_int_equal(sw_sync(NULL, NULL, NULL), SW_USAGE);
+    assert_true(sw_session_warmup_s(NULL) == 0);
+    sw_session_close(s);
+    sw_session_close(NULL);
+
+    /* a process that cannot open (local backend: no agreement) gets its reason back */
+    sw_error why;
+    assert_int_equal(sw_plan_load(&q, "/nonexistent.swp", &why), SW_IO);
+    assert_int_equal(sw_session_fail_open(0, SW_BACKEND_LOCAL, NULL, &why, &err), SW_IO);
+    assert_string_equal(err.msg, why.msg);
+    assert_int_equal(sw_session_fail_open(0, SW_BACKEND_LOCAL, NULL, NULL, &err), SW_USAGE);
+    assert_non_null(strstr(err.msg, "no reason given"));
+
+    /* the error helpers: NULL and unterminated errors, unknown statuses */
+    char out[64];
+    assert_string_equal(sw_error_format(NULL, out, sizeof out), "shardwave: no error");
+    assert_null(sw_error_format(&err, NULL, 0));
+    stain(&err);
+    sw_error_format(&err, out, sizeof out); /* reads within the fields only (ASan) */
+    assert_int_equal(strncmp(out, "xxxx", 4), 0);
+    assert_non_null(sw_status_str(12345));
+    assert_non_null(sw_status_str(SW_TIMEOUT));
+
+    sw_free(plan_bytes);
+    unlink(path);
+    sw_plan_free(p);
+    sw_plan_free(NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_call_resets_and_refuses_null),
         cmocka_unit_test(test_compile_text_info),  cmocka_unit_test(test_compile_file_example),
         cmocka_unit_test(test_compile_errors),     cmocka_unit_test(test_serialize_load_rank),
         cmocka_unit_test(test_bind_tensor_checks), cmocka_unit_test(test_plan_pieces),

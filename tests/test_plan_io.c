@@ -248,6 +248,44 @@ static void test_write_invalid(void **state) {
     sw_plan_free(&p);
 }
 
+/* Locals sorted by (rank, role, name) and unique (found by fuzz_plan: a plan with one
+ * rank's local renamed onto another's read and verified, then that tensor could not be
+ * bound: the index of names keeps one of them). */
+static void test_locals_order(void **state) {
+    (void)state;
+    sw_plan p;
+    build(&p);
+    sw_error err;
+    assert_int_equal(sw__plan_struct_check(&p, "plan", SW_INTERNAL, &err), SW_OK);
+    p.locals[4].name = "b"; /* rank 2's destination 'w' becomes a second 'b' */
+    assert_int_equal(sw__plan_struct_check(&p, "plan", SW_CORRUPT, &err), SW_CORRUPT);
+    assert_non_null(strstr(err.msg, "plan: local 4: rank 2 holds two destination tensors named 'b'"));
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(sw_plan_write_mem(&p, &buf, &len, &err), SW_INTERNAL); /* the writer refuses it too */
+    p.locals[4].name = "a"; /* 'a' after 'b' */
+    assert_int_equal(sw__plan_struct_check(&p, "plan", SW_CORRUPT, &err), SW_CORRUPT);
+    assert_non_null(strstr(err.msg, "local 4 'a' of rank 2 is out of order"));
+    sw_plan_free(&p);
+}
+
+/* Size products fit in int64 (found by fuzz_plan: a tensor of [2^62 + 32, 16] read, and
+ * validation computed its strides with a signed overflow). */
+static void test_huge_tensor(void **state) {
+    (void)state;
+    sw_plan p;
+    build(&p);
+    sw_error err;
+    p.tensors[1].shape[0] = ((int64_t)1 << 62) + 32; /* b bf16: 2^63 + 64 bytes */
+    assert_int_equal(sw__plan_struct_check(&p, "plan", SW_CORRUPT, &err), SW_CORRUPT);
+    assert_non_null(strstr(err.msg, "plan: tensor 1 'b' has more than 2^63 bytes"));
+    p.tensors[1].shape[0] = 4;
+    p.locals[0].shape[0] = (int64_t)1 << 62; /* local 'b' of rank 0, bf16 */
+    assert_int_equal(sw__plan_struct_check(&p, "plan", SW_CORRUPT, &err), SW_CORRUPT);
+    assert_non_null(strstr(err.msg, "plan: local 0 'b' has more than 2^63 bytes"));
+    sw_plan_free(&p);
+}
+
 static void expect_corrupt(const uint8_t *buf, size_t len, int32_t rank, const char *want) {
     sw_plan q;
     sw_error err;
@@ -400,6 +438,7 @@ int main(void) {
         cmocka_unit_test(test_only_rank),       cmocka_unit_test(test_empty_plan),
         cmocka_unit_test(test_write_invalid),   cmocka_unit_test(test_header_errors),
         cmocka_unit_test(test_validator_messages), cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_locals_order),     cmocka_unit_test(test_huge_tensor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

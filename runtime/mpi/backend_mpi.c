@@ -86,15 +86,37 @@ static int mwait(void *vctx, int32_t rank, int32_t wave, sw_error *err) {
                 int f = 0;
                 MPI_Test(&c->req[i], &f, MPI_STATUS_IGNORE);
                 if (!f)
-                    return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: %s rank %d (%zu bytes) not done after %.0f s",
+                    return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: %s rank %d (%zu bytes) not done after %g s",
                                    rank, wave, c->is_send[i] ? "send to" : "receive from", c->msg[i].peer,
                                    c->msg[i].bytes, c->timeout_s);
             }
-            return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: not done after %.0f s", rank, wave, c->timeout_s);
+            return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: not done after %g s", rank, wave, c->timeout_s);
         }
         struct timespec ts = {0, pause_ns};
         nanosleep(&ts, NULL);
         if (pause_ns < 200000) pause_ns *= 2;
+    }
+}
+
+int sw_mpi_wait(MPI_Comm comm, MPI_Request *r, double timeout_s, const char *what, sw_error *err) {
+    double deadline = now_s() + timeout_s;
+    long pause_ns = 1000;
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Test(r, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS) return sw_mpi_error(rc, what, err);
+        if (done) return SW_OK;
+        if (now_s() > deadline) {
+            int me = -1;
+            MPI_Comm_rank(comm, &me);
+            return sw__err(err, SW_TIMEOUT,
+                           "rank %d: %s: not every process of the communicator took part within %g s (one failed "
+                           "before it, was stopped, or waits elsewhere; see its own message)",
+                           me, what, timeout_s);
+        }
+        struct timespec ts = {0, pause_ns};
+        nanosleep(&ts, NULL);
+        if (pause_ns < 1000000) pause_ns *= 2;
     }
 }
 
@@ -104,19 +126,30 @@ int sw_mpi_open(sw_mpi_ctx **out, sw_backend *b, const MPI_Comm *comm, double ti
     if (!inited) return sw__err(err, SW_USAGE, "the mpi backend needs MPI_Init first");
     sw_mpi_ctx *c = calloc(1, sizeof *c);
     if (!c) return sw__err(err, SW_NOMEM, "out of memory");
-    int rc = MPI_Comm_dup(comm ? *comm : MPI_COMM_WORLD, &c->comm);
+    c->timeout_s = timeout_s > 0 ? timeout_s : 60;
+    /* nonblocking, so that a process that never comes makes this one fail, not hang */
+    MPI_Comm parent = comm ? *comm : MPI_COMM_WORLD;
+    MPI_Request req;
+    int rc = MPI_Comm_idup(parent, &c->comm, &req);
     if (rc != MPI_SUCCESS) {
         free(c);
-        return sw_mpi_error(rc, "MPI_Comm_dup", err);
+        return sw_mpi_error(rc, "MPI_Comm_idup", err);
+    }
+    if ((rc = sw_mpi_wait(parent, &req, c->timeout_s, "opening the session (MPI_Comm_idup)", err))) {
+        /* the duplicate is still pending and would write into c: c is left to it (the
+         * caller stops the job after a timeout) */
+        if (rc != SW_TIMEOUT) free(c);
+        return rc;
     }
     MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
-    c->timeout_s = timeout_s > 0 ? timeout_s : 60;
-    b->name = "mpi";
-    b->direct = 0;
-    b->iov = 1; /* zero-copy: contiguous runs sent from and received into the tensors */
-    b->ctx = c;
-    b->post = mpost;
-    b->wait = mwait;
+    if (b) {
+        b->name = "mpi";
+        b->direct = 0;
+        b->iov = 1; /* zero-copy: contiguous runs sent from and received into the tensors */
+        b->ctx = c;
+        b->post = mpost;
+        b->wait = mwait;
+    }
     *out = c;
     return SW_OK;
 }

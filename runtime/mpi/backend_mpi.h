@@ -13,12 +13,18 @@
 typedef struct sw_mpi_ctx sw_mpi_ctx;
 
 /* Opens the backend on a duplicate of comm (MPI_COMM_WORLD when comm is NULL), so
- * shardwave's messages never meet the caller's.  Every wait gives up after timeout_s
- * with SW_TIMEOUT naming the wave and the peer. */
+ * shardwave's messages never meet the caller's; collective, and SW_TIMEOUT when not every
+ * process of comm joins within timeout_s.  Every wait gives up after timeout_s with
+ * SW_TIMEOUT naming the wave and the peer.  b may be NULL (a context without a backend). */
 int sw_mpi_open(sw_mpi_ctx **ctx, sw_backend *b, const MPI_Comm *comm, double timeout_s, sw_error *err);
 void sw_mpi_close(sw_mpi_ctx *ctx);
 /* The communicator shardwave uses (for reductions of results). */
 MPI_Comm sw_mpi_comm(const sw_mpi_ctx *ctx);
+
+/* Waits for one request (a collective), polling with a backoff, for at most timeout_s;
+ * SW_TIMEOUT names `what` and this process's rank in comm, and leaves the request pending
+ * (a collective cannot be cancelled: the caller should stop the job, MPI_Abort). */
+int sw_mpi_wait(MPI_Comm comm, MPI_Request *r, double timeout_s, const char *what, sw_error *err);
 
 /* Converts an MPI error code to a status with MPI's own message. */
 int sw_mpi_error(int code, const char *what, sw_error *err);

@@ -29,7 +29,8 @@ static double mp_warmup_s(const void *ctx) {
 static int mp_init(int *rank, int *size, sw_error *err) {
     int inited = 0, provided = 0;
     MPI_Initialized(&inited);
-    if (!inited) SW_MPI_CHECK(MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided), err);
+    /* funneled: MPI is called from the main thread only, but `run` has a watchdog thread */
+    if (!inited) SW_MPI_CHECK(MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided), err);
     SW_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, rank), err);
     SW_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, size), err);
     return SW_OK;
@@ -81,6 +82,45 @@ static int mp_sum(const void *comm, uint64_t *v, size_t n, sw_error *err) {
     return SW_OK;
 }
 
+/* ---- the bounded collectives: nonblocking, then a wait with a deadline ---- */
+
+static int mp_allgather(const void *comm, const void *mine, void *all, size_t n, double timeout_s, const char *what,
+                        sw_error *err) {
+    if (n > INT_MAX) return sw__err(err, SW_UNSUPPORTED, "an all-gather of %zu bytes", n);
+    MPI_Request r;
+    SW_MPI_CHECK(MPI_Iallgather(mine, (int)n, MPI_BYTE, all, (int)n, MPI_BYTE, comm_of(comm), &r), err);
+    return sw_mpi_wait(comm_of(comm), &r, timeout_s, what, err);
+}
+
+static int mp_bcast_within(const void *comm, void *buf, size_t n, int root, double timeout_s, const char *what,
+                           sw_error *err) {
+    if (n > INT_MAX) return sw__err(err, SW_UNSUPPORTED, "a broadcast of %zu bytes", n);
+    MPI_Request r;
+    SW_MPI_CHECK(MPI_Ibcast(buf, (int)n, MPI_BYTE, root, comm_of(comm), &r), err);
+    return sw_mpi_wait(comm_of(comm), &r, timeout_s, what, err);
+}
+
+static int mp_barrier_within(const void *comm, double timeout_s, const char *what, sw_error *err) {
+    MPI_Request r;
+    SW_MPI_CHECK(MPI_Ibarrier(comm_of(comm), &r), err);
+    return sw_mpi_wait(comm_of(comm), &r, timeout_s, what, err);
+}
+
+static int mp_max_within(const void *comm, double *v, size_t n, double timeout_s, const char *what, sw_error *err) {
+    if (n > INT_MAX) return sw__err(err, SW_UNSUPPORTED, "a reduction of %zu values", n);
+    MPI_Request r;
+    SW_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE, MPI_MAX, comm_of(comm), &r), err);
+    return sw_mpi_wait(comm_of(comm), &r, timeout_s, what, err);
+}
+
+static int mp_sum_within(const void *comm, uint64_t *v, size_t n, double timeout_s, const char *what,
+                         sw_error *err) {
+    if (n > INT_MAX) return sw__err(err, SW_UNSUPPORTED, "a reduction of %zu values", n);
+    MPI_Request r;
+    SW_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, v, (int)n, MPI_UINT64_T, MPI_SUM, comm_of(comm), &r), err);
+    return sw_mpi_wait(comm_of(comm), &r, timeout_s, what, err);
+}
+
 static const sw_plugin table = {
     SW_PLUGIN_HEADER("mpi"),
     .open = mp_open,
@@ -93,6 +133,11 @@ static const sw_plugin table = {
     .comm_barrier = mp_barrier,
     .comm_max = mp_max,
     .comm_sum = mp_sum,
+    .comm_allgather = mp_allgather,
+    .comm_bcast_within = mp_bcast_within,
+    .comm_barrier_within = mp_barrier_within,
+    .comm_max_within = mp_max_within,
+    .comm_sum_within = mp_sum_within,
 };
 
 /* The one symbol the plugin exports (runtime/plugin.map). */

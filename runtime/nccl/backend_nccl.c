@@ -2,6 +2,7 @@
  * backend_nccl.c - the nccl backend (see backend_nccl.h for the stream/event protocol).
  */
 #include "backend_nccl.h"
+#include "plan_trace.h"
 #include "diag.h"
 
 #include <cuda_runtime_api.h>
@@ -95,7 +96,7 @@ static int comm_ready(sw_nccl_ctx *c, double deadline, const char *what, sw_erro
         }
         if (now_s() > deadline) {
             abort_comm(c);
-            return sw__err(err, SW_TIMEOUT, "rank %d: %s: not done after %.0f s (communicator aborted)", c->rank, what,
+            return sw__err(err, SW_TIMEOUT, "rank %d: %s: not done after %g s (communicator aborted)", c->rank, what,
                            c->timeout_s);
         }
         pause_us(us);
@@ -168,7 +169,7 @@ static int wait_slot(sw_nccl_ctx *c, int slot, const char *what, sw_error *err) 
             char peers[512];
             describe_posted(c, peers, sizeof peers);
             abort_comm(c);
-            return sw__err(err, SW_TIMEOUT, "rank %d: %s: %s not done after %.0f s (NCCL communicator aborted)", c->rank,
+            return sw__err(err, SW_TIMEOUT, "rank %d: %s: %s not done after %g s (NCCL communicator aborted)", c->rank,
                            what, peers[0] ? peers : "the group", c->timeout_s);
         }
         pause_us(us);
@@ -586,44 +587,42 @@ int sw_nccl_validate_fill(const sw_plan *p, int32_t rank, void *const *ptrs, sw_
     return rc;
 }
 
-/* The transfer that brought what relay transfer x forwards (same local and box), or -1. */
-static int32_t leader_of(const sw_plan *p, const sw_plan_xfer *x) {
-    for (uint32_t i = 0; i < p->nxfers; i++) {
-        const sw_plan_xfer *y = &p->xfers[i];
-        if (y->dst.local == x->src.local && !memcmp(y->start, x->start, sizeof x->start) &&
-            !memcmp(y->size, x->size, sizeof x->size))
-            return (int32_t)i;
-    }
-    return -1;
+/* One check descriptor per part of a transfer's box, with the dtypes it travelled
+ * through (plan_trace.h: the chains the verifier accepts). */
+typedef struct val_descs {
+    const sw_plan *p;
+    sw_val_desc *h;
+    size_t n, cap;
+    sw_data_report *rep;
+} val_descs;
+
+_Static_assert(SW_PLAN_MAXCHAIN <= sizeof(((sw_val_desc *)0)->chain) / sizeof(int32_t),
+               "a check descriptor holds every dtype of a chain");
+
+static int add_check(void *vctx, uint32_t xi, const sw_plan_origin *o, sw_error *err) {
+    val_descs *v = vctx;
+    const sw_plan_xfer *x = &v->p->xfers[xi];
+    if (SW_GROW(v->h, v->cap, v->n + 1)) return sw__err(err, SW_NOMEM, "out of memory");
+    sw_val_desc *d = &v->h[v->n++];
+    val_desc(v->p, x->tensor, x->dst.local, o->start, o->size, x->dst.map, x->dst.base, d);
+    for (int k = 1; k < o->nchain; k++) d->chain[d->nchain++] = (int32_t)o->chain[k];
+    v->rep->checked += d->nelem;
+    return SW_OK;
 }
 
 int sw_nccl_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_report *rep, sw_error *err) {
     memset(rep, 0, sizeof *rep);
-    sw_val_desc *h = malloc(((size_t)p->nxfers + 1) * sizeof *h);
-    if (!h) return sw__err(err, SW_NOMEM, "out of memory");
-    size_t n = 0;
-    int rc = SW_OK;
+    val_descs v = {p, NULL, 0, 0, rep};
+    sw_plan_trace *t = NULL;
+    int rc = sw_plan_trace_init(&t, p, err);
     for (uint32_t xi = 0; xi < p->nxfers && rc == SW_OK; xi++) {
         const sw_plan_xfer *x = &p->xfers[xi];
-        const sw_plan_local *dl = &p->locals[x->dst.local];
-        if (dl->rank != rank || !ptrs[x->dst.local]) continue;
-        sw_val_desc *d = &h[n++];
-        val_desc(p, x->tensor, x->dst.local, x->start, x->size, x->dst.map, x->dst.base, d);
-        /* the dtypes the elements travelled through, as data_validate.c follows them */
-        const sw_plan_xfer *cur = x;
-        for (int hops = 0; hops < 3; hops++) {
-            const sw_plan_local *sl = &p->locals[cur->src.local];
-            d->chain[d->nchain++] = (int32_t)sl->dtype;
-            if (sl->role == SW_ROLE_SRC) break;
-            int32_t L = hops < 2 ? leader_of(p, cur) : -1;
-            if (L < 0) {
-                rc = sw__err(err, SW_INTERNAL, "transfer %u forwards data that no transfer brings", xi);
-                break;
-            }
-            cur = &p->xfers[L];
-        }
-        rep->checked += d->nelem;
+        if (p->locals[x->dst.local].rank != rank || !ptrs[x->dst.local]) continue;
+        rc = sw_plan_trace_xfer(t, xi, add_check, &v, SW_CORRUPT, err);
     }
+    sw_plan_trace_free(t);
+    sw_val_desc *h = v.h;
+    size_t n = v.n;
     sw_val_result res;
     memset(&res, 0, sizeof res);
     if (rc == SW_OK) rc = run_val(p, h, n, ptrs, &res, err);
