@@ -175,10 +175,13 @@ void sw_exec_set_staging(sw_exec *x, uint8_t *send0, uint8_t *send1, uint8_t *re
     x->staging_foreign = 1;
 }
 
-/* Bytes of a segment in its source dtype: what it takes in a message. */
-static uint64_t seg_bytes(const sw_plan *p, const sw_plan_seg *g) {
-    return g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
+/* Element size of a segment in a message (its source dtype). */
+static uint64_t seg_es(const sw_plan *p, const sw_plan_seg *g) {
+    return (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
 }
+
+/* Bytes of a segment in its source dtype: what it takes in a message. */
+static uint64_t seg_bytes(const sw_plan *p, const sw_plan_seg *g) { return g->nelem * seg_es(p, g); }
 
 /* Packs wave i's outgoing messages into staging buffer i % 2 (by the backend when it
  * packs itself; not at all for a direct backend, whose messages carry no buffer);
@@ -198,7 +201,10 @@ static int pack_wave(sw_exec *x, const sw_backend *b, size_t i, void *const *ptr
         size_t start = off;
         for (uint32_t s = 0; s < t->nseg; s++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + s];
-            off += b->pack ? (size_t)seg_bytes(p, g) : sw_exec_pack(p, g, ptrs, buf + off);
+            /* each segment at a multiple of its element size (plan.h); padding zeroed */
+            size_t at = start + (size_t)sw_plan_seg_start(off - start, seg_es(p, g));
+            if (!b->pack && at > off) memset(buf + off, 0, at - off);
+            off = at + (b->pack ? (size_t)seg_bytes(p, g) : sw_exec_pack(p, g, ptrs, buf + at));
         }
         out[ns++] = (sw_msg){x->tasks[k], t->dst, buf + start, off - start};
         off = align_up(off);
@@ -243,6 +249,7 @@ size_t sw_exec_wave_descs(const sw_exec *x, size_t i, sw_segs_kind kind, sw_seg_
         uint64_t start = off;
         for (uint32_t s = 0; s < t->nseg; s++, n++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + s];
+            off = start + sw_plan_seg_start(off - start, seg_es(p, g)); /* as pack_wave lays it out */
             if (out) desc_of(p, g, kind == SW_SEGS_UNPACK, kind == SW_SEGS_PACK, off, &out[n]);
             off += seg_bytes(p, g);
         }
@@ -298,10 +305,12 @@ static int unpack_wave(sw_exec *x, const sw_backend *b, size_t i, const sw_msg *
     for (size_t k = 0; k < nr; k++) {
         const sw_plan_task *t = &p->tasks[recvs[k].task];
         const uint8_t *in = recvs[k].buf;
+        uint64_t at = 0;
         for (uint32_t s = 0; s < t->nseg; s++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + s];
-            SW_CHECK(sw_exec_unpack(p, g, ptrs, in, err));
-            in += g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
+            at = sw_plan_seg_start(at, seg_es(p, g)); /* as pack_wave lays it out */
+            SW_CHECK(sw_exec_unpack(p, g, ptrs, in + at, err));
+            at += seg_bytes(p, g);
         }
         x->bytes_recv += t->bytes;
     }
