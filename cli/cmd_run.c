@@ -1,4 +1,10 @@
-/* shardwave run PLAN --backend local|mpi|nccl [--validate] [--iters N] [--timeout S] [--zero-padding] */
+/* shardwave run PLAN --backend local|mpi|nccl [--validate] [--iters N] [--timeout S] [--zero-padding]
+ *
+ * The run goes through the public API only (sessions, binds, sw_validation_fill/check),
+ * one timing loop for every backend.  What the API does not do is the launcher's: the
+ * processes of an mpi or nccl run (MPI_Init, world rank and size, a barrier and
+ * reductions, stopping the job) and device memory for nccl, taken from the backends'
+ * plugins (runtime/plugin.h), so that the command itself links neither MPI nor CUDA. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,17 +12,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "exec.h"
-#include "plan_io.h"
+#include "diag.h"
+#include "plan.h"   /* the plan's byte count and devices, for the report */
+#include "plugin.h" /* the launcher's MPI and device calls */
 #include "shardwave.h"
-#include "data_validate.h"
-#ifdef SW_HAVE_MPI
-#include <mpi.h>
-#endif
-#ifdef SW_HAVE_NCCL
-#include <cuda_runtime_api.h>
-#include "backend_nccl.h"
-#endif
 
 static const char run_help[] =
     "usage: shardwave run PLAN --backend local|mpi|nccl [--validate] [--iters N] [--timeout S]\n"
@@ -25,8 +24,11 @@ static const char run_help[] =
     "Executes a compiled plan.  local: every rank is a thread of this process.  mpi: one\n"
     "process per rank, `mpirun -np N shardwave run PLAN --backend mpi`, MPI world rank k is\n"
     "global rank k (N = the plan's highest rank + 1).  nccl: one process per GPU, launched the\n"
-    "same way, tensors in device memory, --validate fills and checks on the device (builds\n"
-    "with CUDA and NCCL only; rank k uses the plan's device of rank k, else its local rank).\n"
+    "same way, tensors in device memory, --validate fills and checks on the device (rank k\n"
+    "uses the plan's device of rank k, else its local rank: LOCAL_RANK,\n"
+    "OMPI_COMM_WORLD_LOCAL_RANK or MPI_LOCALRANKID).  The mpi and nccl backends are plugins\n"
+    "(libshardwave-mpi.so, libshardwave-nccl.so) loaded when asked for; SHARDWAVE_PLUGIN_DIR\n"
+    "says where they are when they are not next to the program or its lib/ folder.\n"
     "\n"
     "  --validate       fill every source element from (logical tensor, index), run, check every\n"
     "                   destination element; exit 0 only if all of them match\n"
@@ -55,23 +57,148 @@ typedef struct run_opts {
     double timeout;
 } run_opts;
 
-/* Allocates every local tensor of `rank` (-1: all) and binds it. */
-static int alloc_and_bind(const sw_plan *p, int32_t rank, sw_session *s, void **ptrs, sw_error *err) {
-    for (uint32_t i = 0; i < p->nlocals; i++) {
-        const sw_plan_local *l = &p->locals[i];
-        if (rank >= 0 && l->rank != rank) continue;
-        size_t n = sw_plan_local_nbytes(l);
-        ptrs[i] = malloc(n ? n : 1);
-        if (!ptrs[i]) return sw__err(err, SW_NOMEM, "cannot allocate %zu bytes for '%s' of rank %d", n, l->name, l->rank);
-        memset(ptrs[i], 0, n);
-        char qual[1024];
-        snprintf(qual, sizeof qual, "%s/%s", l->role == SW_ROLE_SRC ? p->from : p->to, l->name);
-        SW_CHECK(sw_bind_rank(s, l->rank, qual, ptrs[i], n, err));
-    }
-    return SW_OK;
+/* The launcher: one process (local), or one per rank over MPI (mpi, nccl; the mpi
+ * plugin), and device memory (nccl; the nccl plugin). */
+typedef struct launch {
+    sw_backend_kind kind;
+    sw_plugin_ref mpi, dev;
+    int me, world;  /* 0 and 1 in one process */
+    int mpi_up;     /* MPI initialised: finalize at the end */
+} launch;
+
+/* The memory the run binds, freed at the end. */
+typedef struct tensors {
+    void **ptr;
+    size_t n, cap;
+} tensors;
+
+/* A rank that the launcher stops (another rank failed) still says what happened. */
+static void on_term(int sig) {
+    static const char msg[] = "shardwave: error: this rank was stopped (another rank failed or the job was cancelled)\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    (void)sig;
+    _exit(3);
 }
 
-static void print_times(const run_opts *o, const sw_plan *p, const double *t, long n, FILE *f) {
+/* A failure after the launch: one process prints it and exits with its status; one of
+ * several says which rank it is and stops the job (the others would wait for it). */
+static int launch_fail(const launch *L, const sw_error *err) {
+    if (!L->mpi_up) return cli_fail(err);
+    char buf[2200];
+    fprintf(stderr, "[rank %d] %s\n", L->me, sw_error_format(err, buf, sizeof buf));
+    fflush(stderr);
+    L->mpi.api->comm_abort(3);
+    return 3;
+}
+
+/* The launcher's collectives: no-ops in one process. */
+static int l_barrier(const launch *L, sw_error *err) { return L->mpi_up ? L->mpi.api->comm_barrier(NULL, err) : SW_OK; }
+static int l_max(const launch *L, double *v, sw_error *err) {
+    return L->mpi_up ? L->mpi.api->comm_max(NULL, v, 1, err) : SW_OK;
+}
+static int l_sum(const launch *L, uint64_t *v, size_t n, sw_error *err) {
+    return L->mpi_up ? L->mpi.api->comm_sum(NULL, v, n, err) : SW_OK;
+}
+
+/* Loads a backend's plugin for `run`; on failure prints why and returns the exit status
+ * (3: this machine lacks what the backend needs). */
+static int load_plugin(const char *name, sw_plugin_ref *ref, const char *backend) {
+    sw_error err;
+    if (sw_plugin_load(name, ref, &err) == SW_OK) return 0;
+    fprintf(stderr, "shardwave: error: run --backend %s: %s\n", backend, err.msg);
+    return 3;
+}
+
+/* Starts the processes of an mpi or nccl run: MPI_Init, world rank and size, a message
+ * on SIGTERM.  nccl first checks for a device (before MPI: a machine without a GPU says
+ * so plainly).  Returns 0 or an exit status. */
+static int launch_start(launch *L, const char *backend) {
+    sw_error err;
+    int rc;
+    if (L->kind == SW_BACKEND_NCCL) {
+        if ((rc = load_plugin("nccl", &L->dev, backend))) return rc;
+        if (L->dev.api->have_device(&err)) {
+            fprintf(stderr, "shardwave: error: run --backend nccl: %s\n", err.msg);
+            return 3;
+        }
+    }
+    if (L->kind == SW_BACKEND_LOCAL) return 0;
+    if ((rc = load_plugin("mpi", &L->mpi, backend))) return rc;
+    if (L->mpi.api->comm_init(&L->me, &L->world, &err)) {
+        fprintf(stderr, "shardwave: error: run --backend %s: %s\n", backend, err.msg);
+        return 3;
+    }
+    L->mpi_up = 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    return 0;
+}
+
+static void launch_end(launch *L) {
+    if (L->mpi_up) L->mpi.api->comm_finalize();
+    sw_plugin_unload(&L->mpi);
+    sw_plugin_unload(&L->dev);
+}
+
+/* nccl: the device of this process: the plan's device of the rank when this host has it,
+ * else the launcher's local rank (torchrun's LOCAL_RANK, OpenMPI's, MPICH's), modulo the
+ * devices. */
+static int pick_device(const launch *L, const sw_plan *p, int ndev) {
+    int32_t ri = sw_plan_rank_index(p, L->me);
+    if (ri >= 0 && p->ranks[ri].device >= 0 && p->ranks[ri].device < ndev) return p->ranks[ri].device;
+    static const char *vars[] = {"LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"};
+    const char *lr = NULL;
+    for (size_t i = 0; i < sizeof vars / sizeof *vars && !lr; i++) lr = getenv(vars[i]);
+    int l = lr ? atoi(lr) : 0;
+    return (l < 0 ? 0 : l) % ndev;
+}
+
+/* Allocates every local tensor of `rank` (zeroed; device memory with nccl) and binds it
+ * as "LAYOUT/NAME", unambiguous also when the rank holds the name in both layouts. */
+static int bind_rank(const launch *L, sw_session *s, const sw_plan *p, int rank, tensors *m, sw_error *err) {
+    size_t count = 0;
+    int rc = sw_plan_tensors(p, rank, NULL, 0, &count, err);
+    if (rc) return rc;
+    sw_tensor_info *info = calloc(count + 1, sizeof *info);
+    if (!info) return sw__err(err, SW_NOMEM, "out of memory");
+    if ((rc = sw_plan_tensors(p, rank, info, count, &count, err))) goto out;
+    for (size_t i = 0; i < count && rc == SW_OK; i++) {
+        const sw_tensor_info *t = &info[i];
+        if (SW_GROW(m->ptr, m->cap, m->n + 1)) {
+            rc = sw__err(err, SW_NOMEM, "out of memory");
+            break;
+        }
+        void *mem = NULL;
+        if (L->kind == SW_BACKEND_NCCL) {
+            if ((rc = L->dev.api->dev_alloc(&mem, t->nbytes, err))) break;
+        } else if (!(mem = calloc(1, t->nbytes ? t->nbytes : 1))) {
+            rc = sw__err(err, SW_NOMEM, "cannot allocate %zu bytes for '%s' of rank %d", t->nbytes, t->name, rank);
+            break;
+        }
+        m->ptr[m->n++] = mem;
+        char qual[1024];
+        snprintf(qual, sizeof qual, "%s/%s", t->layout, t->name);
+        rc = sw_bind_rank(s, rank, qual, mem, t->nbytes, err);
+    }
+out:
+    free(info);
+    return rc;
+}
+
+static void free_tensors(const launch *L, tensors *m) {
+    for (size_t i = 0; i < m->n; i++) {
+        if (L->kind == SW_BACKEND_NCCL)
+            L->dev.api->dev_free(m->ptr[i]);
+        else
+            free(m->ptr[i]);
+    }
+    free(m->ptr);
+}
+
+static void print_times(const sw_plan *p, const double *t, long n, FILE *f) {
     char b[32];
     double gb = (double)p->stats.unique_bytes / 1e9;
     fprintf(f, "  sync 1 (warm-up): %.3f ms\n", t[0] * 1e3);
@@ -89,291 +216,145 @@ static void print_times(const run_opts *o, const sw_plan *p, const double *t, lo
         fprintf(f, "  %.2f GB/s of destination bytes (%s)\n", t[0] > 0 ? gb / t[0] : 0,
                 sw_fmt_bytes((int64_t)p->stats.unique_bytes, b, sizeof b));
     }
-    (void)o;
 }
 
-static void report_mismatches(const sw_plan *p, const sw_data_report *rep) {
-    for (size_t i = 0; i < rep->nshown; i++) {
-        char buf[1024];
-        sw_data_describe(p, &rep->shown[i], buf, sizeof buf);
-        fprintf(stderr, "shardwave: mismatch: %s\n", buf);
-    }
-}
-
-static int run_local(const run_opts *o) {
-    sw_plan *p = NULL;
-    sw_session *s = NULL;
+/* After the syncs: every rank checks its destination elements (sw_validation_check);
+ * a rank with wrong ones says how many and the first; rank 0 sums them up.  Returns 0
+ * when every element of every rank matched, else 3.  Collective. */
+static int validation_result(const launch *L, sw_session *s, int nranks) {
     sw_error err;
-    void **ptrs = NULL;
-    double *t = NULL;
-    int rc;
-    if ((rc = sw_plan_load(&p, o->plan, &err))) return cli_fail(&err);
-    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
-    ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
-    t = calloc((size_t)o->iters, sizeof *t);
-    if (!ptrs || !t) {
-        rc = cli_usage_error("out of memory");
-        goto out;
-    }
-    if ((rc = sw_session_open(&s, p, -1, SW_BACKEND_LOCAL, &so, &err)) || (rc = alloc_and_bind(p, -1, s, ptrs, &err))) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    printf("run %s: %s -> %s, backend local, %u ranks as threads, %u tasks in %d waves\n", p->sync, p->from, p->to,
-           p->nranks, p->ntasks, p->nwaves);
-    if (o->validate) {
-        if ((rc = sw_data_fill(p, -1, ptrs, &err))) {
-            rc = cli_fail(&err);
-            goto out;
+    uint64_t checked = 0;
+    int rc = sw_validation_check(s, &checked, &err);
+    if (rc && rc != SW_MISMATCH) return launch_fail(L, &err);
+    if (rc == SW_MISMATCH) {
+        if (!L->mpi_up) {
+            fprintf(stderr, "shardwave: error: validation failed: %s\n", err.msg);
+            return 3;
         }
-        sw_data_poison(p, -1, ptrs);
+        fprintf(stderr, "[rank %d] shardwave: error: validation failed: %s\n", L->me, err.msg);
+        fflush(stderr);
     }
-    double t0 = now_s();
-    for (long i = 0; i < o->iters; i++) {
-        double a = now_s();
-        if ((rc = sw_sync(s, NULL, &err))) {
-            fprintf(stderr, "shardwave: error: sync %ld of %ld failed: %s\n", i + 1, o->iters, err.msg);
-            rc = 3;
-            goto out;
-        }
-        t[i] = now_s() - a;
-        if (o->iters > 1 && now_s() - t0 > 2) fprintf(stderr, "  sync %ld/%ld: %.3f ms\n", i + 1, o->iters, t[i] * 1e3);
-    }
-    print_times(o, p, t, o->iters, stdout);
-    if (o->validate) {
-        sw_data_report rep;
-        if ((rc = sw_data_check(p, -1, ptrs, &rep, &err))) {
-            rc = cli_fail(&err);
-            goto out;
-        }
-        if (rep.bad) {
-            report_mismatches(p, &rep);
-            fprintf(stderr, "shardwave: error: validation failed: %llu of %llu destination elements are wrong\n",
-                    (unsigned long long)rep.bad, (unsigned long long)rep.checked);
-            rc = 3;
-            goto out;
-        }
-        printf("validate: %llu destination elements checked on %u ranks, all match\n",
-               (unsigned long long)rep.checked, p->nranks);
-    }
-    rc = 0;
-out:
-    sw_session_close(s);
-    if (ptrs && p)
-        for (uint32_t i = 0; i < p->nlocals; i++) free(ptrs[i]);
-    free(ptrs);
-    free(t);
-    sw_plan_free(p);
-    return rc;
-}
-
-#ifdef SW_HAVE_MPI
-/* A rank that the launcher stops (another rank failed) still says what happened. */
-static void on_term(int sig) {
-    static const char msg[] = "shardwave: error: this rank was stopped (another rank failed or the job was cancelled)\n";
-    ssize_t w = write(2, msg, sizeof msg - 1);
-    (void)w;
-    (void)sig;
-    _exit(3);
-}
-
-/* Sums every rank's validation report; each rank prints its own first mismatches, rank 0
- * the verdict.  Returns 0 when every element matched, else 3.  Collective. */
-static int mpi_validation_result(const sw_plan *p, int me, int world, const sw_data_report *rep,
-                                 const char *where) {
-    unsigned long long mine[2] = {rep->checked, rep->bad}, tot[2] = {0, 0};
-    MPI_Allreduce(mine, tot, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
-    if (rep->bad) report_mismatches(p, rep);
-    fflush(stderr);
-    MPI_Barrier(MPI_COMM_WORLD);
+    uint64_t tot[2] = {checked, rc == SW_MISMATCH};
+    if (l_sum(L, tot, 2, &err) || l_barrier(L, &err)) return launch_fail(L, &err);
+    const char *where = L->kind == SW_BACKEND_NCCL ? " on the device" : "";
     if (tot[1]) {
-        if (me == 0)
-            fprintf(stderr, "shardwave: error: validation failed: %llu of %llu destination elements are wrong\n", tot[1],
-                    tot[0]);
+        if (L->me == 0)
+            fprintf(stderr, "shardwave: error: validation failed on %llu of %d ranks (%llu destination elements "
+                            "checked)\n",
+                    (unsigned long long)tot[1], L->world, (unsigned long long)tot[0]);
         return 3;
     }
-    if (me == 0) printf("validate: %llu destination elements checked%s on %d ranks, all match\n", tot[0], where, world);
+    if (L->me == 0)
+        printf("validate: %llu destination elements checked%s on %d ranks, all match\n", (unsigned long long)tot[0],
+               where, nranks);
     return 0;
 }
 
-/* MPI start of `run --backend mpi|nccl`: MPI_Init, a message on SIGTERM, the plan (every
- * rank loads it; rank 0 says why it cannot), the world size (MPI world rank k is global
- * rank k, so it is the plan's highest rank + 1).  Returns 0, or an exit status after
- * MPI_Finalize. */
-static int mpi_begin(const run_opts *o, int *me, int *world, sw_plan **p) {
-    int provided = 0;
-    MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, me);
-    MPI_Comm_size(MPI_COMM_WORLD, world);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
+static int run(const run_opts *o, const char *backend) {
+    launch L = {.kind = o->backend, .world = 1};
+    sw_plan *p = NULL;
+    sw_session *s = NULL;
+    tensors m = {NULL, 0, 0};
+    double *t = NULL;
+    int *ranks = NULL;
     sw_error err;
-    int rc = sw_plan_load(p, o->plan, &err);
-    if (rc) {
-        if (*me == 0) cli_fail(&err);
-        MPI_Finalize();
-        return cli_exit_code(rc);
+    int rc = launch_start(&L, backend);
+    if (rc) goto out;
+    /* every process loads the plan; one says why it cannot */
+    if ((rc = sw_plan_load(&p, o->plan, &err))) {
+        if (L.me == 0) cli_fail(&err);
+        rc = cli_exit_code(rc);
+        goto out;
     }
-    int32_t maxr = (*p)->nranks ? (*p)->ranks[(*p)->nranks - 1].rank : -1;
-    if (*world != maxr + 1) {
-        if (*me == 0)
+    sw_plan_info info;
+    sw_plan_get_info(p, &info, NULL);
+    if (L.mpi_up && L.world != info.max_rank + 1) {
+        /* MPI world rank k is global rank k */
+        if (L.me == 0)
             cli_usage_error("run: plan '%s' uses global ranks up to %d and MPI world rank k is global rank k: launch "
                             "%d processes (mpirun -np %d), not %d",
-                            o->plan, maxr, maxr + 1, maxr + 1, *world);
-        sw_plan_free(*p);
-        *p = NULL;
-        MPI_Finalize();
-        return 2;
+                            o->plan, info.max_rank, info.max_rank + 1, info.max_rank + 1, L.world);
+        rc = 2;
+        goto out;
     }
-    return 0;
-}
-
-static int mpi_fail(int rank, const sw_error *err) {
-    char buf[2200];
-    fprintf(stderr, "[rank %d] %s\n", rank, sw_error_format(err, buf, sizeof buf));
-    fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, 3);
-    return 3;
-}
-
-static int run_mpi(const run_opts *o) {
-    int me = 0, world = 0;
-    sw_plan *p = NULL;
-    sw_session *s = NULL;
-    sw_error err;
-    void **ptrs = NULL;
-    double *t = NULL;
-    int rc = mpi_begin(o, &me, &world, &p);
-    if (rc) return rc;
-    int active = sw_plan_rank_index(p, me) >= 0;
-    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
-    ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
-    t = calloc((size_t)o->iters, sizeof *t);
-    if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
-    /* collective: every process opens a session, also one the plan leaves idle */
-    if ((rc = sw_session_open(&s, p, me, SW_BACKEND_MPI, &so, &err)) || (rc = alloc_and_bind(p, me, s, ptrs, &err)))
-        return mpi_fail(me, &err);
-    if (active) {
-        if (o->validate) {
-            if ((rc = sw_data_fill(p, me, ptrs, &err))) return mpi_fail(me, &err);
-            sw_data_poison(p, me, ptrs);
+    if (L.kind == SW_BACKEND_NCCL) {
+        int ndev = 0;
+        if ((rc = L.dev.api->device_count(&ndev, &err)) || (rc = L.dev.api->set_device(pick_device(&L, p, ndev), &err))) {
+            rc = launch_fail(&L, &err);
+            goto out;
         }
     }
-    if (me == 0)
-        printf("run %s: %s -> %s, backend mpi, %d processes, %u tasks in %d waves\n", p->sync, p->from, p->to, world,
-               p->ntasks, p->nwaves);
-    for (long i = 0; i < o->iters; i++) {
-        MPI_Barrier(MPI_COMM_WORLD);
-        double a = MPI_Wtime();
-        if ((rc = sw_sync(s, NULL, &err))) return mpi_fail(me, &err);
-        double mine = MPI_Wtime() - a, all = 0;
-        MPI_Allreduce(&mine, &all, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        t[i] = all;
-    }
-    if (me == 0) print_times(o, p, t, o->iters, stdout);
-    rc = 0;
-    if (o->validate) {
-        sw_data_report rep;
-        memset(&rep, 0, sizeof rep);
-        if (active && (rc = sw_data_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
-        rc = mpi_validation_result(p, me, world, &rep, "");
-    }
-    sw_session_close(s);
-    for (uint32_t i = 0; i < p->nlocals; i++) free(ptrs[i]);
-    free(ptrs);
-    free(t);
-    sw_plan_free(p);
-    MPI_Finalize();
-    return rc;
-}
-#endif
-
-#if defined(SW_HAVE_NCCL) && defined(SW_HAVE_MPI)
-/* The device of this process: the plan's device of the rank when this host has it, else
- * the launcher's local rank (modulo the devices). */
-static int pick_device(const sw_plan *p, int me, int ndev) {
-    int32_t ri = sw_plan_rank_index(p, me);
-    if (ri >= 0 && p->ranks[ri].device >= 0 && p->ranks[ri].device < ndev) return p->ranks[ri].device;
-    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
-    if (!lr) lr = getenv("MPI_LOCALRANKID");
-    int l = lr ? atoi(lr) : 0;
-    return (l < 0 ? 0 : l) % ndev;
-}
-
-static int run_nccl(const run_opts *o) {
-    sw_error err;
-    /* before MPI: a machine without a GPU says so plainly */
-    if (sw_nccl_have_device(&err)) {
-        fprintf(stderr, "shardwave: error: run --backend nccl: %s\n", err.msg);
-        return 3;
-    }
-    int me = 0, world = 0, ndev = 0;
-    sw_plan *p = NULL;
-    sw_session *s = NULL;
-    void **ptrs = NULL;
-    double *t = NULL;
-    int rc = mpi_begin(o, &me, &world, &p);
-    if (rc) return rc;
-    cudaGetDeviceCount(&ndev);
-    int dev = pick_device(p, me, ndev);
-    if (cudaSetDevice(dev) != cudaSuccess) return mpi_fail(me, (sw__err(&err, SW_CUDA, "cudaSetDevice(%d) failed", dev), &err));
-    int active = sw_plan_rank_index(p, me) >= 0;
-    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout};
-    ptrs = calloc((size_t)p->nlocals + 1, sizeof *ptrs);
     t = calloc((size_t)o->iters, sizeof *t);
-    if (!ptrs || !t) return mpi_fail(me, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
-    /* collective: every process opens a session (creates the communicator, warms up) */
-    if ((rc = sw_session_open(&s, p, me, SW_BACKEND_NCCL, &so, &err))) return mpi_fail(me, &err);
-    for (uint32_t i = 0; i < p->nlocals; i++) {
-        const sw_plan_local *l = &p->locals[i];
-        if (l->rank != me) continue;
-        size_t n = sw_plan_local_nbytes(l);
-        if (cudaMalloc(&ptrs[i], n ? n : 1) != cudaSuccess)
-            return mpi_fail(me, (sw__err(&err, SW_CUDA, "cannot allocate %zu bytes of device memory for '%s'", n, l->name),
-                                 &err));
-        cudaMemset(ptrs[i], 0, n);
-        char qual[1024];
-        snprintf(qual, sizeof qual, "%s/%s", l->role == SW_ROLE_SRC ? p->from : p->to, l->name);
-        if ((rc = sw_bind_rank(s, me, qual, ptrs[i], n, &err))) return mpi_fail(me, &err);
+    size_t nr = sw_plan_ranks(p, NULL, 0);
+    ranks = calloc(nr + 1, sizeof *ranks);
+    if (!t || !ranks) {
+        rc = launch_fail(&L, (sw__err(&err, SW_NOMEM, "out of memory"), &err));
+        goto out;
     }
-    if (active && o->validate && (rc = sw_nccl_validate_fill(p, me, ptrs, &err))) return mpi_fail(me, &err);
-    double wu = sw_session_warmup_s(s), wumax = 0;
-    MPI_Allreduce(&wu, &wumax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    if (me == 0) {
-        printf("run %s: %s -> %s, backend nccl, %d processes (one GPU each), %u tasks in %d waves\n", p->sync, p->from,
-               p->to, world, p->ntasks, p->nwaves);
-        printf("  warm-up at session open: %.3f ms (slowest rank)\n", wumax * 1e3);
+    sw_plan_ranks(p, ranks, nr);
+    /* mpi, nccl: collective, every process opens a session, also one the plan leaves idle */
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = o->timeout, .zero_padding = o->zero_padding};
+    if ((rc = sw_session_open(&s, p, L.mpi_up ? L.me : -1, L.kind, &so, &err))) {
+        rc = launch_fail(&L, &err);
+        goto out;
     }
+    if (L.mpi_up)
+        rc = bind_rank(&L, s, p, L.me, &m, &err);
+    else
+        for (size_t i = 0; i < nr && rc == SW_OK; i++) rc = bind_rank(&L, s, p, ranks[i], &m, &err);
+    if (rc == SW_OK && o->validate) rc = sw_validation_fill(s, &err);
+    double warmup = sw_session_warmup_s(s);
+    if (rc == SW_OK) rc = l_max(&L, &warmup, &err);
+    if (rc) {
+        rc = launch_fail(&L, &err);
+        goto out;
+    }
+    if (L.me == 0) {
+        if (L.kind == SW_BACKEND_LOCAL)
+            printf("run %s: %s -> %s, backend local, %d ranks as threads, %llu tasks in %d waves\n", info.sync,
+                   info.from, info.to, info.nranks, (unsigned long long)info.ntasks, info.nwaves);
+        else
+            printf("run %s: %s -> %s, backend %s, %d processes%s, %llu tasks in %d waves\n", info.sync, info.from,
+                   info.to, backend, L.world, L.kind == SW_BACKEND_NCCL ? " (one GPU each)" : "",
+                   (unsigned long long)info.ntasks, info.nwaves);
+        if (L.kind == SW_BACKEND_NCCL) printf("  warm-up at session open: %.3f ms (slowest rank)\n", warmup * 1e3);
+        fflush(stdout);
+    }
+    /* one timing loop for every backend: the slowest rank's time of each sync */
+    double t0 = now_s();
     for (long i = 0; i < o->iters; i++) {
-        MPI_Barrier(MPI_COMM_WORLD);
-        double a = MPI_Wtime();
-        if ((rc = sw_sync(s, NULL, &err))) return mpi_fail(me, &err);
-        cudaError_t ce = cudaStreamSynchronize(NULL);
-        if (ce != cudaSuccess) return mpi_fail(me, (sw_cuda_error((int)ce, "cudaStreamSynchronize", &err), &err));
-        double mine = MPI_Wtime() - a, all = 0;
-        MPI_Allreduce(&mine, &all, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        t[i] = all;
+        if ((rc = l_barrier(&L, &err))) break;
+        double a = now_s();
+        if ((rc = sw_sync(s, NULL, &err))) {
+            if (!L.mpi_up) {
+                fprintf(stderr, "shardwave: error: sync %ld of %ld failed: %s\n", i + 1, o->iters, err.msg);
+                rc = 3;
+                goto out;
+            }
+            break;
+        }
+        /* nccl: sw_sync returns with the last unpack queued on the stream */
+        if (L.kind == SW_BACKEND_NCCL && (rc = L.dev.api->dev_sync(&err))) break;
+        t[i] = now_s() - a;
+        if ((rc = l_max(&L, &t[i], &err))) break;
+        if (L.me == 0 && o->iters > 1 && now_s() - t0 > 2)
+            fprintf(stderr, "  sync %ld/%ld: %.3f ms\n", i + 1, o->iters, t[i] * 1e3);
     }
-    if (me == 0) print_times(o, p, t, o->iters, stdout);
-    rc = 0;
-    if (o->validate) {
-        sw_data_report rep;
-        memset(&rep, 0, sizeof rep);
-        if (active && (rc = sw_nccl_validate_check(p, me, ptrs, &rep, &err))) return mpi_fail(me, &err);
-        rc = mpi_validation_result(p, me, world, &rep, " on the device");
+    if (rc) {
+        rc = launch_fail(&L, &err);
+        goto out;
     }
-    sw_session_close(s);
-    for (uint32_t i = 0; i < p->nlocals; i++)
-        if (ptrs[i]) cudaFree(ptrs[i]);
-    free(ptrs);
-    free(t);
+    if (L.me == 0) print_times(p, t, o->iters, stdout);
+    rc = o->validate ? validation_result(&L, s, L.mpi_up ? L.world : info.nranks) : 0;
+out:
+    sw_session_close(s); /* before the memory and the plan it uses */
+    free_tensors(&L, &m);
     sw_plan_free(p);
-    MPI_Finalize();
+    free(t);
+    free(ranks);
+    launch_end(&L);
     return rc;
 }
-#endif
 
 int cmd_run(int argc, char **argv) {
     run_opts o = {NULL, SW_BACKEND_LOCAL, 0, 0, 1, 60};
@@ -412,24 +393,24 @@ int cmd_run(int argc, char **argv) {
     }
     if (!o.plan) return cli_usage_error("run: missing PLAN (see shardwave run --help)");
     if (!backend) return cli_usage_error("run: missing --backend local|mpi|nccl");
-    if (!strcmp(backend, "local")) return run_local(&o);
-    if (!strcmp(backend, "mpi")) {
-#ifdef SW_HAVE_MPI
-        return run_mpi(&o);
-#else
+    if (!strcmp(backend, "local")) {
+        o.backend = SW_BACKEND_LOCAL;
+    } else if (!strcmp(backend, "mpi")) {
+#ifndef SW_HAVE_MPI
         return cli_usage_error("run: this build of shardwave has no MPI: the mpi backend is not available");
 #endif
-    }
-    if (!strcmp(backend, "nccl")) {
-#if defined(SW_HAVE_NCCL) && defined(SW_HAVE_MPI)
-        if (o.zero_padding) return cli_usage_error("run: --zero-padding is not supported by the nccl backend yet");
-        return run_nccl(&o);
-#elif defined(SW_HAVE_NCCL)
+        o.backend = SW_BACKEND_MPI;
+    } else if (!strcmp(backend, "nccl")) {
+#if !defined(SW_HAVE_NCCL)
+        return cli_usage_error("run: this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
+#elif !defined(SW_HAVE_MPI)
         return cli_usage_error("run: this build of shardwave has CUDA/NCCL but no MPI to launch ranks with: the nccl "
                                "backend is available to embedders only (sw_session_opts.nccl_comm)");
-#else
-        return cli_usage_error("run: this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
 #endif
+        if (o.zero_padding) return cli_usage_error("run: --zero-padding is not supported by the nccl backend yet");
+        o.backend = SW_BACKEND_NCCL;
+    } else {
+        return cli_usage_error("run: unknown backend '%s' (local, mpi, nccl)", backend);
     }
-    return cli_usage_error("run: unknown backend '%s' (local, mpi, nccl)", backend);
+    return run(&o, backend);
 }

@@ -5,6 +5,10 @@
  * and runs it.  This header is the only public one; everything else is internal (and
  * hidden in the shared libraries).  libshardwave has every function below;
  * libshardwave-runtime (no YAML, no compiler) has all but the sw_compile_* ones.
+ * Neither links MPI, CUDA or NCCL: the mpi and nccl backends are plugins
+ * (libshardwave-mpi.so, libshardwave-nccl.so, installed next to the library) loaded when
+ * a session of them opens; when one, or a library it needs, is missing, sw_session_open
+ * returns SW_UNSUPPORTED naming it.  SHARDWAVE_PLUGIN_DIR overrides where they are.
  *
  * Conventions (the whole API follows them):
  *  - Every function that can fail returns an int status: 0 (SW_OK) on success, a
@@ -135,6 +139,29 @@ typedef struct sw_tensor_info {
 
 /* Writes up to cap entries for global rank `rank` into out and the total into *count. */
 SW_API int sw_plan_tensors(const sw_plan *plan, int rank, sw_tensor_info *out, size_t cap, size_t *count, sw_error *err);
+
+/* One piece of a local tensor: a box of a logical tensor and where it lies in the local
+ * tensor.  Logical index x (x[k] in start[k] .. start[k] + size[k] - 1) sits at local index
+ *     j -> base[j] + (map[j] >= 0 ? x[map[j]] : 0)       for each local dim j
+ * (map[j] = -1: a stacked dim, whose index is base[j]).  Elements of the local tensor in no
+ * piece are padding.  Lets a program check its own tensors against the layout. */
+typedef struct sw_piece_info {
+    const char *tensor;   /* the logical tensor's name (owned by the plan) */
+    const char *dtype;    /* the logical tensor's dtype */
+    int ndim;             /* logical dims */
+    int64_t shape[8];     /* the logical tensor's shape */
+    int64_t start[8], size[8]; /* the box, logical dims */
+    int local_ndim;
+    int map[8];           /* [local_ndim]: the logical dim local dim j holds, or -1 */
+    int64_t base[8];      /* [local_ndim] */
+    int skipped;          /* 1: the sync does not transfer this tensor (`skip:`) */
+} sw_piece_info;
+
+/* The pieces of local tensor `name` of global rank `rank` (name as for sw_bind: "NAME",
+ * or "LAYOUT/NAME" when the rank holds NAME in both layouts): up to cap into out, the
+ * total into *count.  SW_USAGE naming the tensor when the rank has no such tensor. */
+SW_API int sw_plan_pieces(const sw_plan *plan, int rank, const char *name, sw_piece_info *out, size_t cap,
+                          size_t *count, sw_error *err);
 
 /* ---- compiling (libshardwave only) -----------------------------------------------------
  *

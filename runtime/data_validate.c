@@ -106,8 +106,11 @@ void sw_data_zero_padding(const sw_plan *p, int32_t rank, void *const *ptrs) {
     }
 }
 
+/* A transfer by what it writes: (destination local, logical tensor, box).  The tensor is
+ * part of the key: a fused local holds pieces of several tensors, whose boxes can have the
+ * same coordinates. */
 typedef struct xref {
-    uint32_t local;
+    uint32_t local, tensor;
     int64_t start[SW_MAXDIM], size[SW_MAXDIM];
     uint32_t xfer;
 } xref;
@@ -115,15 +118,17 @@ typedef struct xref {
 static int cmp_xref(const void *a, const void *b) {
     const xref *x = a, *y = b;
     if (x->local != y->local) return x->local < y->local ? -1 : 1;
+    if (x->tensor != y->tensor) return x->tensor < y->tensor ? -1 : 1;
     int c = memcmp(x->start, y->start, sizeof x->start);
     return c ? c : memcmp(x->size, y->size, sizeof x->size);
 }
 
-/* The transfer that wrote the relay source of x (same destination local and box). */
+/* The transfer that wrote the relay source of x (same destination local, tensor and box). */
 static int32_t leader_of(const xref *idx, uint32_t n, const sw_plan_xfer *x) {
     xref key;
     memset(&key, 0, sizeof key);
     key.local = x->src.local;
+    key.tensor = x->tensor;
     memcpy(key.start, x->start, sizeof key.start);
     memcpy(key.size, x->size, sizeof key.size);
     const xref *hit = bsearch(&key, idx, n, sizeof *idx, cmp_xref);
@@ -148,6 +153,7 @@ int sw_data_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_rep
     for (uint32_t i = 0; i < p->nxfers; i++) {
         memset(&idx[i], 0, sizeof idx[i]);
         idx[i].local = p->xfers[i].dst.local;
+        idx[i].tensor = p->xfers[i].tensor;
         memcpy(idx[i].start, p->xfers[i].start, sizeof idx[i].start);
         memcpy(idx[i].size, p->xfers[i].size, sizeof idx[i].size);
         idx[i].xfer = i;
@@ -158,11 +164,13 @@ int sw_data_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_rep
         const sw_plan_local *dl = &p->locals[x->dst.local];
         if (!mine(dl, rank) || !ptrs[x->dst.local]) continue;
         /* the dtypes the elements travelled through: origin (filled) ... destination */
-        sw_dtype chain[4];
+        /* a relay may forward what another relay brought: follow up to RELAY_HOPS of them */
+        enum { RELAY_HOPS = 16 };
+        sw_dtype chain[RELAY_HOPS + 2];
         int nchain = 0;
         const sw_plan_xfer *cur = x;
         chain[nchain++] = dl->dtype;
-        for (int hops = 0; hops < 2; hops++) {
+        for (int hops = 0; hops < RELAY_HOPS; hops++) {
             const sw_plan_local *sl = &p->locals[cur->src.local];
             chain[nchain++] = sl->dtype;
             if (sl->role == SW_ROLE_SRC) break;

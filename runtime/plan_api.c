@@ -124,3 +124,63 @@ int sw_plan_tensors(const sw_plan *p, int rank, sw_tensor_info *out, size_t cap,
     return SW_OK;
 }
 
+
+/* The plan local of (rank, name) where name is "NAME" or "LAYOUT/NAME"; *li = UINT32_MAX
+ * when none, *ambiguous = 1 when NAME alone names one in each layout. */
+static void find_plan_local(const sw_plan *p, int rank, const char *name, uint32_t *li, int *ambiguous) {
+    *li = UINT32_MAX;
+    *ambiguous = 0;
+    size_t nf = strlen(p->from), nt = strlen(p->to);
+    for (uint32_t i = 0; i < p->nlocals; i++) {
+        const sw_plan_local *l = &p->locals[i];
+        if (l->rank != rank) continue;
+        const char *layout = l->role == SW_ROLE_SRC ? p->from : p->to;
+        size_t nl = l->role == SW_ROLE_SRC ? nf : nt;
+        if (!strcmp(l->name, name)) {
+            if (*li != UINT32_MAX) *ambiguous = 1;
+            *li = i;
+        } else if (!strncmp(name, layout, nl) && name[nl] == '/' && !strcmp(name + nl + 1, l->name)) {
+            *li = i;
+            *ambiguous = 0;
+            return;
+        }
+    }
+}
+
+int sw_plan_pieces(const sw_plan *p, int rank, const char *name, sw_piece_info *out, size_t cap, size_t *count,
+                   sw_error *err) {
+    if (count) *count = 0;
+    if (!p || !name) return sw__err(err, SW_USAGE, "sw_plan_pieces: no %s", !p ? "plan" : "name");
+    uint32_t li;
+    int ambiguous;
+    find_plan_local(p, rank, name, &li, &ambiguous);
+    if (li == UINT32_MAX)
+        return sw__err(err, SW_USAGE, "rank %d has no local tensor '%s' in plan '%s'", rank, name, p->sync);
+    if (ambiguous)
+        return sw__err(err, SW_USAGE, "'%s' is a local tensor of rank %d in both layouts '%s' and '%s': ask for '%s/%s' or '%s/%s'",
+                       name, rank, p->from, p->to, p->from, name, p->to, name);
+    const sw_plan_local *l = &p->locals[li];
+    for (uint32_t k = 0; out && k < l->npieces && k < cap; k++) {
+        const sw_plan_piece *pc = &p->pieces[l->piece0 + k];
+        const sw_plan_tensor *t = &p->tensors[pc->tensor];
+        sw_piece_info *o = &out[k];
+        memset(o, 0, sizeof *o);
+        o->tensor = t->name;
+        o->dtype = sw_dtype_name(t->dtype);
+        o->ndim = t->ndim;
+        for (int d = 0; d < t->ndim; d++) {
+            o->shape[d] = t->shape[d];
+            o->start[d] = pc->start[d];
+            o->size[d] = pc->size[d];
+        }
+        o->local_ndim = l->ndim;
+        for (int j = 0; j < l->ndim; j++) {
+            o->map[j] = pc->map[j];
+            o->base[j] = pc->base[j];
+        }
+        o->skipped = t->skipped;
+    }
+    if (count) *count = l->npieces;
+    sw__err_clear(err);
+    return SW_OK;
+}

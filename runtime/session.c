@@ -13,12 +13,7 @@
 #include "shardwave.h"
 #include "strmap.h"
 #include "data_validate.h"
-#ifdef SW_HAVE_MPI
-#include "backend_mpi.h"
-#endif
-#ifdef SW_HAVE_NCCL
-#include "backend_nccl.h"
-#endif
+#include "plugin.h"
 
 struct sw_session {
     const sw_plan *plan;
@@ -31,12 +26,8 @@ struct sw_session {
     sw_local_group *local;
     sw_exec exec;
     sw_backend backend;
-#ifdef SW_HAVE_MPI
-    sw_mpi_ctx *mpi;
-#endif
-#ifdef SW_HAVE_NCCL
-    sw_nccl_ctx *nccl;
-#endif
+    sw_plugin_ref plugin;   /* mpi, nccl: the backend's plugin (plugin.h) */
+    void *bctx;             /* its context */
 };
 
 #define AMBIGUOUS UINT32_MAX
@@ -83,6 +74,51 @@ static int find_local(const sw_session *s, int32_t rank, const char *name, uint3
     return SW_OK;
 }
 
+/* Reports that the MPI bootstrap of the nccl backend could not start (err says why). */
+static int boot_failed(int rc, sw_error *err) {
+    if (!err) return rc;
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return sw__err(err, rc, "the nccl backend bootstraps through MPI when sw_session_opts.nccl_comm is NULL: %s", why);
+}
+
+/* The mpi and nccl backends: loads the backend's plugin, prepares the executor and opens
+ * the backend on it; nccl without a communicator of the caller's bootstraps over MPI (the
+ * mpi plugin's).  Collective over the backend's communicator. */
+static int open_plugin_backend(sw_session *s, int32_t rank, sw_error *err) {
+    int nccl = s->kind == SW_BACKEND_NCCL;
+#ifndef SW_HAVE_MPI
+    if (!nccl) return sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no MPI: the mpi backend is not available");
+#endif
+#ifndef SW_HAVE_NCCL
+    if (nccl)
+        return sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
+#endif
+    if (nccl && s->opts.zero_padding)
+        return sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
+    SW_CHECK(sw_plugin_load(nccl ? "nccl" : "mpi", &s->plugin, err));
+    const sw_plugin *pl = s->plugin.api;
+    if (!nccl) {
+        SW_CHECK(pl->open(&s->bctx, &s->backend, NULL, rank, &s->opts, NULL, err));
+        return sw_exec_init(&s->exec, s->plan, rank, err);
+    }
+    SW_CHECK(sw_exec_init(&s->exec, s->plan, rank, err));
+    sw_plugin_ref mpi = {NULL, NULL};
+    sw_boot boot, *bp = NULL;
+    int rc = SW_OK;
+#ifdef SW_HAVE_MPI
+    if (!s->opts.nccl_comm) {
+        if ((rc = sw_plugin_load("mpi", &mpi, err)) || (rc = mpi.api->comm_boot(s->opts.mpi_comm, &boot, err)))
+            rc = boot_failed(rc, err);
+        else
+            bp = &boot;
+    }
+#endif
+    if (rc == SW_OK) rc = pl->open(&s->bctx, &s->backend, &s->exec, rank, &s->opts, bp, err);
+    sw_plugin_unload(&mpi);
+    return rc;
+}
+
 int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kind kind, const sw_session_opts *opts,
                     sw_error *err) {
     if (!out) return sw__err(err, SW_USAGE, "sw_session_open: NULL session pointer");
@@ -114,28 +150,9 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
         rc = sw_local_group_open(&s->local, p, s->opts.timeout_s, err);
         break;
     case SW_BACKEND_MPI:
-#ifdef SW_HAVE_MPI
-        /* collective over the communicator: every rank opens, also one the plan does not use */
-        if ((rc = sw_mpi_open(&s->mpi, &s->backend, (const MPI_Comm *)s->opts.mpi_comm, s->opts.timeout_s, err)))
-            goto fail;
-        rc = sw_exec_init(&s->exec, p, rank, err);
-#else
-        rc = sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no MPI: the mpi backend is not available");
-#endif
-        break;
     case SW_BACKEND_NCCL:
-#ifdef SW_HAVE_NCCL
-        if (s->opts.zero_padding) {
-            rc = sw__err(err, SW_UNSUPPORTED, "zero_padding is not supported by the nccl backend yet");
-            break;
-        }
         /* collective over the communicator: every rank opens, also one the plan does not use */
-        if ((rc = sw_exec_init(&s->exec, p, rank, err))) break;
-        rc = sw_nccl_open(&s->nccl, &s->backend, &s->exec, rank, s->opts.mpi_comm, s->opts.nccl_comm, s->opts.timeout_s,
-                          err);
-#else
-        rc = sw__err(err, SW_UNSUPPORTED, "this build of shardwave has no CUDA/NCCL: the nccl backend is not available");
-#endif
+        rc = open_plugin_backend(s, rank, err);
         break;
     default:
         rc = sw__err(err, SW_USAGE, "unknown backend %d", (int)kind);
@@ -238,15 +255,13 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
     int rc;
     if (s->kind == SW_BACKEND_LOCAL) {
         rc = sw_local_group_run(s->local, s->ptrs, err);
-#ifdef SW_HAVE_NCCL
     } else if (s->kind == SW_BACKEND_NCCL) {
         /* device work is ordered after `stream`, and `stream` after the last unpack */
         if (!stream) stream = s->opts.cuda_stream;
-        rc = sw_nccl_begin(s->nccl, stream, s->ptrs, err);
+        rc = s->plugin.api->begin(s->bctx, stream, s->ptrs, err);
         if (rc == SW_OK) rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
-        if (rc == SW_OK) rc = sw_nccl_end(s->nccl, stream, err);
+        if (rc == SW_OK) rc = s->plugin.api->end(s->bctx, stream, err);
         return rc;
-#endif
     } else {
         rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
     }
@@ -262,10 +277,7 @@ int sw_nccl_unique_id(void *out, size_t cap, sw_error *err) {
 }
 
 double sw_session_warmup_s(const sw_session *s) {
-#ifdef SW_HAVE_NCCL
-    if (s && s->kind == SW_BACKEND_NCCL) return sw_nccl_warmup_s(s->nccl);
-#endif
-    (void)s;
+    if (s && s->plugin.api && s->plugin.api->warmup_s) return s->plugin.api->warmup_s(s->bctx);
     return 0;
 }
 
@@ -273,12 +285,9 @@ void sw_session_close(sw_session *s) {
     if (!s) return;
     sw_local_group_close(s->local);
     sw_exec_free(&s->exec);
-#ifdef SW_HAVE_NCCL
-    sw_nccl_close(s->nccl); /* after sw_exec_free: the staging it lent the executor */
-#endif
-#ifdef SW_HAVE_MPI
-    sw_mpi_close(s->mpi);
-#endif
+    /* after sw_exec_free: the nccl backend lent the executor its staging */
+    if (s->plugin.api && s->bctx) s->plugin.api->close(s->bctx);
+    sw_plugin_unload(&s->plugin);
     free(s->ptrs);
     sw_strmap_free(&s->index);
     sw_arena_free(&s->names);
@@ -300,6 +309,8 @@ static int all_bound(const sw_session *s, const char *what, sw_error *err) {
 int sw_validation_fill(sw_session *s, sw_error *err) {
     if (!s) return sw__err(err, SW_USAGE, "sw_validation_fill: no session");
     SW_CHECK(all_bound(s, "sw_validation_fill", err));
+    /* nccl: the tensors are device memory, filled by the device */
+    if (s->kind == SW_BACKEND_NCCL) return s->plugin.api->validate_fill(s->plan, s->rank, s->ptrs, err);
     SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
     sw_data_poison(s->plan, s->rank, s->ptrs);
     return SW_OK;
@@ -311,7 +322,10 @@ int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
     SW_CHECK(all_bound(s, "sw_validation_check", err));
     sw_data_report rep;
     memset(&rep, 0, sizeof rep);
-    SW_CHECK(sw_data_check(s->plan, s->rank, s->ptrs, &rep, err));
+    if (s->kind == SW_BACKEND_NCCL)
+        SW_CHECK(s->plugin.api->validate_check(s->plan, s->rank, s->ptrs, &rep, err));
+    else
+        SW_CHECK(sw_data_check(s->plan, s->rank, s->ptrs, &rep, err));
     if (checked) *checked = rep.checked;
     if (rep.bad) {
         char first[1024];

@@ -19,11 +19,12 @@
 #include "plan.h"
 #include "stats.h"
 
+/* nd: the local's dims, read from the plan, at most SW_MAXDIM (a side has no room for more). */
 static void fx_side(sw_plan_side *s, uint32_t local, int nd, const int8_t *map, const int64_t *base) {
     memset(s, 0, sizeof *s);
     s->local = local;
     for (int j = 0; j < SW_MAXDIM; j++) s->map[j] = -1;
-    for (int j = 0; j < nd; j++) s->map[j] = map[j], s->base[j] = base[j];
+    for (int j = 0; j < nd && j < SW_MAXDIM; j++) s->map[j] = map[j], s->base[j] = base[j];
 }
 
 static void fx_box(int64_t *start, int64_t *size, int nd, const int64_t *st, const int64_t *sz) {

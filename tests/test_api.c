@@ -240,11 +240,80 @@ static void test_bind_tensor_checks(void **state) {
     sw_plan_free(p);
 }
 
+/* The pieces of a local tensor, and a sync checked element by element through them: each
+ * source element holds 1 + its logical linear index, each destination element must too. */
+static void test_plan_pieces(void **state) {
+    (void)state;
+    sw_plan *p = compile_two();
+    sw_error err;
+    sw_piece_info pc[4];
+    size_t n = 99;
+    assert_int_equal(sw_plan_pieces(p, 1, "w", pc, 4, &n, &err), SW_USAGE);
+    assert_non_null(strstr(err.msg, "in both layouts 'a' and 'b': ask for 'a/w' or 'b/w'"));
+    assert_int_equal(n, 0);
+    assert_int_equal(sw_plan_pieces(p, 1, "q", pc, 4, &n, &err), SW_USAGE);
+    assert_non_null(strstr(err.msg, "rank 1 has no local tensor 'q'"));
+    assert_int_equal(sw_plan_pieces(p, 2, "a/w", pc, 4, &n, &err), SW_USAGE);
+    assert_int_equal(sw_plan_pieces(p, 1, "a/w", NULL, 0, &n, &err), SW_OK); /* count only */
+    assert_int_equal(n, 1);
+    assert_int_equal(sw_plan_pieces(p, 1, "a/w", pc, 4, &n, &err), SW_OK);
+    assert_int_equal(err.status, SW_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(pc[0].tensor, "w");
+    assert_string_equal(pc[0].dtype, "fp32");
+    assert_int_equal(pc[0].ndim, 2);
+    assert_int_equal(pc[0].shape[0], 4);
+    assert_int_equal(pc[0].shape[1], 6);
+    assert_int_equal(pc[0].start[0], 2); /* rank 1 holds rows 2..3 in `a` */
+    assert_int_equal(pc[0].start[1], 0);
+    assert_int_equal(pc[0].size[0], 2);
+    assert_int_equal(pc[0].size[1], 6);
+    assert_int_equal(pc[0].local_ndim, 2);
+    assert_int_equal(pc[0].map[0], 0);
+    assert_int_equal(pc[0].map[1], 1);
+    assert_int_equal(pc[0].base[0], -2); /* logical row 2 is local row 0 */
+    assert_int_equal(pc[0].base[1], 0);
+    assert_int_equal(pc[0].skipped, 0);
+    assert_int_equal(sw_plan_pieces(p, 1, "b/w", pc, 4, &n, &err), SW_OK);
+    assert_int_equal(pc[0].start[0], 0); /* and columns 3..5 in `b` */
+    assert_int_equal(pc[0].start[1], 3);
+    assert_int_equal(pc[0].size[1], 3);
+    assert_int_equal(pc[0].base[1], -3);
+
+    /* fill the sources through their pieces, sync, check the destinations through theirs */
+    float mem[4][12];
+    const char *names[4] = {"a/w", "a/w", "b/w", "b/w"};
+    sw_session *s = NULL;
+    assert_int_equal(sw_session_open(&s, p, -1, SW_BACKEND_LOCAL, NULL, &err), SW_OK);
+    for (int i = 0; i < 4; i++) {
+        int rank = i % 2;
+        for (int e = 0; e < 12; e++) mem[i][e] = -1;
+        assert_int_equal(sw_plan_pieces(p, rank, names[i], pc, 4, &n, &err), SW_OK);
+        assert_int_equal(n, 1);
+        int64_t lcols = i < 2 ? 6 : 3; /* local shapes: a/w [2, 6], b/w [4, 3] */
+        for (int64_t r = pc[0].start[0]; i < 2 && r < pc[0].start[0] + pc[0].size[0]; r++)
+            for (int64_t c = pc[0].start[1]; c < pc[0].start[1] + pc[0].size[1]; c++)
+                mem[i][(r + pc[0].base[0]) * lcols + c + pc[0].base[1]] = (float)(1 + r * 6 + c);
+        assert_int_equal(sw_bind_rank(s, rank, names[i], mem[i], sizeof mem[i], &err), SW_OK);
+    }
+    assert_int_equal(sw_sync(s, NULL, &err), SW_OK);
+    int checked = 0;
+    for (int i = 2; i < 4; i++) {
+        assert_int_equal(sw_plan_pieces(p, i % 2, names[i], pc, 4, &n, &err), SW_OK);
+        for (int64_t r = pc[0].start[0]; r < pc[0].start[0] + pc[0].size[0]; r++)
+            for (int64_t c = pc[0].start[1]; c < pc[0].start[1] + pc[0].size[1]; c++, checked++)
+                assert_true(mem[i][(r + pc[0].base[0]) * 3 + c + pc[0].base[1]] == (float)(1 + r * 6 + c));
+    }
+    assert_int_equal(checked, 24);
+    sw_session_close(s);
+    sw_plan_free(p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compile_text_info),  cmocka_unit_test(test_compile_file_example),
         cmocka_unit_test(test_compile_errors),     cmocka_unit_test(test_serialize_load_rank),
-        cmocka_unit_test(test_bind_tensor_checks),
+        cmocka_unit_test(test_bind_tensor_checks), cmocka_unit_test(test_plan_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

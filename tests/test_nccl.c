@@ -246,6 +246,15 @@ static void test_colocated_session(void **state) {
     CU(cudaMemset(ptrs[p.nlocals - 1], 0x5A, 2));
     assert_int_equal(sw_nccl_validate_check(&p, 0, ptrs, &rep, &err), SW_OK);
     assert_true(rep.bad >= 1);
+    /* the public validation calls fill and check on the device with an nccl session (the
+     * plugin's device validation) */
+    uint64_t checked = 0;
+    assert_int_equal(sw_validation_check(s, &checked, &err), SW_MISMATCH);
+    assert_int_equal(sw_validation_fill(s, &err), SW_OK);
+    assert_int_equal(sw_sync(s, st, &err), SW_OK);
+    CU(cudaStreamSynchronize(st));
+    if (sw_validation_check(s, &checked, &err)) fail_msg("sw_validation_check: %s", err.msg);
+    assert_true(checked == want);
     sw_session_close(s);
     CU(cudaStreamDestroy(st));
     for (uint32_t i = 0; i < p.nlocals; i++) cudaFree(ptrs[i]);

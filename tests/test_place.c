@@ -103,12 +103,10 @@ static char *rank_str(const sw_ir *ir, const char *layout, int64_t rank) {
 
 static void expect_rank(const sw_ir *ir, const char *layout, int64_t rank, const char *want) {
     char *got = rank_str(ir, layout, rank);
-    if (strcmp(got, want)) {
-        print_error("layout %s rank %lld:\n--- expected\n%s--- got\n%s", layout, (long long)rank, want, got);
-        free(got);
-        fail();
-    }
-    free(got);
+    int same = !strcmp(got, want);
+    if (!same) print_error("layout %s rank %lld:\n--- expected\n%s--- got\n%s", layout, (long long)rank, want, got);
+    free(got); /* once: fail() is not known to return */
+    if (!same) fail();
 }
 
 /* ---- group-major GQA QKV (Megatron-Core linear_qkv) -------------------------------- */

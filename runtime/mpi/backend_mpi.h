@@ -1,7 +1,8 @@
 /*
  * backend_mpi.h - the `mpi` backend: one process per rank, nonblocking point-to-point
  * per wave.  MPI world rank k (or rank k of the communicator given) is global rank k.
- * Also the bootstrap the nccl backend uses.
+ * Built into the plugin libshardwave-mpi.so (plugin_mpi.c), which also carries the MPI
+ * calls of the nccl bootstrap and of `shardwave run`.
  */
 #ifndef SW_BACKEND_MPI_H
 #define SW_BACKEND_MPI_H

@@ -12,9 +12,6 @@
 #include <time.h>
 
 #include "kernels.h"
-#ifdef SW_HAVE_MPI
-#include <mpi.h>
-#endif
 
 /* One kind of descriptor table (pack, copy, unpack) for all waves of the rank. */
 typedef struct table {
@@ -303,7 +300,7 @@ static int build_tables(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
 }
 
 /* Creates (or adopts) the communicator. */
-static int make_comm(sw_nccl_ctx *c, const void *mpi_comm, void *nccl_comm, sw_error *err) {
+static int make_comm(sw_nccl_ctx *c, const sw_boot *boot, void *nccl_comm, sw_error *err) {
     if (nccl_comm) {
         c->comm = (ncclComm_t)nccl_comm;
         int r = -1;
@@ -313,15 +310,11 @@ static int make_comm(sw_nccl_ctx *c, const void *mpi_comm, void *nccl_comm, sw_e
                                           "must be global rank k", r, c->rank);
         return SW_OK;
     }
-#ifdef SW_HAVE_MPI
-    int inited = 0, me = 0, size = 0;
-    MPI_Initialized(&inited);
-    if (!inited)
-        return sw__err(err, SW_USAGE, "the nccl backend bootstraps through MPI: call MPI_Init first, or pass an "
-                                      "ncclComm_t in sw_session_opts.nccl_comm");
-    MPI_Comm mc = mpi_comm ? *(const MPI_Comm *)mpi_comm : MPI_COMM_WORLD;
-    MPI_Comm_rank(mc, &me);
-    MPI_Comm_size(mc, &size);
+    if (!boot)
+        return sw__err(err, SW_UNSUPPORTED, "no MPI to bootstrap NCCL: pass an ncclComm_t in "
+                                            "sw_session_opts.nccl_comm");
+    /* the group to bootstrap over: MPI (the mpi plugin's, runtime/plugin.h) */
+    int me = boot->rank, size = boot->size;
     if (me != c->rank)
         return sw__err(err, SW_USAGE, "session rank %d opened on MPI rank %d: MPI rank k must be global rank k", c->rank, me);
     /* rank 0 makes the id; a failure travels with it, so no rank waits for nothing */
@@ -331,8 +324,7 @@ static int make_comm(sw_nccl_ctx *c, const void *mpi_comm, void *nccl_comm, sw_e
     } msg;
     memset(&msg, 0, sizeof msg);
     if (me == 0) msg.ok = ncclGetUniqueId(&msg.id) == ncclSuccess;
-    int mrc = MPI_Bcast(&msg, (int)sizeof msg, MPI_BYTE, 0, mc);
-    if (mrc != MPI_SUCCESS) return sw__err(err, SW_MPI, "MPI_Bcast of the ncclUniqueId failed");
+    SW_CHECK(boot->bcast(boot->ctx, &msg, sizeof msg, 0, err));
     if (!msg.ok) return sw__err(err, SW_NCCL, "rank 0 could not create an ncclUniqueId (ncclGetUniqueId failed)");
     ncclConfig_t cfg = NCCL_CONFIG_INITIALIZER;
     cfg.blocking = 0;
@@ -340,11 +332,6 @@ static int make_comm(sw_nccl_ctx *c, const void *mpi_comm, void *nccl_comm, sw_e
     if (r != ncclSuccess && r != ncclInProgress) return sw_nccl_error((int)r, "ncclCommInitRankConfig", err);
     c->own_comm = 1;
     return comm_ready(c, now_s() + c->timeout_s, "creating the NCCL communicator", err);
-#else
-    (void)mpi_comm;
-    return sw__err(err, SW_UNSUPPORTED, "this build has no MPI to bootstrap NCCL: pass an ncclComm_t in "
-                                        "sw_session_opts.nccl_comm");
-#endif
 }
 
 /* A tiny grouped send/recv with every peer the plan uses: NCCL connects lazily, and the
@@ -417,7 +404,7 @@ static int make_staging(sw_nccl_ctx *c, sw_exec *x, sw_error *err) {
     return SW_OK;
 }
 
-int sw_nccl_open(sw_nccl_ctx **out, sw_backend *b, sw_exec *x, int32_t rank, const void *mpi_comm, void *nccl_comm,
+int sw_nccl_open(sw_nccl_ctx **out, sw_backend *b, sw_exec *x, int32_t rank, const sw_boot *boot, void *nccl_comm,
                  double timeout_s, sw_error *err) {
     *out = NULL;
     SW_CHECK(sw_nccl_have_device(err));
@@ -430,7 +417,7 @@ int sw_nccl_open(sw_nccl_ctx **out, sw_backend *b, sw_exec *x, int32_t rank, con
     if ((rc = make_streams(c, err))) goto fail;
     if (x && ((rc = make_staging(c, x, err)) || (rc = build_tables(c, x, err)))) goto fail;
     /* collective: every rank of the communicator gets here, also one the plan leaves idle */
-    if ((rc = make_comm(c, mpi_comm, nccl_comm, err))) goto fail;
+    if ((rc = make_comm(c, boot, nccl_comm, err))) goto fail;
     if (x && (rc = warm_up(c, x, err))) goto fail;
     memset(b, 0, sizeof *b);
     b->name = "nccl";

@@ -16,12 +16,14 @@
  * names the wave and the peers.
  *
  * Global rank k is NCCL rank k (and MPI rank k of the bootstrap communicator).
+ * Built into the plugin libshardwave-nccl.so (plugin_nccl.c), loaded when asked for.
  */
 #ifndef SW_BACKEND_NCCL_H
 #define SW_BACKEND_NCCL_H
 
 #include "exec.h"
 #include "data_validate.h"
+#include "plugin.h"
 
 typedef struct sw_nccl_ctx sw_nccl_ctx;
 
@@ -33,11 +35,12 @@ int sw_nccl_have_device(sw_error *err);
  * Opens the backend for rank on the current CUDA device.  x: the rank's executor (its
  * staging is replaced by device buffers owned by the backend); NULL gives a backend for
  * raw post/wait only (tests).  nccl_comm: an ncclComm_t the caller owns (its rank must be
- * `rank`); NULL: create one, bootstrapped through MPI (mpi_comm: const MPI_Comm *, NULL
- * for MPI_COMM_WORLD; collective over it), nonblocking (ncclConfig_t.blocking = 0).
+ * `rank`); NULL: create one, bootstrapped over `boot` (rank 0's unique id broadcast to
+ * every rank of it: MPI through the mpi plugin; rank k must be `rank`; collective over
+ * it; NULL: no bootstrap, SW_UNSUPPORTED), nonblocking (ncclConfig_t.blocking = 0).
  * Then warms up: one tiny grouped send/recv with every peer the plan uses.
  */
-int sw_nccl_open(sw_nccl_ctx **ctx, sw_backend *b, sw_exec *x, int32_t rank, const void *mpi_comm, void *nccl_comm,
+int sw_nccl_open(sw_nccl_ctx **ctx, sw_backend *b, sw_exec *x, int32_t rank, const sw_boot *boot, void *nccl_comm,
                  double timeout_s, sw_error *err);
 /* Frees the streams, buffers and (when created here) the communicator.  NULL is ok. */
 void sw_nccl_close(sw_nccl_ctx *ctx);

@@ -45,6 +45,11 @@ compile_run examples/llama3-70b.yaml refit "llama3-70b" -D hidden=64 -D layers=4
 QWEN="-D hidden=32 -D head_dim=8 -D layers=2 -D experts=16 -D moe_ffn=16 -D vocab=500"
 compile_run examples/qwen3-30b-a3b.yaml refit "qwen3-30b-a3b" $QWEN
 compile_run examples/qwen3-30b-a3b.yaml refit_dp2 "qwen3-30b-a3b dp2" $QWEN
+# DeepSeek-V3 at 12 ranks: fused gate_up relays whose parts have boxes with equal coordinates
+DSV3="-D layers=4 -D dense=1 -D pp_train=2 -D ep_train=4 -D ep_inf=2 -D tp_inf=2 -D hidden=64 -D heads=4 -D q_lora=32
+  -D kv_lora=16 -D nope=8 -D rope=8 -D v_head=8 -D experts=8 -D moe_ffn=32 -D ffn=64 -D vocab=300
+  -D make_vocab_size_divisible_by=8 -D vllm_vocab_padding=8 -D block=16"
+compile_run examples/deepseek-v3.yaml refit "deepseek-v3" $DSV3
 
 for f in ../shared/spec/conformance/cases/*.yaml; do
     for s in $(python3 -c 'import sys,yaml; d=yaml.safe_load(open(sys.argv[1])); print(" ".join(x["name"] for x in d.get("syncs", [])))' "$f" 2>/dev/null); do
