@@ -274,6 +274,9 @@ static void test_validator_messages(void **state) {
     sw_plan p;
     build(&p);
     p.tasks[3].nseg = 1; /* T3 carries X1 in one short segment (invalid plan, valid file) */
+    /* its bytes follow its one segment: a task whose bytes are not where its segments end
+     * is a structural error (plan.h, sw_plan_seg_start), which this test is not about */
+    p.tasks[3].bytes = p.segs[p.tasks[3].seg0].nelem * (uint64_t)sw_plan_xfer_esize(&p, &p.xfers[p.segs[p.tasks[3].seg0].xfer]);
     uint8_t *buf;
     size_t len;
     serialize(&p, &buf, &len);
