@@ -110,11 +110,11 @@ void sw_exec_free(sw_exec *x) {
     free(x->tasks);
     free(x->wave0);
     free(x->fwd_mark);
+    free(x->send_at);
+    free(x->recv_at);
     for (int k = 0; k < 2; k++) {
-        if (!x->staging_foreign) {
-            free(x->sendbuf[k]);
-            free(x->recvbuf[k]);
-        }
+        free(x->sendbuf[k]);
+        free(x->recvbuf[k]);
         free(x->sends[k]);
         free(x->recvs[k]);
     }
@@ -163,16 +163,71 @@ nomem:
     return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", rank);
 }
 
-void sw_exec_set_staging(sw_exec *x, uint8_t *send0, uint8_t *send1, uint8_t *recv0, uint8_t *recv1) {
-    for (int k = 0; k < 2 && !x->staging_foreign; k++) {
+size_t sw_exec_arena_layout(const sw_exec *x, uint64_t *send_at, uint64_t *recv_at) {
+    const sw_plan *p = x->plan;
+    uint64_t arena = 0, prev = 0;
+    for (size_t i = 0; i < x->nwaves; i++) {
+        uint64_t send = 0, recv = 0;
+        for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+            const sw_plan_task *t = &p->tasks[x->tasks[k]];
+            if (t->src == t->dst) continue;
+            if (t->src == x->rank) send += align_up((size_t)t->bytes);
+            else recv += align_up((size_t)t->bytes);
+        }
+        uint64_t s = send + recv;
+        if (s > arena) arena = s;
+        if (i && prev + s > arena) arena = prev + s;
+        prev = s;
+        if (send_at) send_at[i] = send, recv_at[i] = recv; /* sizes for now */
+    }
+    if (send_at)
+        for (size_t i = 0; i < x->nwaves; i++) {
+            uint64_t send = send_at[i], recv = recv_at[i];
+            send_at[i] = i % 2 ? arena - send - recv : 0; /* even waves from the start, odd from the end */
+            recv_at[i] = send_at[i] + send;
+        }
+    return (size_t)arena;
+}
+
+int sw_exec_set_arena(sw_exec *x, uint8_t *arena, sw_error *err) {
+    free(x->send_at);
+    free(x->recv_at);
+    x->send_at = malloc((x->nwaves + 1) * sizeof *x->send_at);
+    x->recv_at = malloc((x->nwaves + 1) * sizeof *x->recv_at);
+    if (!x->send_at || !x->recv_at) {
+        free(x->send_at);
+        free(x->recv_at);
+        x->send_at = x->recv_at = NULL;
+        return sw__err(err, SW_NOMEM, "out of memory");
+    }
+    sw_exec_arena_layout(x, x->send_at, x->recv_at);
+    x->arena = arena;
+    for (int k = 0; k < 2; k++) { /* the host slots are not used any more */
         free(x->sendbuf[k]);
         free(x->recvbuf[k]);
+        x->sendbuf[k] = x->recvbuf[k] = NULL;
     }
-    x->sendbuf[0] = send0;
-    x->sendbuf[1] = send1;
-    x->recvbuf[0] = recv0;
-    x->recvbuf[1] = recv1;
-    x->staging_foreign = 1;
+    return SW_OK;
+}
+
+/* Staging of wave i's outgoing (recv 0) or incoming (1) messages. */
+static uint8_t *stage_of(const sw_exec *x, size_t i, int recv) {
+    if (x->send_at) return x->arena + (recv ? x->recv_at[i] : x->send_at[i]);
+    return recv ? x->recvbuf[i & 1] : x->sendbuf[i & 1];
+}
+
+size_t sw_exec_wave_msgs(const sw_exec *x, size_t i, int recv, sw_msg *out) {
+    const sw_plan *p = x->plan;
+    uint8_t *buf = stage_of(x, i, recv);
+    size_t n = 0, off = 0;
+    for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+        const sw_plan_task *t = &p->tasks[x->tasks[k]];
+        if (t->src == t->dst || (recv ? t->dst : t->src) != x->rank) continue;
+        if (out) out[n] = (sw_msg){x->tasks[k], recv ? t->src : t->dst, buf + off, (size_t)t->bytes};
+        n++;
+        off = align_up(off + (size_t)t->bytes);
+    }
+    return n;
 }
 
 /* Element size of a segment in a message (its source dtype). */
@@ -188,7 +243,7 @@ static uint64_t seg_bytes(const sw_plan *p, const sw_plan_seg *g) { return g->ne
  * *ns: how many. */
 static int pack_wave(sw_exec *x, const sw_backend *b, size_t i, void *const *ptrs, size_t *ns_out, sw_error *err) {
     const sw_plan *p = x->plan;
-    uint8_t *buf = x->sendbuf[i & 1];
+    uint8_t *buf = stage_of(x, i, 0);
     sw_msg *out = x->sends[i & 1];
     size_t ns = 0, off = 0;
     for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
@@ -352,14 +407,9 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
     for (size_t i = 0; i < x->nwaves; i++) {
         int32_t wave = p->tasks[x->tasks[x->wave0[i]]].wave;
         sw_msg *recvs = x->recvs[i & 1];
-        uint8_t *rbuf = x->recvbuf[i & 1];
-        size_t nr = 0, off = 0;
-        for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
-            const sw_plan_task *t = &p->tasks[x->tasks[k]];
-            if (t->dst != x->rank || t->src == x->rank) continue;
-            recvs[nr++] = (sw_msg){x->tasks[k], t->src, direct ? NULL : rbuf + off, (size_t)t->bytes};
-            if (!direct) off = align_up(off + t->bytes);
-        }
+        size_t nr = sw_exec_wave_msgs(x, i, 1, recvs);
+        if (direct)
+            for (size_t k = 0; k < nr; k++) recvs[k].buf = NULL;
         for (size_t k = 0; k < ns; k++) x->bytes_sent += x->sends[i & 1][k].bytes;
         SW_CHECK(b->post(b->ctx, x->rank, wave, x->sends[i & 1], ns, recvs, nr, err));
         /* while the wave is in flight: copies inside the process, the previous wave's

@@ -187,6 +187,85 @@ static void test_conformance_cases(void **state) {
     globfree(&g);
 }
 
+/* The device staging arena (review F9): for every rank of a plan, wave i's messages lie at
+ * multiples of SW_STAGING_ALIGN inside [0, A), even waves from the start and odd ones from
+ * the end, two consecutive waves never overlap, A is the largest two-wave figure (no more
+ * than the two slots a side the backend used to allocate), and every message the executor
+ * posts lies where the layout says. */
+typedef struct arena_sum {
+    uint64_t arena, old, compiler, ranks, over_compiler;
+} arena_sum;
+
+static void check_arena(const sw_plan *p, arena_sum *sum) {
+    sw_error err;
+    for (uint32_t r = 0; r < p->nranks; r++) {
+        sw_exec x;
+        assert_int_equal(sw_exec_init(&x, p, p->ranks[r].rank, &err), SW_OK);
+        size_t A = sw_exec_arena_layout(&x, NULL, NULL);
+        uint8_t *arena = malloc(A + 1);
+        assert_int_equal(sw_exec_set_arena(&x, arena, &err), SW_OK);
+        uint64_t prev = 0;
+        sw_msg *m = calloc(x.ntasks + 1, sizeof *m);
+        for (size_t i = 0; i < x.nwaves; i++) {
+            uint64_t lo = x.send_at[i], hi = lo;
+            for (int dir = 0; dir < 2; dir++) {
+                size_t n = sw_exec_wave_msgs(&x, i, dir, m);
+                uint64_t base = dir ? x.recv_at[i] : x.send_at[i];
+                assert_int_equal(base % SW_STAGING_ALIGN, 0);
+                for (size_t k = 0; k < n; k++) {
+                    uint64_t off = (uint64_t)((uint8_t *)m[k].buf - arena);
+                    assert_int_equal(off % SW_STAGING_ALIGN, 0);
+                    assert_true(off >= base && off + m[k].bytes <= A);
+                    assert_int_equal(m[k].bytes, p->tasks[m[k].task].bytes);
+                    if (off + m[k].bytes > hi) hi = off + m[k].bytes;
+                }
+            }
+            assert_true(i % 2 ? hi <= A : lo == 0);
+            if (i) { /* wave i - 1 sits at the other end: no overlap */
+                if (i % 2) assert_true(lo >= prev);
+                else assert_true(hi <= x.send_at[i - 1]);
+            }
+            prev = hi; /* where an even wave ends */
+        }
+        assert_true(A <= 2 * x.max_send + 2 * x.max_recv);
+        sum->arena += A;
+        sum->old += 2 * x.max_send + 2 * x.max_recv;
+        sum->ranks++;
+        if (A > p->stats.max_staging) sum->over_compiler++;
+        free(m);
+        free(arena);
+        sw_exec_free(&x);
+    }
+    sum->compiler += p->stats.max_staging * p->nranks;
+}
+
+static void test_staging_arena(void **state) {
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g), 0);
+    arena_sum sum = {0};
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        for (int64_t bucket = 4096; bucket <= 1 << 20; bucket *= 16) {
+            sw_ir ir;
+            sw_error err;
+            if (sw_load_file(g.gl_pathv[i], NULL, &ir, &err)) fail_msg("%s", err.msg);
+            for (size_t s = 0; s < ir.nsyncs; s++) {
+                sw_compile_params o = {(int)s, bucket, SW_SCHED_OPTIMAL, 0};
+                sw_plan p;
+                if (sw_compile(&ir, &o, &p, &err)) fail_msg("%s", err.msg);
+                check_arena(&p, &sum);
+                sw_plan_free(&p);
+            }
+            sw_ir_free(&ir);
+        }
+    globfree(&g);
+    printf("staging arena over %llu rank plans: %llu bytes (was 2 x max_send + 2 x max_recv: %llu; the compiler's "
+           "max_staging per rank: %llu); ranks above the compiler's figure: %llu\n",
+           (unsigned long long)sum.ranks, (unsigned long long)sum.arena, (unsigned long long)sum.old,
+           (unsigned long long)sum.compiler, (unsigned long long)sum.over_compiler);
+    assert_true(sum.arena < sum.old);
+}
+
 /* Messages that mix element sizes (review F2): fp8 weights with fp32 scales, fp32 norms
  * among bf16 weights, int8 and fp64, odd shard sizes, relays that forward the mixture.
  * Runs under ASan+UBSan too (the unit pass of `make test`): a misaligned element on the
@@ -372,6 +451,7 @@ int main(void) {
         cmocka_unit_test(test_examples_tiny),
         cmocka_unit_test(test_mixed_dtypes),
         cmocka_unit_test(test_mixed_layout_bytes),
+        cmocka_unit_test(test_staging_arena),
         cmocka_unit_test(test_validation_catches_wrong_plans),
         cmocka_unit_test(test_skip),
     };
