@@ -216,7 +216,8 @@ static void test_self_send(void **state) {
     sw_nccl_ctx *c = NULL;
     sw_backend b;
     sw_error err;
-    assert_int_equal(sw_nccl_open(&c, &b, NULL, 0, NULL, comm, 20, &err), SW_OK);
+    sw_session_opts so = {.struct_size = sizeof so, .timeout_s = 20, .nccl_comm = comm};
+    assert_int_equal(sw_nccl_open(&c, &b, NULL, 0, &so, NULL, &err), SW_OK);
     enum { N = 1 << 20 };
     uint8_t *h = malloc(N), *back = calloc(N, 1), *src, *dst;
     for (size_t i = 0; i < N; i++) h[i] = (uint8_t)(i * 2654435761u >> 13);
@@ -295,6 +296,56 @@ static void test_colocated_session(void **state) {
     sw_plan_free(&p);
 }
 
+/* Review F1 on the device: a cudaEventQuery that says "not ready" leaves
+ * cudaErrorNotReady as the thread's last error; the launchers must not report it as a
+ * failed launch.  A 256 MiB byte copy keeps the GPU busy while the event is queried. */
+static void test_not_ready_is_not_a_launch_failure(void **state) {
+    (void)state;
+    const size_t N = (size_t)256 << 20;
+    uint8_t *a, *b;
+    CU(cudaMalloc((void **)&a, N));
+    CU(cudaMalloc((void **)&b, N));
+    sw_seg_desc d;
+    memset(&d, 0, sizeof d);
+    d.geo.ndim = 1;
+    d.geo.size[0] = (int64_t)N;
+    d.nelem = N;
+    d.local[0] = SW_SEG_STAGING;
+    d.local[1] = SW_SEG_STAGING;
+    d.dtype[0] = d.dtype[1] = (int32_t)SW_DT_UINT8;
+    d.flags = SW_SEG_BYTECOPY;
+    /* staging to staging: a byte copy within one buffer, first half to second half */
+    d.nelem = N / 2;
+    d.geo.size[0] = (int64_t)(N / 2);
+    sw_seg_desc *dd;
+    uint64_t pre[2] = {0, sw_k_chunks(&d)}, *dp;
+    CU(cudaMalloc((void **)&dd, sizeof d));
+    CU(cudaMalloc((void **)&dp, sizeof pre));
+    CU(cudaMemcpy(dd, &d, sizeof d, cudaMemcpyHostToDevice));
+    CU(cudaMemcpy(dp, pre, sizeof pre, cudaMemcpyHostToDevice));
+    cudaEvent_t ev;
+    CU(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
+    int saw_not_ready = 0;
+    for (int k = 0; k < 20 && !saw_not_ready; k++) {
+        CU(sw_k_move(dd, dp, 1, pre[1], NULL, a, NULL));
+        CU(cudaEventRecord(ev, NULL));
+        if (cudaEventQuery(ev) == cudaErrorNotReady) {
+            saw_not_ready = 1;
+            /* the stale NotReady is in the thread's error slot now */
+            assert_int_equal((int)cudaPeekAtLastError(), (int)cudaErrorNotReady);
+            /* the next launch reports its own result */
+            assert_int_equal(sw_k_move(dd, dp, 1, pre[1], NULL, b, NULL), 0);
+        }
+        CU(cudaDeviceSynchronize());
+    }
+    printf("F1 probe: cudaEventQuery said not ready: %s\n", saw_not_ready ? "yes (launch afterwards: ok)" : "never");
+    cudaEventDestroy(ev);
+    cudaFree(dd);
+    cudaFree(dp);
+    cudaFree(a);
+    cudaFree(b);
+}
+
 int main(void) {
     sw_error err;
     if (sw_nccl_have_device(&err)) {
@@ -306,6 +357,7 @@ int main(void) {
         return 77;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_not_ready_is_not_a_launch_failure),
         cmocka_unit_test(test_kernels_vs_cpu),
         cmocka_unit_test(test_self_send),
         cmocka_unit_test(test_colocated_session),
