@@ -79,7 +79,85 @@ static int boot_failed(int rc, sw_error *err) {
     if (!err) return rc;
     char why[sizeof err->msg];
     snprintf(why, sizeof why, "%s", err->msg);
-    return sw__err(err, rc, "the nccl backend bootstraps through MPI when sw_session_opts.nccl_comm is NULL: %s", why);
+    return sw__err(err, rc, "the nccl backend bootstraps through MPI when sw_session_opts has neither nccl_comm nor "
+                                "nccl_unique_id: %s", why);
+}
+
+/*
+ * The nccl options that say who is in the communicator, checked before anything is
+ * loaded or created (collective calls must not start for a session that cannot work):
+ * a unique id or a communicator, not both; comm_rank_of[r] (plan rank r's communicator
+ * rank, -1: none) in 0 .. comm_size - 1, two plan ranks never on one communicator rank,
+ * every rank the plan uses (and the session's own) on one; without a map, plan rank r is
+ * communicator rank r, so every plan rank must be below comm_size.
+ */
+static int check_comm_opts(sw_session *s, sw_error *err) {
+    sw_session_opts *o = &s->opts;
+    const sw_plan *p = s->plan;
+    if (s->kind != SW_BACKEND_NCCL) {
+        if (o->nccl_unique_id || o->comm_rank_of || o->ncomm_rank_of || o->comm_size)
+            return sw__err(err, SW_USAGE, "nccl_unique_id, comm_size and comm_rank_of are options of the nccl backend");
+        return SW_OK;
+    }
+    if (o->nccl_unique_id && o->nccl_comm)
+        return sw__err(err, SW_USAGE, "give nccl_unique_id or nccl_comm, not both: with a communicator of yours "
+                                      "there is nothing to create");
+    if (o->comm_size < 0) return sw__err(err, SW_USAGE, "comm_size is %d: it counts processes", o->comm_size);
+    if (!o->comm_rank_of != !o->ncomm_rank_of)
+        return sw__err(err, SW_USAGE, "comm_rank_of and ncomm_rank_of go together (%s without %s)",
+                       o->comm_rank_of ? "comm_rank_of" : "ncomm_rank_of",
+                       o->comm_rank_of ? "its length ncomm_rank_of" : "comm_rank_of");
+    int32_t size = o->comm_size;
+    if (!size) { /* the default: every rank the plan uses, and the map's largest */
+        size = sw_plan_max_rank(p) + 1;
+        if (o->comm_rank_of) {
+            size = 0;
+            for (size_t r = 0; r < o->ncomm_rank_of; r++)
+                if (o->comm_rank_of[r] >= size) size = o->comm_rank_of[r] + 1;
+        }
+    }
+    if (o->comm_rank_of) {
+        for (size_t r = 0; r < o->ncomm_rank_of; r++) {
+            int32_t v = o->comm_rank_of[r];
+            if (v < -1 || v >= size)
+                return sw__err(err, SW_USAGE, "comm_rank_of[%zu] = %d is out of range: communicator ranks are 0 .. %d "
+                                              "(comm_size %d), -1 for none",
+                               r, v, size - 1, size);
+        }
+        /* two plan ranks on one communicator rank: sort-free, with a table by rank */
+        int32_t *who = malloc((size_t)size * sizeof *who);
+        if (!who) return sw__err(err, SW_NOMEM, "out of memory");
+        for (int32_t k = 0; k < size; k++) who[k] = -1;
+        int rc = SW_OK;
+        for (size_t r = 0; r < o->ncomm_rank_of && rc == SW_OK; r++) {
+            int32_t v = o->comm_rank_of[r];
+            if (v < 0) continue;
+            if (who[v] >= 0)
+                rc = sw__err(err, SW_USAGE, "comm_rank_of: plan ranks %d and %zu both map to communicator rank %d",
+                             who[v], r, v);
+            who[v] = (int32_t)r;
+        }
+        free(who);
+        SW_CHECK(rc);
+    }
+    for (uint32_t i = 0; i < p->nranks; i++) {
+        int32_t r = p->ranks[i].rank;
+        if (o->comm_rank_of && ((size_t)r >= o->ncomm_rank_of || o->comm_rank_of[r] < 0))
+            return sw__err(err, SW_USAGE, "plan rank %d has no communicator rank: comm_rank_of (%zu entries) must map "
+                                          "every rank the plan uses",
+                           r, o->ncomm_rank_of);
+        if (!o->comm_rank_of && r >= size)
+            return sw__err(err, SW_USAGE, "the plan uses rank %d but comm_size is %d (without comm_rank_of plan rank "
+                                          "k is communicator rank k)",
+                           r, size);
+    }
+    if (o->comm_rank_of && (s->rank < 0 || (size_t)s->rank >= o->ncomm_rank_of || o->comm_rank_of[s->rank] < 0))
+        return sw__err(err, SW_USAGE, "this session's rank %d has no communicator rank in comm_rank_of", s->rank);
+    if (!o->comm_rank_of && (s->rank < 0 || s->rank >= size))
+        return sw__err(err, SW_USAGE, "this session's rank %d is not a rank of a communicator of %d (comm_size)", s->rank,
+                       size);
+    if (o->nccl_unique_id) o->comm_size = size; /* what every process of it computes the same way */
+    return SW_OK;
 }
 
 /* The mpi and nccl backends: loads the backend's plugin, prepares the executor and opens
@@ -107,7 +185,7 @@ static int open_plugin_backend(sw_session *s, int32_t rank, sw_error *err) {
     sw_boot boot, *bp = NULL;
     int rc = SW_OK;
 #ifdef SW_HAVE_MPI
-    if (!s->opts.nccl_comm) {
+    if (!s->opts.nccl_comm && !s->opts.nccl_unique_id) {
         if ((rc = sw_plugin_load("mpi", &mpi, err)) || (rc = mpi.api->comm_boot(s->opts.mpi_comm, &boot, err)))
             rc = boot_failed(rc, err);
         else
@@ -140,7 +218,7 @@ int sw_session_open(sw_session **out, const sw_plan *p, int rank, sw_backend_kin
         rc = sw__err(err, SW_NOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = build_index(s, err))) goto fail;
+    if ((rc = build_index(s, err)) || (rc = check_comm_opts(s, err))) goto fail;
     switch (kind) {
     case SW_BACKEND_LOCAL:
         if (rank != -1) {
@@ -256,11 +334,16 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
     if (s->kind == SW_BACKEND_LOCAL) {
         rc = sw_local_group_run(s->local, s->ptrs, err);
     } else if (s->kind == SW_BACKEND_NCCL) {
-        /* device work is ordered after `stream`, and `stream` after the last unpack */
+        /* on the session's device (the caller's is restored); device work is ordered after
+         * `stream`, and `stream` after the last unpack */
+        const sw_plugin *pl = s->plugin.api;
         if (!stream) stream = s->opts.cuda_stream;
-        rc = s->plugin.api->begin(s->bctx, stream, s->ptrs, err);
+        SW_CHECK(pl->enter(s->bctx, err));
+        rc = pl->begin(s->bctx, stream, s->ptrs, err);
         if (rc == SW_OK) rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
-        if (rc == SW_OK) rc = s->plugin.api->end(s->bctx, stream, err);
+        int rc2 = pl->end(s->bctx, stream, rc ? NULL : err); /* NULL: failed before, nothing to wait for */
+        if (rc == SW_OK) rc = rc2;
+        pl->leave(s->bctx);
         return rc;
     } else {
         rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
@@ -271,9 +354,26 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
 
 int sw_nccl_unique_id(void *out, size_t cap, sw_error *err) {
     if (!out || cap < SW_NCCL_UNIQUE_ID_BYTES)
-        return sw__err(err, SW_USAGE, "sw_nccl_unique_id: needs a buffer of %d bytes", SW_NCCL_UNIQUE_ID_BYTES);
-    /* the nccl backend's bootstrap without MPI is being built (issue 13): not yet */
-    return sw__err(err, SW_UNSUPPORTED, "sw_nccl_unique_id: not implemented yet in this build");
+        return sw__err(err, SW_USAGE, "sw_nccl_unique_id: needs a buffer of %d bytes (SW_NCCL_UNIQUE_ID_BYTES), %zu given",
+                       SW_NCCL_UNIQUE_ID_BYTES, out ? cap : 0);
+#ifndef SW_HAVE_NCCL
+    return sw__err(err, SW_UNSUPPORTED, "sw_nccl_unique_id: this build of shardwave has no CUDA/NCCL (the nccl "
+                                        "backend was not built)");
+#else
+    /* the nccl plugin does it: loading it names a missing libcudart or libnccl */
+    sw_plugin_ref pl;
+    int rc = sw_plugin_load("nccl", &pl, err);
+    if (rc) {
+        char why[sizeof err->msg];
+        if (!err) return rc;
+        snprintf(why, sizeof why, "%s", err->msg);
+        return sw__err(err, rc, "sw_nccl_unique_id: %s", why);
+    }
+    rc = pl.api->unique_id(out, cap, err);
+    sw_plugin_unload(&pl);
+    if (rc == SW_OK) sw__err_clear(err);
+    return rc;
+#endif
 }
 
 double sw_session_warmup_s(const sw_session *s) {
@@ -285,7 +385,8 @@ void sw_session_close(sw_session *s) {
     if (!s) return;
     sw_local_group_close(s->local);
     sw_exec_free(&s->exec);
-    /* after sw_exec_free: the nccl backend lent the executor its staging */
+    /* after sw_exec_free: the nccl backend lent the executor its staging; the close
+     * itself runs on the session's device (sw_nccl_close enters it) */
     if (s->plugin.api && s->bctx) s->plugin.api->close(s->bctx);
     sw_plugin_unload(&s->plugin);
     free(s->ptrs);
@@ -309,8 +410,13 @@ static int all_bound(const sw_session *s, const char *what, sw_error *err) {
 int sw_validation_fill(sw_session *s, sw_error *err) {
     if (!s) return sw__err(err, SW_USAGE, "sw_validation_fill: no session");
     SW_CHECK(all_bound(s, "sw_validation_fill", err));
-    /* nccl: the tensors are device memory, filled by the device */
-    if (s->kind == SW_BACKEND_NCCL) return s->plugin.api->validate_fill(s->plan, s->rank, s->ptrs, err);
+    /* nccl: the tensors are device memory, filled by the device (the session's) */
+    if (s->kind == SW_BACKEND_NCCL) {
+        SW_CHECK(s->plugin.api->enter(s->bctx, err));
+        int rc = s->plugin.api->validate_fill(s->plan, s->rank, s->ptrs, err);
+        s->plugin.api->leave(s->bctx);
+        return rc;
+    }
     SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
     sw_data_poison(s->plan, s->rank, s->ptrs);
     return SW_OK;
@@ -322,9 +428,12 @@ int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
     SW_CHECK(all_bound(s, "sw_validation_check", err));
     sw_data_report rep;
     memset(&rep, 0, sizeof rep);
-    if (s->kind == SW_BACKEND_NCCL)
-        SW_CHECK(s->plugin.api->validate_check(s->plan, s->rank, s->ptrs, &rep, err));
-    else
+    if (s->kind == SW_BACKEND_NCCL) {
+        SW_CHECK(s->plugin.api->enter(s->bctx, err));
+        int rc = s->plugin.api->validate_check(s->plan, s->rank, s->ptrs, &rep, err);
+        s->plugin.api->leave(s->bctx);
+        SW_CHECK(rc);
+    } else
         SW_CHECK(sw_data_check(s->plan, s->rank, s->ptrs, &rep, err));
     if (checked) *checked = rep.checked;
     if (rep.bad) {
