@@ -384,6 +384,14 @@ API void fake_reset(int ndevices) {
     unlock();
 }
 
+/* Loaded into a program that does not call fake_reset (the shardwave command, through
+ * LD_PRELOAD: tests/e2e/nccl_fake_cli.sh): FAKE_DEVICES devices (default 2).
+ * FAKE_TRACE=1 prints cudaSetDevice calls. */
+__attribute__((constructor)) static void fake_init(void) {
+    const char *n = getenv("FAKE_DEVICES");
+    fake_reset(n && atoi(n) > 0 && atoi(n) <= MAXDEV ? atoi(n) : 2);
+}
+
 API void fake_set_lag(unsigned ticks) {
     lock();
     F.lag = ticks;
@@ -534,6 +542,7 @@ API cudaError_t cudaGetDevice(int *d) {
 }
 
 API cudaError_t cudaSetDevice(int d) {
+    if (getenv("FAKE_TRACE")) fprintf(stderr, "fake cuda: cudaSetDevice(%d)\n", d);
     if (d < 0 || d >= F.ndev) return ret(cudaErrorInvalidDevice);
     tl_dev = d;
     return cudaSuccess;
