@@ -499,7 +499,8 @@ static void test_failures_named(void **state) {
     jobs = run_ranks(p, NULL, 0, DEV_RANK, &pr);
     unsetenv("SHARDWAVE_NCCL_SYNC_DEBUG");
     show(jobs, 4);
-    assert_true(any_msg(jobs, 4, "[in the pack kernel of wave ") || any_msg(jobs, 4, "[in the unpack kernel of wave "));
+    /* named where the fault was seen: the debug wait after the kernel, or its record */
+    assert_true(any_msg(jobs, 4, "in the pack kernel of wave ") || any_msg(jobs, 4, "in the unpack kernel of wave "));
     free(jobs);
     printf("  case: %s\n", "a stuck peer:");
     /* a stuck peer: the others fail after the timeout naming the wave and the peer */
@@ -685,7 +686,7 @@ static int g_allgather(void *ctx, const void *mine, void *all, size_t n, sw_erro
 typedef struct boot_job {
     const sw_plan *p;
     group *g;
-    int rank, device, rc;
+    int rank, device, comm_size, rc;
     char msg[1536];
     uint64_t bad;
 } boot_job;
@@ -702,7 +703,7 @@ static void *boot_main(void *arg) {
     if ((j->rc = sw_plugin_load("nccl", &pl, &err))) goto out;
     sw_exec x;
     if ((j->rc = sw_exec_init(&x, j->p, j->rank, &err))) goto out;
-    sw_session_opts o = {.struct_size = sizeof o, .timeout_s = 20};
+    sw_session_opts o = {.struct_size = sizeof o, .timeout_s = 20, .comm_size = j->comm_size};
     void *ctx = NULL;
     sw_backend b;
     if ((j->rc = pl.api->open(&ctx, &b, &x, j->rank, &o, &boot, &err))) {
@@ -734,7 +735,7 @@ out:
     return NULL;
 }
 
-static void run_boot(const char *path, const int *device_of_rank, int ndev, int expect_ipc) {
+static void run_boot(const char *path, const int *device_of_rank, int ndev, int expect_ipc, int bad_rank0) {
     fake_reset(ndev);
     fake_set_lag(1);
     sw_plan *p = compile(path, NULL, 4096);
@@ -745,10 +746,21 @@ static void run_boot(const char *path, const int *device_of_rank, int ndev, int 
     boot_job *jobs = calloc((size_t)n, sizeof *jobs);
     pthread_t t[64];
     for (int r = 0; r < n; r++) {
-        jobs[r] = (boot_job){p, &g, r, device_of_rank[r], 0, "", 0};
+        jobs[r] = (boot_job){p, &g, r, device_of_rank[r], r == 0 && bad_rank0 ? n + 1 : 0, 0, "", 0};
         pthread_create(&t[r], NULL, boot_main, &jobs[r]);
     }
     for (int r = 0; r < n; r++) pthread_join(t[r], NULL);
+    if (bad_rank0) { /* one process's mistake: every process fails, none hangs in a collective */
+        assert_int_equal(jobs[0].rc, SW_USAGE);
+        assert_non_null(strstr(jobs[0].msg, "but the MPI group has"));
+        for (int r = 1; r < n; r++) assert_non_null(strstr(jobs[r].msg, "the NCCL bootstrap failed on MPI rank 0 (it says why)"));
+        printf("  %s over a fake MPI group: rank 0's bad comm_size fails all %d processes, none waits\n", path, n);
+        pthread_barrier_destroy(&g.bar);
+        free(jobs);
+        assert_int_equal(fake_live_objects(), 0);
+        sw_plan_free(p);
+        return;
+    }
     for (int r = 0; r < n; r++) {
         if (jobs[r].rc) fail_msg("%s over MPI: rank %d: %s", path, r, jobs[r].msg);
         assert_int_equal(jobs[r].bad, 0);
@@ -768,14 +780,15 @@ static void test_mpi_bootstrap(void **state) {
     (void)state;
     /* every process on a GPU of its own: one communicator of all, as before */
     static const int own[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-    run_boot("examples/llama_tiny.sw", own, 8, 0);
+    run_boot("examples/llama_tiny.sw", own, 8, 0, 0);
+    run_boot("examples/llama_tiny.sw", own, 8, 0, 1);
     /* the colocated launch (8 processes, 4 GPUs): found by the gathered bus ids, served by
      * CUDA IPC, no NCCL communicator */
     static const int shared[8] = {0, 1, 2, 3, 0, 1, 2, 3};
-    run_boot("examples/llama_tiny.sw", shared, 4, 1);
+    run_boot("examples/llama_tiny.sw", shared, 4, 1, 0);
     /* a plan that did not expect sharing, launched two processes per GPU: served too */
     static const int two[4] = {0, 0, 1, 1};
-    run_boot("../shared/spec/conformance/cases/07_qkv_groups.yaml", two, 2, 1);
+    run_boot("../shared/spec/conformance/cases/07_qkv_groups.yaml", two, 2, 1, 0);
 }
 
 int main(void) {

@@ -314,19 +314,25 @@ static int boot_mpi(sw_nccl_ctx *c, const sw_exec *x, const sw_session_opts *o, 
                     uint64_t *token, sw_error *err) {
     const sw_plan *p = x ? x->plan : NULL;
     int me = boot->rank, size = boot->size;
-    if (me != c->comm_rank)
-        return sw__err(err, SW_USAGE, "plan rank %d opened on MPI rank %d: MPI rank k must be %s", c->rank, me,
-                       o->comm_rank_of ? "comm_rank_of[plan rank] (comm_rank_of)" : "plan rank k");
-    if (o->comm_size && o->comm_size != size)
-        return sw__err(err, SW_USAGE, "comm_size is %d but the MPI group has %d processes", o->comm_size, size);
     boot_rec mine, *all = calloc((size_t)size + 1, sizeof *all);
     sw_nccl_where *w = p ? calloc((size_t)p->nranks + 1, sizeof *w) : NULL;
+    if (!all || (p && !w)) { /* (the only early return: the gathers need the buffer) */
+        free(all);
+        free(w);
+        return sw__err(err, SW_NOMEM, "out of memory");
+    }
     int rc = SW_OK;
-    if (!all || (p && !w)) rc = sw__err(err, SW_NOMEM, "out of memory");
+    /* no early return: the other processes are in the collectives below already */
+    if (me != c->comm_rank)
+        rc = sw__err(err, SW_USAGE, "plan rank %d opened on MPI rank %d: MPI rank k must be %s", c->rank, me,
+                     o->comm_rank_of ? "comm_rank_of[plan rank] (comm_rank_of)" : "plan rank k");
+    else if (o->comm_size && o->comm_size != size)
+        rc = sw__err(err, SW_USAGE, "comm_size is %d but the MPI group has %d processes", o->comm_size, size);
     memset(&mine, 0, sizeof mine);
     mine.plan_rank = c->rank;
     /* a failure travels in the gather (every process must reach each collective) */
-    if (rc == SW_OK && (rc = where_am_i(c, &mine.where, err))) mine.where.host = 0, mine.member = -1;
+    if (rc == SW_OK) rc = where_am_i(c, &mine.where, err);
+    if (rc) mine.member = -1;
     int rc2 = boot->allgather(boot->ctx, &mine, all, sizeof mine, err);
     if (rc == SW_OK) rc = rc2;
     int failed = 0;
