@@ -786,8 +786,8 @@ static void test_mpi_bootstrap(void **state) {
      * CUDA IPC, no NCCL communicator */
     static const int shared[8] = {0, 1, 2, 3, 0, 1, 2, 3};
     run_boot("examples/llama_tiny.sw", shared, 4, 1, 0);
-    /* a plan that did not expect sharing, launched two processes per GPU: served too */
-    static const int two[4] = {0, 0, 1, 1};
+    /* a plan that did not expect sharing (5 processes), launched on 2 GPUs: served too */
+    static const int two[5] = {0, 0, 1, 1, 1};
     run_boot("../shared/spec/conformance/cases/07_qkv_groups.yaml", two, 2, 1, 0);
 }
 
