@@ -89,16 +89,13 @@ static int boot_failed(int rc, sw_error *err) {
  * a unique id or a communicator, not both; comm_rank_of[r] (plan rank r's communicator
  * rank, -1: none) in 0 .. comm_size - 1, two plan ranks never on one communicator rank,
  * every rank the plan uses (and the session's own) on one; without a map, plan rank r is
- * communicator rank r, so every plan rank must be below comm_size.
+ * communicator rank r, so every plan rank must be below comm_size.  Other backends ignore
+ * these options.
  */
 static int check_comm_opts(sw_session *s, sw_error *err) {
     sw_session_opts *o = &s->opts;
     const sw_plan *p = s->plan;
-    if (s->kind != SW_BACKEND_NCCL) {
-        if (o->nccl_unique_id || o->comm_rank_of || o->ncomm_rank_of || o->comm_size)
-            return sw__err(err, SW_USAGE, "nccl_unique_id, comm_size and comm_rank_of are options of the nccl backend");
-        return SW_OK;
-    }
+    if (s->kind != SW_BACKEND_NCCL) return SW_OK; /* the nccl options mean nothing there */
     if (o->nccl_unique_id && o->nccl_comm)
         return sw__err(err, SW_USAGE, "give nccl_unique_id or nccl_comm, not both: with a communicator of yours "
                                       "there is nothing to create");
