@@ -50,7 +50,8 @@ def test_rl_loop_two_mpi_jobs():
            "--numpy", "--steps", "3"]
     r = subprocess.run(cmd, env=child_env(), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    engines = re.findall(r"engine rank (\d+): 3 steps, backend mpi, numpy arrays, .* (\d+) elements checked after "
+    # non-greedy: mpirun may join two ranks' lines ("... all matchengine rank 7: ...")
+    engines = re.findall(r"engine rank (\d+): 3 steps, backend mpi, numpy arrays, .*? (\d+) elements checked after "
                          r"each: all match", r.stdout)
     trainers = re.findall(r"trainer rank (\d+): 3 steps, backend mpi", r.stdout)
     assert sorted(int(e[0]) for e in engines) == [4, 5, 6, 7], r.stdout
