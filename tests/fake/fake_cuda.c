@@ -774,6 +774,7 @@ API cudaError_t cudaMemcpy(void *dst, const void *src, size_t n, enum cudaMemcpy
         o->own = malloc(n ? n : 1);
         memcpy(o->own, src, n);
         push(l, o);
+        o->tick += 4 * F.lag; /* and the DMA lands a while later (with a lag set) */
         pump();
     } else {
         push(l, o);
