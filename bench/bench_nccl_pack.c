@@ -6,7 +6,12 @@
  *   strided pack        its left half of columns (a TP shard of the inner dim), row by
  *                       row, and element by element (the path of converting moves)
  *   unpack bf16->fp32   staging into a [8192, 8192] fp32 tensor (converting)
+ *   many small          the contiguous pack cut into 4 KiB and 16 KiB descriptors (a small
+ *                       bucket, many tensors: the descriptor search of each block, review
+ *                       F10)
  *
+ * Every CUDA call and launch is checked: a faulting kernel stops the benchmark with the
+ * error (exit 1) instead of printing timings of nothing (review F12).
  * Prints one line per case.  Skips (exit 0; 77 with --ctest, CTest's skip code) without a
  * CUDA build or a device.  Reports; asserts nothing about the ratio.
  */
@@ -21,6 +26,16 @@
 #include "kernels.h"
 
 enum { ROWS = 8192, COLS = 8192, ITERS = 10 };
+
+/* A failed CUDA call or launch ends the benchmark, naming it. */
+#define CK(call)                                                                                       \
+    do {                                                                                               \
+        int ck_ = (int)(call);                                                                         \
+        if (ck_) {                                                                                     \
+            fprintf(stderr, "bench_nccl_pack: %s failed: %s\n", #call, cudaGetErrorString((cudaError_t)ck_)); \
+            exit(1);                                                                                   \
+        }                                                                                              \
+    } while (0)
 
 static int cmp(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
@@ -60,45 +75,45 @@ static float time_move(const sw_seg_desc *h, size_t n, void **ptrs_dev, uint8_t 
     for (size_t j = 0; j < n; j++) pre[j + 1] = pre[j] + sw_k_chunks(&h[j]);
     sw_seg_desc *d;
     uint64_t *dp;
-    cudaMalloc((void **)&d, n * sizeof *d);
-    cudaMalloc((void **)&dp, (n + 1) * sizeof *dp);
-    cudaMemcpy(d, h, n * sizeof *d, cudaMemcpyHostToDevice);
-    cudaMemcpy(dp, pre, (n + 1) * sizeof *dp, cudaMemcpyHostToDevice);
+    CK(cudaMalloc((void **)&d, n * sizeof *d));
+    CK(cudaMalloc((void **)&dp, (n + 1) * sizeof *dp));
+    CK(cudaMemcpy(d, h, n * sizeof *d, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dp, pre, (n + 1) * sizeof *dp, cudaMemcpyHostToDevice));
     cudaEvent_t a, b;
-    cudaEventCreate(&a);
-    cudaEventCreate(&b);
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
     float t[ITERS];
     for (int i = 0; i < ITERS + 1; i++) {
-        cudaEventRecord(a, NULL);
-        sw_k_move(d, dp, (uint32_t)n, pre[n], ptrs_dev, staging, NULL);
-        cudaEventRecord(b, NULL);
-        cudaEventSynchronize(b);
-        if (i) cudaEventElapsedTime(&t[i - 1], a, b);
+        CK(cudaEventRecord(a, NULL));
+        CK(sw_k_move(d, dp, (uint32_t)n, pre[n], ptrs_dev, staging, NULL));
+        CK(cudaEventRecord(b, NULL));
+        CK(cudaEventSynchronize(b)); /* a fault of the kernel surfaces here */
+        if (i) CK(cudaEventElapsedTime(&t[i - 1], a, b));
     }
     qsort(t, ITERS, sizeof *t, cmp);
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
-    cudaFree(d);
-    cudaFree(dp);
+    CK(cudaEventDestroy(a));
+    CK(cudaEventDestroy(b));
+    CK(cudaFree(d));
+    CK(cudaFree(dp));
     free(pre);
     return t[ITERS / 2];
 }
 
 static float time_memcpy(void *dst, const void *src, size_t bytes) {
     cudaEvent_t a, b;
-    cudaEventCreate(&a);
-    cudaEventCreate(&b);
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
     float t[ITERS];
     for (int i = 0; i < ITERS + 1; i++) {
-        cudaEventRecord(a, NULL);
-        cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, NULL);
-        cudaEventRecord(b, NULL);
-        cudaEventSynchronize(b);
-        if (i) cudaEventElapsedTime(&t[i - 1], a, b);
+        CK(cudaEventRecord(a, NULL));
+        CK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, NULL));
+        CK(cudaEventRecord(b, NULL));
+        CK(cudaEventSynchronize(b));
+        if (i) CK(cudaEventElapsedTime(&t[i - 1], a, b));
     }
     qsort(t, ITERS, sizeof *t, cmp);
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
+    CK(cudaEventDestroy(a));
+    CK(cudaEventDestroy(b));
     return t[ITERS / 2];
 }
 
@@ -123,19 +138,25 @@ int main(int argc, char **argv) {
         printf("bench_nccl_pack: skipped: cannot allocate %zu MiB of device memory\n", (n16 + n32 * 2) >> 20);
         return skip;
     }
-    cudaMemset(src, 0x3c, n16);
-    size_t maxd = (size_t)ROWS * COLS / (1 << 18) + 2;
+    CK(cudaMemset(src, 0x3c, n16));
+    size_t maxd = (size_t)ROWS * COLS / 2048 + 2; /* 4 KiB bf16 descriptors */
     sw_seg_desc *h = calloc(maxd, sizeof *h);
     /* pack: local 0 = src (bf16) */
-    cudaMemcpy(tab, &src, sizeof src, cudaMemcpyHostToDevice);
+    CK(cudaMemcpy(tab, &src, sizeof src, cudaMemcpyHostToDevice));
     size_t n = make_descs(h, COLS, 0, 1 << 19, 1, SW_DT_BF16, SW_DT_BF16);
     report("contiguous pack", n16, time_move(h, n, tab, stg), time_memcpy(stg, src, n16));
     n = make_descs(h, COLS / 2, 0, 1 << 19, 1, SW_DT_BF16, SW_DT_BF16);
     report("strided pack (cols/2)", n16 / 2, time_move(h, n, tab, stg), time_memcpy(stg, src, n16 / 2));
     for (size_t j = 0; j < n; j++) h[j].flags = 0;
     report("  same, per element", n16 / 2, time_move(h, n, tab, stg), time_memcpy(stg, src, n16 / 2));
+    n = make_descs(h, COLS, 0, 1 << 13, 1, SW_DT_BF16, SW_DT_BF16);
+    printf("(%zu descriptors of 16 KiB)\n", n);
+    report("many small: 16 KiB", n16, time_move(h, n, tab, stg), time_memcpy(stg, src, n16));
+    n = make_descs(h, COLS, 0, 1 << 11, 1, SW_DT_BF16, SW_DT_BF16);
+    printf("(%zu descriptors of 4 KiB)\n", n);
+    report("many small: 4 KiB", n16, time_move(h, n, tab, stg), time_memcpy(stg, src, n16));
     /* unpack: local 0 = dst32 (fp32), converting; compared with a copy of the bytes read */
-    cudaMemcpy(tab, &dst32, sizeof dst32, cudaMemcpyHostToDevice);
+    CK(cudaMemcpy(tab, &dst32, sizeof dst32, cudaMemcpyHostToDevice));
     n = make_descs(h, COLS, 0, 1 << 19, 0, SW_DT_BF16, SW_DT_FP32);
     /* bytes written; cudaMemcpy of as many */
     report("unpack bf16->fp32", n32, time_move(h, n, tab, stg), time_memcpy(dst32, stg, n32));

@@ -26,8 +26,9 @@ static const char run_help[] =
     "process per rank, `mpirun -np N shardwave run PLAN --backend mpi`, MPI world rank k is\n"
     "global rank k (N = the plan's highest rank + 1).  nccl: one process per GPU, launched the\n"
     "same way, tensors in device memory, --validate fills and checks on the device (rank k\n"
-    "uses the plan's device of rank k, else its local rank: LOCAL_RANK,\n"
-    "OMPI_COMM_WORLD_LOCAL_RANK or MPI_LOCALRANKID).  An mpi or nccl process reads the plan's\n"
+    "uses its local rank modulo the GPUs: LOCAL_RANK, OMPI_COMM_WORLD_LOCAL_RANK or\n"
+    "MPI_LOCALRANKID; without one the plan's device of rank k; processes that share a GPU\n"
+    "exchange data through CUDA IPC, not NCCL).  An mpi or nccl process reads the plan's\n"
     "header and its own rank's section only (the whole plan with --validate).  The mpi and\n"
     "nccl backends are plugins\n"
     "(libshardwave-mpi.so, libshardwave-nccl.so) loaded when asked for; SHARDWAVE_PLUGIN_DIR\n"
@@ -269,17 +270,23 @@ static void launch_end(launch *L) {
     sw_plugin_unload(&L->dev);
 }
 
-/* nccl: the device of this process: the plan's device of the rank when this host has it,
- * else the launcher's local rank (torchrun's LOCAL_RANK, OpenMPI's, MPICH's), modulo the
- * devices. */
+/* nccl: the device of this process: the launcher's local rank (torchrun's LOCAL_RANK,
+ * OpenMPI's, MPICH's) modulo the devices when the launcher gives one, else the plan's
+ * device of the rank when this host has it, else device 0.  The local rank comes first:
+ * `mpirun -np 8` of a plan that puts two ranks on each of 4 GPUs gets 8 GPUs on an 8-GPU
+ * box (NCCL), and the plan's sharing on a 4-GPU one (CUDA IPC between the GPU's two
+ * processes, docs/nccl.md). */
 static int pick_device(const launch *L, const sw_plan *p, int ndev) {
-    int32_t ri = sw_plan_rank_index(p, L->me);
-    if (ri >= 0 && p->ranks[ri].device >= 0 && p->ranks[ri].device < ndev) return p->ranks[ri].device;
     static const char *vars[] = {"LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"};
     const char *lr = NULL;
     for (size_t i = 0; i < sizeof vars / sizeof *vars && !lr; i++) lr = getenv(vars[i]);
-    int l = lr ? atoi(lr) : 0;
-    return (l < 0 ? 0 : l) % ndev;
+    if (lr && lr[0]) {
+        int l = atoi(lr);
+        return (l < 0 ? 0 : l) % ndev;
+    }
+    int32_t ri = sw_plan_rank_index(p, L->me);
+    if (ri >= 0 && p->ranks[ri].device >= 0 && p->ranks[ri].device < ndev) return p->ranks[ri].device;
+    return 0;
 }
 
 /* Allocates every local tensor of `rank` (zeroed; device memory with nccl) and binds it

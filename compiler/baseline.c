@@ -53,7 +53,8 @@ static int add_xfer(bstate *B, const sw_plan *p, uint32_t xi, int *open) {
     if (cap < es) cap = es;
     for (uint64_t e0 = 0; e0 < x->nelem;) {
         sw_plan_task *t = *open ? &B->T[B->nT - 1] : NULL;
-        if (!t || t->bytes + es > cap) {
+        /* each segment at a multiple of its element size (plan.h) */
+        if (!t || sw_plan_seg_start(t->bytes, es) + es > cap) {
             if (SW_GROW(B->T, B->capT, B->nT + 1)) return SW_NOMEM;
             t = &B->T[B->nT++];
             memset(t, 0, sizeof *t);
@@ -63,12 +64,13 @@ static int add_xfer(bstate *B, const sw_plan *p, uint32_t xi, int *open) {
             t->seg0 = (uint32_t)B->nG;
             *open = 1;
         }
-        uint64_t take = (cap - t->bytes) / es;
+        uint64_t at = sw_plan_seg_start(t->bytes, es);
+        uint64_t take = (cap - at) / es;
         if (take > x->nelem - e0) take = x->nelem - e0;
         if (SW_GROW(B->G, B->capG, B->nG + 1)) return SW_NOMEM;
         B->G[B->nG++] = (sw_plan_seg){xi, e0, take};
         t->nseg++;
-        t->bytes += take * es;
+        t->bytes = at + take * es;
         e0 += take;
     }
     return SW_OK;

@@ -371,7 +371,8 @@ static int check_c(const sw_plan *p, sw_error *err) {
                          t->wave, g->xfer, x->src_rank, x->dst_rank);
                 break;
             }
-            bytes += g->nelem * (uint64_t)sw_plan_xfer_esize(p, x);
+            uint64_t es = (uint64_t)sw_plan_xfer_esize(p, x);
+            bytes = sw_plan_seg_start(bytes, es) + g->nelem * es; /* aligned segments (plan.h) */
             if (g->nelem) c[m++] = (carry){g->xfer, i, g->elem0, g->nelem};
         }
         if (!rc && bytes != t->bytes)

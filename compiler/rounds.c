@@ -128,7 +128,10 @@ static int cut(rstate *R, uint32_t qi, int32_t w) {
     rpair *q = &R->P[qi];
     sw_plan *p = C->p;
     uint64_t tgt = chunk_target(R, q);
+    /* the last chunk takes all that is left, also the padding of aligned segments (at most
+     * 7 bytes each), instead of leaving a few bytes to a chunk of their own */
     if (q->fwd && tgt > q->avail) tgt = q->avail;
+    if (tgt >= q->rem) tgt = q->rem + 7 * (uint64_t)(q->ne - q->head);
     if (SW_GROW(B->T, B->capT, B->nT + 1)) return sw__compile_nomem(C);
     uint32_t ti = (uint32_t)B->nT++;
     sw_plan_task *t = &B->T[ti];
@@ -140,12 +143,13 @@ static int cut(rstate *R, uint32_t qi, int32_t w) {
     t->wave = w;
     t->seg0 = (uint32_t)B->nG;
     size_t nd = 0;
-    uint64_t cur = 0;
+    uint64_t cur = 0, pay = 0; /* the message's bytes (with the padding of aligned segments), its payload */
     while (q->head < q->ne) {
         rent *e = &q->e[q->head];
         if (q->fwd && e->round >= w) break;
         uint64_t es = xfer_es(R, e->xfer), left = e->nelem - q->head_done;
-        uint64_t room = tgt > cur ? tgt - cur : 0;
+        uint64_t at = sw_plan_seg_start(cur, es); /* each segment at a multiple of its element size (plan.h) */
+        uint64_t room = tgt > at ? tgt - at : 0;
         if (room < es && cur > 0) break;
         uint64_t take = room / es;
         if (take < 1) take = 1;
@@ -153,7 +157,8 @@ static int cut(rstate *R, uint32_t qi, int32_t w) {
         if (SW_GROW(B->G, B->capG, B->nG + 1)) return sw__compile_nomem(C);
         uint64_t e0 = e->elem0 + q->head_done;
         B->G[B->nG++] = (sw_plan_seg){e->xfer, e0, take};
-        cur += take * es;
+        cur = at + take * es;
+        pay += take * es;
         if (q->fwd) {
             if (SW_GROW(R->deptmp, R->capdep, nd + 1)) return sw__compile_nomem(C);
             R->deptmp[nd++] = e->dep;
@@ -179,8 +184,8 @@ static int cut(rstate *R, uint32_t qi, int32_t w) {
     t = &B->T[ti];
     t->nseg = (uint32_t)(B->nG - t->seg0);
     t->bytes = cur;
-    q->rem -= cur < q->rem ? cur : q->rem;
-    if (q->fwd) q->avail -= cur < q->avail ? cur : q->avail;
+    q->rem -= pay < q->rem ? pay : q->rem;
+    if (q->fwd) q->avail -= pay < q->avail ? pay : q->avail;
     /* deps: the distinct tasks that brought the forwarded elements */
     t->dep0 = (uint32_t)B->nD;
     for (size_t i = 1; i < nd; i++)

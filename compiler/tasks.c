@@ -216,7 +216,9 @@ int sw__compile_tasks(cstate *C, build *B) {
             uint64_t es = (uint64_t)sw_dtype_size(C->L[x->src.local].dtype), e0 = 0;
             B->xseg0[xi] = (uint32_t)B->nG;
             while (e0 < x->nelem) {
-                uint64_t room = target > cur ? target - cur : 0;
+                /* each segment at a multiple of its element size (plan.h) */
+                uint64_t at = sw_plan_seg_start(cur, es);
+                uint64_t room = target > at ? target - at : 0;
                 if (room < es && cur > 0) {
                     B->T[B->nT - 1].nseg = (uint32_t)(B->nG - B->T[B->nT - 1].seg0);
                     B->T[B->nT - 1].bytes = cur;
@@ -232,7 +234,7 @@ int sw__compile_tasks(cstate *C, build *B) {
                     break;
                 }
                 B->G[B->nG++] = (sw_plan_seg){xi, e0, take};
-                cur += take * es;
+                cur = at + take * es;
                 e0 += take;
             }
             B->xnseg[xi] = (uint32_t)(B->nG - B->xseg0[xi]);
@@ -306,8 +308,11 @@ int sw__compile_forwards(cstate *C, build *B) {
         uint8_t cls = (uint8_t)sw_plan_link(p, keys[s].src, keys[s].dst);
         /* element size per piece: one (leader, follower) pair may forward tensors of
          * different dtypes (e.g. an fp32 bias next to bf16 weights) */
-        uint64_t total = 0;
-        for (size_t k = 0; k < np; k++) total += fp[k].nelem * (uint64_t)sw_dtype_size(C->L[B->X[fp[k].xfer].src.local].dtype);
+        uint64_t total = 0; /* as one message, with the padding of aligned segments */
+        for (size_t k = 0; k < np; k++) {
+            uint64_t es = (uint64_t)sw_dtype_size(C->L[B->X[fp[k].xfer].src.local].dtype);
+            total = sw_plan_seg_start(total, es) + fp[k].nelem * es;
+        }
         uint64_t cap = (uint64_t)p->chunk[cls], nchunks = total / cap + (total % cap != 0);
         if (!nchunks) nchunks = 1;
         uint64_t target = total / nchunks + (total % nchunks != 0), cur = 0;
@@ -316,7 +321,8 @@ int sw__compile_forwards(cstate *C, build *B) {
             uint64_t es = (uint64_t)sw_dtype_size(C->L[B->X[fp[k].xfer].src.local].dtype);
             uint64_t e0 = fp[k].elem0, end = fp[k].elem0 + fp[k].nelem;
             while (e0 < end) {
-                uint64_t room = target > cur ? target - cur : 0;
+                uint64_t at = sw_plan_seg_start(cur, es); /* aligned segments (plan.h) */
+                uint64_t room = target > at ? target - at : 0;
                 if (room < es && cur > 0) {
                     sw_plan_task *T = &B->T[B->nT - 1];
                     T->nseg = (uint32_t)(B->nG - T->seg0);
@@ -333,7 +339,7 @@ int sw__compile_forwards(cstate *C, build *B) {
                     break;
                 }
                 B->G[B->nG++] = (sw_plan_seg){fp[k].xfer, e0, take};
-                cur += take * es;
+                cur = at + take * es;
                 e0 += take;
             }
         }

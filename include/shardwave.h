@@ -212,8 +212,10 @@ typedef struct sw_session_opts {
     int zero_padding;    /* zero the padding of destination tensors at every sync */
     const void *mpi_comm; /* const MPI_Comm *: use it instead of MPI_COMM_WORLD (mpi, nccl) */
     void *nccl_comm;     /* an ncclComm_t the caller owns (nccl; NULL: create one through MPI).
-                          * NCCL rank k must be global rank k.  After a sync that timed out
-                          * shardwave has called ncclCommAbort on it: do not destroy it then. */
+                          * Its rank must be comm_rank_of[rank] (rank without a map), its
+                          * device the one current at open.  After a sync that failed or
+                          * timed out shardwave has called ncclCommAbort on it: do not
+                          * destroy it then. */
     void *cuda_stream;   /* nccl: the cudaStream_t that sw_sync orders against when it is
                           * given NULL (NULL here too: the default stream) */
     /* nccl without MPI (torchrun, Ray): one process makes an id with sw_nccl_unique_id, the
@@ -221,9 +223,14 @@ typedef struct sw_session_opts {
      * broadcast), and each opens its session with them; shardwave then creates, owns and
      * aborts the communicator.  Collective over the communicator's processes. */
     const void *nccl_unique_id;   /* SW_NCCL_UNIQUE_ID_BYTES bytes; NULL: nccl_comm or MPI */
-    int comm_size;                /* processes in the communicator; 0: sw_plan_max_rank() + 1 */
-    const int32_t *comm_rank_of;  /* [ncomm_rank_of]: communicator rank of plan rank r; NULL: r */
+    int comm_size;                /* processes in the communicator; 0: sw_plan_max_rank() + 1
+                                   * (with comm_rank_of: its largest rank + 1) */
+    const int32_t *comm_rank_of;  /* [ncomm_rank_of]: communicator rank of plan rank r (-1:
+                                   * none); NULL: r.  Checked at open (SW_USAGE): in range,
+                                   * no two plan ranks on one, every plan rank mapped */
     size_t ncomm_rank_of;
+    /* Processes that share a GPU (a colocated trainer and engine) exchange their data
+     * through CUDA IPC, not NCCL (docs/nccl.md). */
 } sw_session_opts;
 
 #define SW_NCCL_UNIQUE_ID_BYTES 128

@@ -80,7 +80,8 @@ typedef struct sw_plan_task {   /* one message (or one local copy) in one wave *
     uint8_t relay;              /* forwards data that src received earlier in this plan */
     int32_t wave;
     uint32_t seg0, nseg;        /* plan->segs[seg0 ..): the message, in this order */
-    uint64_t bytes;             /* message bytes: elements in the source dtype */
+    uint64_t bytes;             /* message bytes: elements in the source dtype, each segment
+                                 * at a multiple of its element size (sw_plan_seg_start) */
     uint32_t dep0, ndep;        /* plan->deps[dep0 ..): tasks that must finish first */
 } sw_plan_task;
 
@@ -143,6 +144,18 @@ typedef struct sw_plan {
      * 0 for a plan not read from bytes (sw_plan_identity computes it). */
     uint64_t id;
 } sw_plan;
+
+/* Where a segment of esize-byte elements starts in its message when the previous ones
+ * end at byte `end`: the next multiple of esize.  Segments sit back to back otherwise,
+ * so a message of one dtype (or of dtypes whose sizes never grow) has no padding; only an
+ * odd-sized smaller-dtype segment before a larger one (fp8 weights, then fp32 scales)
+ * gets a few bytes.  Messages start at 16-byte boundaries in staging, so every element is
+ * naturally aligned there: a device faults on a misaligned 2/4/8-byte access.  The
+ * compiler, the verifier, the structural check and the executor all lay messages out
+ * with this one function. */
+static inline uint64_t sw_plan_seg_start(uint64_t end, uint64_t esize) {
+    return esize > 1 ? (end + esize - 1) / esize * esize : end;
+}
 
 /* Frees what the plan holds; a plan from sw_plan_load is freed itself too.  NULL is ok. */
 void sw_plan_free(sw_plan *p);

@@ -171,6 +171,21 @@ int sw__plan_struct_check(const sw_plan *p, const char *what, int status, sw_err
         if ((uint64_t)t->dep0 + t->ndep > p->ndeps)
             return sw__err(err, status, "%s: task %u references dep %llu of %u", what, i,
                            (unsigned long long)t->dep0 + t->ndep - 1, p->ndeps);
+        /* the message layout every runtime uses: segments at multiples of their element
+         * size (plan.h); a task's bytes are where its last segment ends */
+        uint64_t at = 0;
+        for (uint32_t k = 0; k < t->nseg; k++) {
+            const sw_plan_seg *g = &p->segs[t->seg0 + k];
+            uint64_t es = (uint64_t)sw_plan_xfer_esize(p, &p->xfers[g->xfer]), n;
+            if (__builtin_mul_overflow(g->nelem, es, &n) || __builtin_add_overflow(sw_plan_seg_start(at, es), n, &at))
+                return sw__err(err, status, "%s: task %u has an overflowing size", what, i);
+        }
+        if (at != t->bytes)
+            return sw__err(err, status,
+                           "%s: task %u (rank %d -> %d, wave %d) has %llu bytes but its segments hold %llu (each "
+                           "at a multiple of its element size: a plan from before segments were aligned? compile it "
+                           "again)",
+                           what, i, t->src, t->dst, t->wave, (unsigned long long)t->bytes, (unsigned long long)at);
     }
     for (uint32_t i = 0; i < p->ndeps; i++)
         if (p->deps[i] >= p->ntasks)

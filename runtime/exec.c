@@ -115,11 +115,11 @@ void sw_exec_free(sw_exec *x) {
         free(x->iovs[k][0]);
         free(x->iovs[k][1]);
     }
+    free(x->send_at);
+    free(x->recv_at);
     for (int k = 0; k < 2; k++) {
-        if (!x->staging_foreign) {
-            free(x->sendbuf[k]);
-            free(x->recvbuf[k]);
-        }
+        free(x->sendbuf[k]);
+        free(x->recvbuf[k]);
         free(x->sends[k]);
         free(x->recvs[k]);
     }
@@ -168,22 +168,80 @@ nomem:
     return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", rank);
 }
 
-void sw_exec_set_staging(sw_exec *x, uint8_t *send0, uint8_t *send1, uint8_t *recv0, uint8_t *recv1) {
-    for (int k = 0; k < 2 && !x->staging_foreign; k++) {
+size_t sw_exec_arena_layout(const sw_exec *x, uint64_t *send_at, uint64_t *recv_at) {
+    const sw_plan *p = x->plan;
+    uint64_t arena = 0, prev = 0;
+    for (size_t i = 0; i < x->nwaves; i++) {
+        uint64_t send = 0, recv = 0;
+        for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+            const sw_plan_task *t = &p->tasks[x->tasks[k]];
+            if (t->src == t->dst) continue;
+            if (t->src == x->rank) send += align_up((size_t)t->bytes);
+            else recv += align_up((size_t)t->bytes);
+        }
+        uint64_t s = send + recv;
+        if (s > arena) arena = s;
+        if (i && prev + s > arena) arena = prev + s;
+        prev = s;
+        if (send_at) send_at[i] = send, recv_at[i] = recv; /* sizes for now */
+    }
+    if (send_at)
+        for (size_t i = 0; i < x->nwaves; i++) {
+            uint64_t send = send_at[i], recv = recv_at[i];
+            send_at[i] = i % 2 ? arena - send - recv : 0; /* even waves from the start, odd from the end */
+            recv_at[i] = send_at[i] + send;
+        }
+    return (size_t)arena;
+}
+
+int sw_exec_set_arena(sw_exec *x, uint8_t *arena, sw_error *err) {
+    free(x->send_at);
+    free(x->recv_at);
+    x->send_at = malloc((x->nwaves + 1) * sizeof *x->send_at);
+    x->recv_at = malloc((x->nwaves + 1) * sizeof *x->recv_at);
+    if (!x->send_at || !x->recv_at) {
+        free(x->send_at);
+        free(x->recv_at);
+        x->send_at = x->recv_at = NULL;
+        return sw__err(err, SW_NOMEM, "out of memory");
+    }
+    sw_exec_arena_layout(x, x->send_at, x->recv_at);
+    x->arena = arena;
+    for (int k = 0; k < 2; k++) { /* the host slots are not used any more */
         free(x->sendbuf[k]);
         free(x->recvbuf[k]);
+        x->sendbuf[k] = x->recvbuf[k] = NULL;
     }
-    x->sendbuf[0] = send0;
-    x->sendbuf[1] = send1;
-    x->recvbuf[0] = recv0;
-    x->recvbuf[1] = recv1;
-    x->staging_foreign = 1;
+    return SW_OK;
+}
+
+/* Staging of wave i's outgoing (recv 0) or incoming (1) messages. */
+static uint8_t *stage_of(const sw_exec *x, size_t i, int recv) {
+    if (x->send_at) return x->arena + (recv ? x->recv_at[i] : x->send_at[i]);
+    return recv ? x->recvbuf[i & 1] : x->sendbuf[i & 1];
+}
+
+size_t sw_exec_wave_msgs(const sw_exec *x, size_t i, int recv, sw_msg *out) {
+    const sw_plan *p = x->plan;
+    uint8_t *buf = stage_of(x, i, recv);
+    size_t n = 0, off = 0;
+    for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+        const sw_plan_task *t = &p->tasks[x->tasks[k]];
+        if (t->src == t->dst || (recv ? t->dst : t->src) != x->rank) continue;
+        if (out) out[n] = (sw_msg){x->tasks[k], recv ? t->src : t->dst, buf + off, (size_t)t->bytes, NULL, 0};
+        n++;
+        off = align_up(off + (size_t)t->bytes);
+    }
+    return n;
+}
+
+/* Element size of a segment in a message (its source dtype). */
+static uint64_t seg_es(const sw_plan *p, const sw_plan_seg *g) {
+    return (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
 }
 
 /* Bytes of a segment in its source dtype: what it takes in a message. */
-static uint64_t seg_bytes(const sw_plan *p, const sw_plan_seg *g) {
-    return g->nelem * (uint64_t)sw_dtype_size(p->locals[p->xfers[g->xfer].src.local].dtype);
-}
+static uint64_t seg_bytes(const sw_plan *p, const sw_plan_seg *g) { return g->nelem * seg_es(p, g); }
 
 /* Zero-copy (sw_backend.iov): where each segment of this rank's messages lies in its
  * tensor (-1: staged), and room for a wave's iov entries. */
@@ -223,17 +281,23 @@ static int prepare_iov(sw_exec *x, sw_error *err) {
 /* The parts of task t's message on this rank's side (the zero-copy contract, exec.h):
  * a segment of at least SW_PLAN_ZC_MIN bytes is a part of its own, in place when it is one
  * run of this rank's tensor (segrun), else staged; each maximal run of smaller segments is
- * one staged part.  Staged parts go one after the other from stage + *off (packed when
- * this rank sends: pack = 1).  Both ends cut the same boundaries (they depend on the
- * segment sizes only), so part k of the sender is part k of the receiver.  Returns how
- * many parts went to v. */
+ * one staged part.  A staged segment lies where pack_wave would put it: at its offset in
+ * the packed message (each segment at a multiple of its element size, sw_plan_seg_start)
+ * from stage + *off, so parts are sub-ranges of the packed message, alignment padding
+ * inside a run of small segments included.  Both ends cut the same boundaries at the same
+ * offsets (they depend on the segment sizes and dtypes only), so part k of the sender is
+ * part k of the receiver.  Packs (when this rank sends: recv = 0) what is staged; *off
+ * ends past the message.  Returns how many parts went to v. */
 static size_t task_parts(sw_exec *x, const sw_plan_task *t, int recv, void *const *ptrs, uint8_t *stage, size_t *off,
                          sw_iov *v) {
     const sw_plan *p = x->plan;
+    uint8_t *msg = stage + *off;
     size_t nv = 0;
+    uint64_t at = 0; /* offset in the packed message */
     for (uint32_t s = 0; s < t->nseg;) {
         const sw_plan_seg *g = &p->segs[t->seg0 + s];
         size_t nb = (size_t)seg_bytes(p, g);
+        uint64_t a = sw_plan_seg_start(at, seg_es(p, g));
         if (nb >= SW_PLAN_ZC_MIN) {
             const sw_plan_xfer *xf = &p->xfers[g->xfer];
             const sw_plan_side *sd = recv ? &xf->dst : &xf->src;
@@ -241,22 +305,27 @@ static size_t task_parts(sw_exec *x, const sw_plan_task *t, int recv, void *cons
             if (run >= 0) {
                 v[nv++] = (sw_iov){(uint8_t *)ptrs[sd->local] + (size_t)run * (size_t)sw_dtype_size(p->locals[sd->local].dtype), nb};
             } else {
-                if (!recv) sw_exec_pack(p, g, ptrs, stage + *off);
-                v[nv++] = (sw_iov){stage + *off, nb};
-                *off += nb;
+                if (!recv) sw_exec_pack(p, g, ptrs, msg + a);
+                v[nv++] = (sw_iov){msg + a, nb};
                 x->bytes_staged += nb;
             }
+            at = a + nb;
             s++;
             continue;
         }
-        size_t start = *off;
-        for (; s < t->nseg && (nb = (size_t)seg_bytes(p, &p->segs[t->seg0 + s])) < SW_PLAN_ZC_MIN; s++) {
-            if (!recv) sw_exec_pack(p, &p->segs[t->seg0 + s], ptrs, stage + *off);
-            *off += nb;
+        uint64_t r0 = a; /* a run of small segments: one part, padding between them zeroed */
+        for (; s < t->nseg && (nb = (size_t)seg_bytes(p, g = &p->segs[t->seg0 + s])) < SW_PLAN_ZC_MIN; s++) {
+            a = sw_plan_seg_start(at, seg_es(p, g));
+            if (!recv) {
+                if (a > at && at >= r0) memset(msg + at, 0, (size_t)(a - at));
+                sw_exec_pack(p, g, ptrs, msg + a);
+            }
+            at = a + nb;
+            x->bytes_staged += nb; /* the payload, as unpack_wave counts it */
         }
-        x->bytes_staged += *off - start;
-        if (*off > start) v[nv++] = (sw_iov){stage + start, *off - start};
+        if (at > r0) v[nv++] = (sw_iov){msg + r0, (size_t)(at - r0)};
     }
+    *off += (size_t)at;
     return nv;
 }
 
@@ -266,7 +335,7 @@ static size_t task_parts(sw_exec *x, const sw_plan_task *t, int recv, void *cons
  * *ns: how many. */
 static int pack_wave(sw_exec *x, const sw_backend *b, size_t i, void *const *ptrs, size_t *ns_out, sw_error *err) {
     const sw_plan *p = x->plan;
-    uint8_t *buf = x->sendbuf[i & 1];
+    uint8_t *buf = stage_of(x, i, 0);
     sw_msg *out = x->sends[i & 1];
     size_t ns = 0, off = 0, used = 0;
     int zc = b->iov && !b->direct && !b->pack;
@@ -288,7 +357,10 @@ static int pack_wave(sw_exec *x, const sw_backend *b, size_t i, void *const *ptr
         size_t start = off;
         for (uint32_t s = 0; s < t->nseg; s++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + s];
-            off += b->pack ? (size_t)seg_bytes(p, g) : sw_exec_pack(p, g, ptrs, buf + off);
+            /* each segment at a multiple of its element size (plan.h); padding zeroed */
+            size_t at = start + (size_t)sw_plan_seg_start(off - start, seg_es(p, g));
+            if (!b->pack && at > off) memset(buf + off, 0, at - off);
+            off = at + (b->pack ? (size_t)seg_bytes(p, g) : sw_exec_pack(p, g, ptrs, buf + at));
         }
         out[ns++] = (sw_msg){x->tasks[k], t->dst, buf + start, off - start, NULL, 0};
         x->bytes_staged += off - start;
@@ -334,6 +406,7 @@ size_t sw_exec_wave_descs(const sw_exec *x, size_t i, sw_segs_kind kind, sw_seg_
         uint64_t start = off;
         for (uint32_t s = 0; s < t->nseg; s++, n++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + s];
+            off = start + sw_plan_seg_start(off - start, seg_es(p, g)); /* as pack_wave lays it out */
             if (out) desc_of(p, g, kind == SW_SEGS_UNPACK, kind == SW_SEGS_PACK, off, &out[n]);
             off += seg_bytes(p, g);
         }
@@ -389,12 +462,15 @@ static int unpack_wave(sw_exec *x, const sw_backend *b, size_t i, const sw_msg *
     for (size_t k = 0; k < nr; k++) {
         const sw_plan_task *t = &p->tasks[recvs[k].task];
         const uint8_t *in = recvs[k].buf;
+        uint64_t at = 0;
         for (uint32_t s = 0; s < t->nseg; s++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + s];
-            if (recvs[k].iov && x->segrun[t->seg0 + s] >= 0) continue; /* received in place */
-            SW_CHECK(sw_exec_unpack(p, g, ptrs, in, err));
-            in += seg_bytes(p, g);
-            if (!recvs[k].iov) x->bytes_staged += seg_bytes(p, g); /* task_parts counted the others */
+            at = sw_plan_seg_start(at, seg_es(p, g)); /* as pack_wave and task_parts lay it out */
+            if (!(recvs[k].iov && x->segrun[t->seg0 + s] >= 0)) { /* else received in place */
+                SW_CHECK(sw_exec_unpack(p, g, ptrs, in + at, err));
+                if (!recvs[k].iov) x->bytes_staged += seg_bytes(p, g); /* task_parts counted the others */
+            }
+            at += seg_bytes(p, g);
         }
         x->bytes_recv += t->bytes;
     }
@@ -437,21 +513,23 @@ int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *er
     for (size_t i = 0; i < x->nwaves; i++) {
         int32_t wave = p->tasks[x->tasks[x->wave0[i]]].wave;
         sw_msg *recvs = x->recvs[i & 1];
-        uint8_t *rbuf = x->recvbuf[i & 1];
-        size_t nr = 0, off = 0, used = 0;
-        for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
-            const sw_plan_task *t = &p->tasks[x->tasks[k]];
-            if (t->dst != x->rank || t->src == x->rank) continue;
-            if (zc) { /* in place where the destination is one run, else staging */
+        size_t nr = 0;
+        if (zc) { /* in place where the destination is one run, else staging */
+            uint8_t *rbuf = stage_of(x, i, 1);
+            size_t off = 0, used = 0;
+            for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+                const sw_plan_task *t = &p->tasks[x->tasks[k]];
+                if (t->dst != x->rank || t->src == x->rank) continue;
                 sw_iov *v = x->iovs[i & 1][1] + used;
                 size_t start = off, nv = task_parts(x, t, 1, ptrs, rbuf, &off, v);
                 recvs[nr++] = (sw_msg){x->tasks[k], t->src, rbuf + start, (size_t)t->bytes, v, nv};
                 used += nv;
                 off = align_up(off);
-                continue;
             }
-            recvs[nr++] = (sw_msg){x->tasks[k], t->src, direct ? NULL : rbuf + off, (size_t)t->bytes, NULL, 0};
-            if (!direct) off = align_up(off + t->bytes);
+        } else {
+            nr = sw_exec_wave_msgs(x, i, 1, recvs);
+            if (direct)
+                for (size_t k = 0; k < nr; k++) recvs[k].buf = NULL;
         }
         for (size_t k = 0; k < ns; k++) x->bytes_sent += x->sends[i & 1][k].bytes;
         SW_CHECK(b->post(b->ctx, x->rank, wave, x->sends[i & 1], ns, recvs, nr, err));

@@ -48,7 +48,9 @@ typedef struct sw_backend {
     /* Posts rank's messages of one wave without blocking. */
     int (*post)(void *ctx, int32_t rank, int32_t wave, sw_msg *sends, size_t ns, sw_msg *recvs, size_t nr,
                 sw_error *err);
-    /* Returns when everything rank posted for the wave is done (or failed). */
+    /* Returns when everything rank posted for the wave is done (or failed).  A backend
+     * with the device hooks below may return at once: its streams order every later step
+     * after the wave, and it waits for the waves itself before the sync ends (nccl). */
     int (*wait)(void *ctx, int32_t rank, int32_t wave, sw_error *err);
     /* Optional, for a backend whose tensors and staging live on a device (nccl): when
      * set, the executor calls them instead of moving bytes on the host.  i is the
@@ -83,7 +85,10 @@ typedef struct sw_exec {
     size_t nwaves;
     size_t max_send, max_recv; /* staging bytes of one wave */
     uint8_t *sendbuf[2], *recvbuf[2]; /* messages start at multiples of SW_STAGING_ALIGN */
-    int staging_foreign;  /* the buffers are the backend's (sw_exec_set_staging) */
+    /* Or one arena (sw_exec_set_arena, a device backend's): wave i's outgoing messages at
+     * arena + send_at[i], its incoming ones at arena + recv_at[i]. */
+    uint8_t *arena;
+    uint64_t *send_at, *recv_at;
     sw_msg *sends[2], *recvs[2];
     uint8_t *fwd_mark;    /* per plan task, scratch: forwarded by this rank in the next wave */
     /* zero-copy (sw_backend.iov), prepared on the first run with such a backend: per plan
@@ -104,12 +109,28 @@ int sw_exec_init(sw_exec *x, const sw_plan *p, int32_t rank, sw_error *err);
 int sw_exec_run(sw_exec *x, const sw_backend *b, void *const *ptrs, sw_error *err);
 void sw_exec_free(sw_exec *x);
 
-/* Replaces the host staging buffers by the caller's (device memory of max_send /
- * max_recv bytes each; the caller keeps them alive and frees them after sw_exec_free). */
-void sw_exec_set_staging(sw_exec *x, uint8_t *send0, uint8_t *send1, uint8_t *recv0, uint8_t *recv1);
-
 /* Messages of a wave start at multiples of this in staging (vector loads on devices). */
 #define SW_STAGING_ALIGN 16
+
+/*
+ * Staging as one arena, for a backend whose staging is device memory (nccl).  Wave i
+ * needs S_i bytes (its outgoing then its incoming messages, each at a multiple of
+ * SW_STAGING_ALIGN); while wave i is in flight the executor packs wave i + 1, so the
+ * arena holds two consecutive waves: even waves from its start, odd waves from its end,
+ * A = max over i of S_i + S_(i+1) bytes (the compiler's "staging at most" figure when the
+ * rank's waves are consecutive in the plan).  Wave i + 1 overlaps wave i - 1, so a backend
+ * packs wave i + 1 only after wave i - 1 was unpacked (and its sends are done).
+ * sw_exec_arena_layout returns A and, when the arrays are given, fills the offsets of
+ * every wave (x->nwaves each).  sw_exec_set_arena makes the executor use arena (A bytes,
+ * the caller's, freed after sw_exec_free) instead of its host slots.
+ */
+size_t sw_exec_arena_layout(const sw_exec *x, uint64_t *send_at, uint64_t *recv_at);
+int sw_exec_set_arena(sw_exec *x, uint8_t *arena, sw_error *err);
+
+/* The messages wave i posts (recv = 0: its outgoing ones, 1: its incoming ones) into out
+ * (NULL: count only), exactly as sw_exec_run posts them: task, peer, staging address and
+ * bytes.  Returns how many. */
+size_t sw_exec_wave_msgs(const sw_exec *x, size_t i, int recv, sw_msg *out);
 
 typedef enum sw_segs_kind { SW_SEGS_PACK, SW_SEGS_COPY, SW_SEGS_UNPACK } sw_segs_kind;
 /* Describes the segments of wave i (an index into x->wave0) that its pack (outgoing

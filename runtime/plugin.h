@@ -41,12 +41,14 @@
 #define SW_PLUGIN_SUFFIX ".so"
 
 /* A process group to bootstrap over (the nccl backend's unique id, when the caller gave
- * no communicator): this process's rank and the group's size, and a broadcast. */
+ * no communicator): this process's rank and the group's size, a broadcast and a gather. */
 typedef struct sw_boot {
     int rank, size;
     void *ctx;
     /* Copies n bytes at buf of rank `root` to buf of every rank.  Collective. */
     int (*bcast)(void *ctx, void *buf, size_t n, int root, sw_error *err);
+    /* Every rank's n bytes at mine into all (size * n bytes, rank order).  Collective. */
+    int (*allgather)(void *ctx, const void *mine, void *all, size_t n, sw_error *err);
 } sw_boot;
 
 typedef struct sw_plugin {
@@ -114,6 +116,13 @@ typedef struct sw_plugin {
     int (*comm_max_within)(const void *comm, double *v, size_t n, double timeout_s, const char *what, sw_error *err);
     int (*comm_sum_within)(const void *comm, uint64_t *v, size_t n, double timeout_s, const char *what,
                            sw_error *err);
+    /* sw_nccl_unique_id: a new ncclUniqueId (SW_NCCL_UNIQUE_ID_BYTES) into out. */
+    int (*unique_id)(void *out, size_t cap, sw_error *err);
+    /* Around every call of a session into the backend (sync, validation, close): enter
+     * makes the session's device (the one current at open) current and remembers the
+     * caller's, leave restores it.  They nest: only the outermost pair changes it. */
+    int (*enter)(void *ctx, sw_error *err);
+    void (*leave)(void *ctx);
 } sw_plugin;
 
 /* The entry point every plugin exports (as SW_PLUGIN_ENTRY). */

@@ -81,7 +81,82 @@ static int boot_failed(int rc, sw_error *err) {
     if (!err) return rc;
     char why[sizeof err->msg];
     snprintf(why, sizeof why, "%s", err->msg);
-    return sw__err(err, rc, "the nccl backend bootstraps through MPI when sw_session_opts.nccl_comm is NULL: %s", why);
+    return sw__err(err, rc, "the nccl backend bootstraps through MPI when sw_session_opts has neither nccl_comm nor "
+                                "nccl_unique_id: %s", why);
+}
+
+/*
+ * The nccl options that say who is in the communicator, checked before anything is
+ * loaded or created (collective calls must not start for a session that cannot work):
+ * a unique id or a communicator, not both; comm_rank_of[r] (plan rank r's communicator
+ * rank, -1: none) in 0 .. comm_size - 1, two plan ranks never on one communicator rank,
+ * every rank the plan uses (and the session's own) on one; without a map, plan rank r is
+ * communicator rank r, so every plan rank must be below comm_size.  Other backends ignore
+ * these options.
+ */
+static int check_comm_opts(sw_session *s, sw_error *err) {
+    sw_session_opts *o = &s->opts;
+    const sw_plan *p = s->plan;
+    if (s->kind != SW_BACKEND_NCCL) return SW_OK; /* the nccl options mean nothing there */
+    if (o->nccl_unique_id && o->nccl_comm)
+        return sw__err(err, SW_USAGE, "give nccl_unique_id or nccl_comm, not both: with a communicator of yours "
+                                      "there is nothing to create");
+    if (o->comm_size < 0) return sw__err(err, SW_USAGE, "comm_size is %d: it counts processes", o->comm_size);
+    if (!o->comm_rank_of != !o->ncomm_rank_of)
+        return sw__err(err, SW_USAGE, "comm_rank_of and ncomm_rank_of go together (%s without %s)",
+                       o->comm_rank_of ? "comm_rank_of" : "ncomm_rank_of",
+                       o->comm_rank_of ? "its length ncomm_rank_of" : "comm_rank_of");
+    int32_t size = o->comm_size;
+    if (!size) { /* the default: every rank the plan uses, and the map's largest */
+        size = sw_plan_max_rank(p) + 1;
+        if (o->comm_rank_of) {
+            size = 0;
+            for (size_t r = 0; r < o->ncomm_rank_of; r++)
+                if (o->comm_rank_of[r] >= size) size = o->comm_rank_of[r] + 1;
+        }
+    }
+    if (o->comm_rank_of) {
+        for (size_t r = 0; r < o->ncomm_rank_of; r++) {
+            int32_t v = o->comm_rank_of[r];
+            if (v < -1 || v >= size)
+                return sw__err(err, SW_USAGE, "comm_rank_of[%zu] = %d is out of range: communicator ranks are 0 .. %d "
+                                              "(comm_size %d), -1 for none",
+                               r, v, size - 1, size);
+        }
+        /* two plan ranks on one communicator rank: sort-free, with a table by rank */
+        int32_t *who = malloc((size_t)size * sizeof *who);
+        if (!who) return sw__err(err, SW_NOMEM, "out of memory");
+        for (int32_t k = 0; k < size; k++) who[k] = -1;
+        int rc = SW_OK;
+        for (size_t r = 0; r < o->ncomm_rank_of && rc == SW_OK; r++) {
+            int32_t v = o->comm_rank_of[r];
+            if (v < 0) continue;
+            if (who[v] >= 0)
+                rc = sw__err(err, SW_USAGE, "comm_rank_of: plan ranks %d and %zu both map to communicator rank %d",
+                             who[v], r, v);
+            who[v] = (int32_t)r;
+        }
+        free(who);
+        SW_CHECK(rc);
+    }
+    for (uint32_t i = 0; i < p->nranks; i++) {
+        int32_t r = p->ranks[i].rank;
+        if (o->comm_rank_of && ((size_t)r >= o->ncomm_rank_of || o->comm_rank_of[r] < 0))
+            return sw__err(err, SW_USAGE, "plan rank %d has no communicator rank: comm_rank_of (%zu entries) must map "
+                                          "every rank the plan uses",
+                           r, o->ncomm_rank_of);
+        if (!o->comm_rank_of && r >= size)
+            return sw__err(err, SW_USAGE, "the plan uses rank %d but comm_size is %d (without comm_rank_of plan rank "
+                                          "k is communicator rank k)",
+                           r, size);
+    }
+    if (o->comm_rank_of && (s->rank < 0 || (size_t)s->rank >= o->ncomm_rank_of || o->comm_rank_of[s->rank] < 0))
+        return sw__err(err, SW_USAGE, "this session's rank %d has no communicator rank in comm_rank_of", s->rank);
+    if (!o->comm_rank_of && (s->rank < 0 || s->rank >= size))
+        return sw__err(err, SW_USAGE, "this session's rank %d is not a rank of a communicator of %d (comm_size)", s->rank,
+                       size);
+    if (o->nccl_unique_id) o->comm_size = size; /* what every process of it computes the same way */
+    return SW_OK;
 }
 
 /* opts (NULL, or an older and shorter struct) into a full one; the timeout in (0,
@@ -124,6 +199,14 @@ static int g_boot_bcast(void *ctx, void *buf, size_t n, int root, sw_error *err)
     mpi_group *g = ctx;
     int rc = g->ref.api->comm_bcast_within(g->comm, buf, n, root, g->timeout_s,
                                            "broadcasting the NCCL unique id", err);
+    if (rc == SW_TIMEOUT) g->timed_out = 1;
+    return rc;
+}
+
+/* sw_boot's all-gather (the nccl bootstrap's routes: every process's GPU), bounded too. */
+static int g_boot_allgather(void *ctx, const void *mine, void *all, size_t n, sw_error *err) {
+    mpi_group *g = ctx;
+    int rc = g->ref.api->comm_allgather(g->comm, mine, all, n, g->timeout_s, "gathering every process's GPU", err);
     if (rc == SW_TIMEOUT) g->timed_out = 1;
     return rc;
 }
@@ -173,6 +256,7 @@ static int prepare(sw_session *s, uint64_t *id, sw_error *err) {
     s->ptrs = calloc((size_t)p->nlocals + 1, sizeof *s->ptrs);
     if (!s->ptrs) return sw__err(err, SW_NOMEM, "out of memory");
     SW_CHECK(build_index(s, err));
+    SW_CHECK(check_comm_opts(s, err));
     return s->kind == SW_BACKEND_LOCAL ? SW_OK : sw_plan_identity(p, id, err);
 }
 
@@ -213,6 +297,7 @@ static int open_backend(sw_session *s, mpi_group *g, sw_error *err) {
         if (rc) return boot_failed(rc, err);
         boot.ctx = g;
         boot.bcast = g_boot_bcast;
+        boot.allgather = g_boot_allgather;
         bp = &boot;
     }
     return pl->open(&s->bctx, &s->backend, &s->exec, s->rank, &s->opts, bp, err);
@@ -249,9 +334,9 @@ static int open_plugin_backend(sw_session *s, uint64_t id, int lrc, const sw_err
     mpi_group g;
     int rc = group_open(&g, s->kind, &s->opts, err);
     if (rc) { /* this process cannot take part: its own reason first */
-        if (prc) {
-            if (err) *err = perr;
-            return prc;
+        if (lrc) {
+            if (err) *err = *why;
+            return lrc;
         }
         return nccl ? boot_failed(rc, err) : rc;
     }
@@ -434,11 +519,16 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
         rc = sw_local_group_run(s->local, s->ptrs, err);
         if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
     } else if (s->kind == SW_BACKEND_NCCL) {
-        /* device work is ordered after `stream`, and `stream` after the last unpack */
+        /* on the session's device (the caller's is restored); device work is ordered after
+         * `stream`, and `stream` after the last unpack */
+        const sw_plugin *pl = s->plugin.api;
         if (!stream) stream = s->opts.cuda_stream;
-        rc = s->plugin.api->begin(s->bctx, stream, s->ptrs, err);
+        SW_CHECK(pl->enter(s->bctx, err));
+        rc = pl->begin(s->bctx, stream, s->ptrs, err);
         if (rc == SW_OK) rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
-        if (rc == SW_OK) rc = s->plugin.api->end(s->bctx, stream, err);
+        int rc2 = pl->end(s->bctx, stream, rc ? NULL : err); /* NULL: failed before, nothing to wait for */
+        if (rc == SW_OK) rc = rc2;
+        pl->leave(s->bctx);
     } else {
         rc = sw_exec_run(&s->exec, &s->backend, s->ptrs, err);
         if (rc == SW_OK && s->opts.zero_padding) sw_data_zero_padding(p, s->rank, s->ptrs);
@@ -449,9 +539,26 @@ int sw_sync(sw_session *s, void *stream, sw_error *err) {
 
 int sw_nccl_unique_id(void *out, size_t cap, sw_error *err) {
     if (!out || cap < SW_NCCL_UNIQUE_ID_BYTES)
-        return sw__err(err, SW_USAGE, "sw_nccl_unique_id: needs a buffer of %d bytes", SW_NCCL_UNIQUE_ID_BYTES);
-    /* the nccl backend's bootstrap without MPI is being built (issue 13): not yet */
-    return sw__err(err, SW_UNSUPPORTED, "sw_nccl_unique_id: not implemented yet in this build");
+        return sw__err(err, SW_USAGE, "sw_nccl_unique_id: needs a buffer of %d bytes (SW_NCCL_UNIQUE_ID_BYTES), %zu given",
+                       SW_NCCL_UNIQUE_ID_BYTES, out ? cap : 0);
+#ifndef SW_HAVE_NCCL
+    return sw__err(err, SW_UNSUPPORTED, "sw_nccl_unique_id: this build of shardwave has no CUDA/NCCL (the nccl "
+                                        "backend was not built)");
+#else
+    /* the nccl plugin does it: loading it names a missing libcudart or libnccl */
+    sw_plugin_ref pl;
+    int rc = sw_plugin_load("nccl", &pl, err);
+    if (rc) {
+        char why[sizeof err->msg];
+        if (!err) return rc;
+        snprintf(why, sizeof why, "%s", err->msg);
+        return sw__err(err, rc, "sw_nccl_unique_id: %s", why);
+    }
+    rc = pl.api->unique_id(out, cap, err);
+    sw_plugin_unload(&pl);
+    if (rc == SW_OK) sw__err_clear(err);
+    return rc;
+#endif
 }
 
 double sw_session_warmup_s(const sw_session *s) {
@@ -463,7 +570,8 @@ void sw_session_close(sw_session *s) {
     if (!s) return;
     sw_local_group_close(s->local);
     sw_exec_free(&s->exec);
-    /* after sw_exec_free: the nccl backend lent the executor its staging */
+    /* after sw_exec_free: the nccl backend lent the executor its staging; the close
+     * itself runs on the session's device (sw_nccl_close enters it) */
     if (s->plugin.api && s->bctx) s->plugin.api->close(s->bctx);
     sw_plugin_unload(&s->plugin);
     free(s->ptrs);
@@ -489,7 +597,11 @@ int sw_validation_fill(sw_session *s, sw_error *err) {
     SW_CHECK(all_bound(s, "sw_validation_fill", err));
     /* nccl: the tensors are device memory, filled by the device */
     if (s->kind == SW_BACKEND_NCCL) {
-        SW_CHECK(s->plugin.api->validate_fill(s->plan, s->rank, s->ptrs, err));
+        /* on the session's device */
+        SW_CHECK(s->plugin.api->enter(s->bctx, err));
+        int rc = s->plugin.api->validate_fill(s->plan, s->rank, s->ptrs, err);
+        s->plugin.api->leave(s->bctx);
+        SW_CHECK(rc);
     } else {
         SW_CHECK(sw_data_fill(s->plan, s->rank, s->ptrs, err));
         sw_data_poison(s->plan, s->rank, s->ptrs);
@@ -504,9 +616,12 @@ int sw_validation_check(sw_session *s, uint64_t *checked, sw_error *err) {
     SW_CHECK(all_bound(s, "sw_validation_check", err));
     sw_data_report rep;
     memset(&rep, 0, sizeof rep);
-    if (s->kind == SW_BACKEND_NCCL)
-        SW_CHECK(s->plugin.api->validate_check(s->plan, s->rank, s->ptrs, &rep, err));
-    else
+    if (s->kind == SW_BACKEND_NCCL) {
+        SW_CHECK(s->plugin.api->enter(s->bctx, err));
+        int rc = s->plugin.api->validate_check(s->plan, s->rank, s->ptrs, &rep, err);
+        s->plugin.api->leave(s->bctx);
+        SW_CHECK(rc);
+    } else
         SW_CHECK(sw_data_check(s->plan, s->rank, s->ptrs, &rep, err));
     if (checked) *checked = rep.checked;
     if (rep.bad) {

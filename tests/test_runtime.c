@@ -23,6 +23,30 @@
  * requires each path to be exercised). */
 static unsigned long long seen_paths[3];
 
+/* Every staging side of every descriptor of wave i (pack, unpack) starts at a multiple
+ * of its element size: a device faults on a misaligned 2/4/8-byte access (review F2), and
+ * UBSan stops this test on the host path. */
+static unsigned long long aligned_checked;
+static void check_staging_alignment(const sw_exec *x, size_t i) {
+    for (int kind = 0; kind < 3; kind++) {
+        size_t n = sw_exec_wave_descs(x, i, (sw_segs_kind)kind, NULL);
+        sw_seg_desc *d = calloc(n + 1, sizeof *d);
+        assert_non_null(d);
+        sw_exec_wave_descs(x, i, (sw_segs_kind)kind, d);
+        for (size_t j = 0; j < n; j++)
+            for (int side = 0; side < 2; side++) {
+                if (d[j].local[side] != SW_SEG_STAGING) continue;
+                uint64_t es = (uint64_t)sw_dtype_size((sw_dtype)d[j].dtype[side]);
+                if (d[j].buf_off % es)
+                    fail_msg("%s: rank %d wave %zu kind %d descriptor %zu: %s staging at byte %llu", x->plan->sync,
+                             x->rank, i, kind, j, sw_dtype_name((sw_dtype)d[j].dtype[side]),
+                             (unsigned long long)d[j].buf_off);
+                aligned_checked++;
+            }
+        free(d);
+    }
+}
+
 /* The device path's pack on the host (segment descriptors, SW_HD index math) writes the
  * same staging bytes as the CPU pack, wave by wave, on every rank. */
 static void compare_packs(const sw_plan *p, void *const *ptrs) {
@@ -37,7 +61,17 @@ static void compare_packs(const sw_plan *p, void *const *ptrs) {
             for (size_t k = x.wave0[i]; k < x.wave0[i + 1]; k++) {
                 const sw_plan_task *t = &p->tasks[x.tasks[k]];
                 if (t->src != x.rank || t->dst == x.rank) continue;
-                for (uint32_t s = 0; s < t->nseg; s++) off += sw_exec_pack(p, &p->segs[t->seg0 + s], ptrs, a + off);
+                size_t start = off;
+                for (uint32_t s = 0; s < t->nseg; s++) {
+                    const sw_plan_seg *g = &p->segs[t->seg0 + s];
+                    size_t es = (size_t)sw_plan_xfer_esize(p, &p->xfers[g->xfer]);
+                    off = start + (size_t)sw_plan_seg_start(off - start, es);
+                    off += sw_exec_pack(p, g, ptrs, a + off);
+                }
+                /* the message is as long as the plan says (the receiver unpacks by it) */
+                if (off - start != t->bytes)
+                    fail_msg("rank %d wave %zu: a message packs %zu bytes, its task says %llu", x.rank, i, off - start,
+                             (unsigned long long)t->bytes);
                 off = (off + SW_STAGING_ALIGN - 1) / SW_STAGING_ALIGN * SW_STAGING_ALIGN;
             }
             assert_true(off <= x.max_send);
@@ -48,8 +82,13 @@ static void compare_packs(const sw_plan *p, void *const *ptrs) {
             for (size_t j = 0; j < n; j++)
                 seen_paths[d[j].flags & SW_SEG_BYTECOPY ? 0 : d[j].flags & SW_SEG_ROWCOPY ? 1 : 2]++;
             assert_int_equal(sw_seg_run_host(d, n, ptrs, b, &err), SW_OK);
-            if (memcmp(a, b, off)) fail_msg("rank %d wave %zu: descriptor pack differs from sw_exec_pack", x.rank, i);
+            /* padding between segments is not written by the descriptors: compare the
+             * segments' bytes only (sw_exec_pack's padding is zero) */
+            for (size_t j = 0; j < n; j++)
+                if (memcmp(a + d[j].buf_off, b + d[j].buf_off, (size_t)sw_seg_bytes(&d[j], 1)))
+                    fail_msg("rank %d wave %zu: descriptor %zu packs other bytes than sw_exec_pack", x.rank, i, j);
             free(d);
+            check_staging_alignment(&x, i);
         }
         free(a);
         free(b);
@@ -212,6 +251,155 @@ static void test_conformance_cases(void **state) {
     globfree(&g);
 }
 
+/* The device staging arena (review F9): for every rank of a plan, wave i's messages lie at
+ * multiples of SW_STAGING_ALIGN inside [0, A), even waves from the start and odd ones from
+ * the end, two consecutive waves never overlap, A is the largest two-wave figure (no more
+ * than the two slots a side the backend used to allocate), and every message the executor
+ * posts lies where the layout says. */
+typedef struct arena_sum {
+    uint64_t arena, old, compiler, ranks, over_compiler;
+} arena_sum;
+
+static void check_arena(const sw_plan *p, arena_sum *sum) {
+    sw_error err;
+    for (uint32_t r = 0; r < p->nranks; r++) {
+        sw_exec x;
+        assert_int_equal(sw_exec_init(&x, p, p->ranks[r].rank, &err), SW_OK);
+        size_t A = sw_exec_arena_layout(&x, NULL, NULL);
+        uint8_t *arena = malloc(A + 1);
+        assert_int_equal(sw_exec_set_arena(&x, arena, &err), SW_OK);
+        uint64_t prev = 0;
+        sw_msg *m = calloc(x.ntasks + 1, sizeof *m);
+        for (size_t i = 0; i < x.nwaves; i++) {
+            uint64_t lo = x.send_at[i], hi = lo;
+            for (int dir = 0; dir < 2; dir++) {
+                size_t n = sw_exec_wave_msgs(&x, i, dir, m);
+                uint64_t base = dir ? x.recv_at[i] : x.send_at[i];
+                assert_int_equal(base % SW_STAGING_ALIGN, 0);
+                for (size_t k = 0; k < n; k++) {
+                    uint64_t off = (uint64_t)((uint8_t *)m[k].buf - arena);
+                    assert_int_equal(off % SW_STAGING_ALIGN, 0);
+                    assert_true(off >= base && off + m[k].bytes <= A);
+                    assert_int_equal(m[k].bytes, p->tasks[m[k].task].bytes);
+                    if (off + m[k].bytes > hi) hi = off + m[k].bytes;
+                }
+            }
+            assert_true(i % 2 ? hi <= A : lo == 0);
+            if (i) { /* wave i - 1 sits at the other end: no overlap */
+                if (i % 2) assert_true(lo >= prev);
+                else assert_true(hi <= x.send_at[i - 1]);
+            }
+            prev = hi; /* where an even wave ends */
+        }
+        assert_true(A <= 2 * x.max_send + 2 * x.max_recv);
+        sum->arena += A;
+        sum->old += 2 * x.max_send + 2 * x.max_recv;
+        sum->ranks++;
+        if (A > p->stats.max_staging) sum->over_compiler++;
+        free(m);
+        free(arena);
+        sw_exec_free(&x);
+    }
+    sum->compiler += p->stats.max_staging * p->nranks;
+}
+
+static void test_staging_arena(void **state) {
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g), 0);
+    arena_sum sum = {0};
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        for (int64_t bucket = 4096; bucket <= 1 << 20; bucket *= 16) {
+            sw_ir ir;
+            sw_error err;
+            if (sw_load_file(g.gl_pathv[i], NULL, &ir, &err)) fail_msg("%s", err.msg);
+            for (size_t s = 0; s < ir.nsyncs; s++) {
+                sw_compile_params o = {.sync = (int)s, .bucket = bucket, .scheduler = SW_SCHED_OPTIMAL};
+                sw_plan p;
+                if (sw_compile(&ir, &o, &p, &err)) fail_msg("%s", err.msg);
+                check_arena(&p, &sum);
+                sw_plan_free(&p);
+            }
+            sw_ir_free(&ir);
+        }
+    globfree(&g);
+    printf("staging arena over %llu rank plans: %llu bytes (was 2 x max_send + 2 x max_recv: %llu; the compiler's "
+           "max_staging per rank: %llu); ranks above the compiler's figure: %llu\n",
+           (unsigned long long)sum.ranks, (unsigned long long)sum.arena, (unsigned long long)sum.old,
+           (unsigned long long)sum.compiler, (unsigned long long)sum.over_compiler);
+    assert_true(sum.arena < sum.old);
+}
+
+/* Messages that mix element sizes (review F2): fp8 weights with fp32 scales, fp32 norms
+ * among bf16 weights, int8 and fp64, odd shard sizes, relays that forward the mixture.
+ * Runs under ASan+UBSan too (the unit pass of `make test`): a misaligned element on the
+ * host path is an error there.  Also every bucket from tiny (many tasks cut mid-tensor)
+ * to whole tensors. */
+static void test_mixed_dtypes(void **state) {
+    (void)state;
+    static const char *files[] = {"review_f2.sw", "fp8_scales.sw", "norms_bf16.yaml"};
+    unsigned long long before = aligned_checked;
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/tests/mixed/%s", SW_SOURCE_DIR, files[f]);
+        run_file(path, NULL, 0);
+        sw_ir ir;
+        sw_error err;
+        if (sw_load_file(path, NULL, &ir, &err)) fail_msg("%s: %s", path, err.msg);
+        for (size_t s = 0; s < ir.nsyncs; s++)
+            for (int64_t bucket = 64; bucket <= 1024; bucket *= 2) {
+                uint64_t a = run_sync(&ir, (int)s, SW_SCHED_OPTIMAL, 0, bucket);
+                uint64_t b = run_sync(&ir, (int)s, SW_SCHED_GREEDY, 1, bucket);
+                uint64_t c = run_sync(&ir, (int)s, SW_SCHED_NAIVE, 0, bucket);
+                assert_true(a == b && b == c && a > 0);
+            }
+        sw_ir_free(&ir);
+    }
+    /* the real fp8 checkpoint at a tiny size: fp8_e4m3 linears with fp32 128x128 (here 8x8)
+     * weight_scale_inv blocks, bf16 norms and embeddings */
+    const sw_define ds[] = {{"hidden", 64}, {"layers", 4},   {"dense", 1},    {"experts", 64},  {"moe_ffn", 16},
+                            {"ffn", 64},    {"heads", 8},    {"q_lora", 32},  {"kv_lora", 16},  {"nope", 8},
+                            {"rope", 8},    {"v_head", 8},   {"vocab", 1024}, {"pp_train", 2},  {"ep_train", 4},
+                            {"ep_inf", 2},  {"tp_inf", 2},   {"block", 8}};
+    run_file(SW_SOURCE_DIR "/examples/deepseek-v3.yaml", ds, sizeof ds / sizeof *ds);
+    printf("mixed dtypes: %llu staging sides checked aligned\n", aligned_checked - before);
+    assert_true(aligned_checked - before > 100);
+}
+
+/* The review's repro: bf16 [33, 7] (462 bytes) then fp32 [40] in one message.  The fp32
+ * segment starts at 464, not 462, and the task's bytes count the 2 bytes of padding. */
+static void test_mixed_layout_bytes(void **state) {
+    (void)state;
+    sw_ir ir;
+    sw_error err;
+    if (sw_load_file(SW_SOURCE_DIR "/tests/mixed/review_f2.sw", NULL, &ir, &err)) fail_msg("%s", err.msg);
+    sw_compile_params o = {.sync = 0, .scheduler = SW_SCHED_OPTIMAL};
+    sw_plan p;
+    assert_int_equal(sw_compile(&ir, &o, &p, &err), SW_OK);
+    assert_int_equal(p.ntasks, 1);
+    const sw_plan_task *t = &p.tasks[0];
+    uint64_t at = 0, pad = 0;
+    for (uint32_t k = 0; k < t->nseg; k++) {
+        const sw_plan_seg *g = &p.segs[t->seg0 + k];
+        uint64_t es = (uint64_t)sw_plan_xfer_esize(&p, &p.xfers[g->xfer]);
+        uint64_t start = sw_plan_seg_start(at, es);
+        assert_true(start % es == 0);
+        pad += start - at;
+        at = start + g->nelem * es;
+    }
+    /* a [33,7] bf16 = 462, e fp8 [5] = 5, n fp32 [40] = 160, b [12,6] bf16 = 144: 771 bytes
+     * of data and 1 of padding, whatever order the compiler chose */
+    assert_int_equal(at, t->bytes);
+    assert_int_equal(t->bytes - pad, 771);
+    assert_true(pad > 0 && pad < 8);
+    /* the structural check (every plan read) refuses a task whose bytes ignore the padding */
+    p.tasks[0].bytes -= pad;
+    assert_int_equal(sw_plan_verify(&p, &err), SW_INTERNAL);
+    assert_non_null(strstr(err.msg, "but its segments hold"));
+    sw_plan_free(&p);
+    sw_ir_free(&ir);
+}
+
 static void test_examples_tiny(void **state) {
     (void)state;
     const sw_define llama[] = {{"hidden", 64}, {"layers", 2}, {"vocab", 1000}, {"multiple_of", 64}};
@@ -325,6 +513,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conformance_cases),
         cmocka_unit_test(test_examples_tiny),
+        cmocka_unit_test(test_mixed_dtypes),
+        cmocka_unit_test(test_mixed_layout_bytes),
+        cmocka_unit_test(test_staging_arena),
         cmocka_unit_test(test_validation_catches_wrong_plans),
         cmocka_unit_test(test_skip),
     };

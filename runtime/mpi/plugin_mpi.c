@@ -51,6 +51,12 @@ static int mp_bcast(void *ctx, void *buf, size_t n, int root, sw_error *err) {
     return SW_OK;
 }
 
+static int mp_boot_allgather(void *ctx, const void *mine, void *all, size_t n, sw_error *err) {
+    if (n > INT_MAX) return sw__err(err, SW_UNSUPPORTED, "a gather of %zu bytes", n);
+    SW_MPI_CHECK(MPI_Allgather(mine, (int)n, MPI_BYTE, all, (int)n, MPI_BYTE, comm_of(ctx)), err);
+    return SW_OK;
+}
+
 static int mp_boot(const void *comm, sw_boot *boot, sw_error *err) {
     int inited = 0;
     MPI_Initialized(&inited);
@@ -62,6 +68,7 @@ static int mp_boot(const void *comm, sw_boot *boot, sw_error *err) {
     SW_MPI_CHECK(MPI_Comm_size(mc, &boot->size), err);
     boot->ctx = (void *)comm;
     boot->bcast = mp_bcast;
+    boot->allgather = mp_boot_allgather;
     return SW_OK;
 }
 

@@ -2,17 +2,27 @@
  * backend_nccl.c - the nccl backend (see backend_nccl.h for the stream/event protocol).
  */
 #include "backend_nccl.h"
-#include "plan_trace.h"
 #include "diag.h"
 
 #include <cuda_runtime_api.h>
+#include <fcntl.h>
 #include <nccl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kernels.h"
+#include "nccl_ipc.h"
+#include "nccl_route.h"
+
+_Static_assert(sizeof(ncclUniqueId) == SW_NCCL_UNIQUE_ID_BYTES, "SW_NCCL_UNIQUE_ID_BYTES is NCCL's");
+
+/* The oldest NCCL with every call this backend makes (ncclCommInitRankConfig,
+ * ncclCommFinalize, ncclCommGetAsyncError, ncclConfig_t.blocking). */
+#define SW_NCCL_MIN_VERSION 21400
 
 /* One kind of descriptor table (pack, copy, unpack) for all waves of the rank. */
 typedef struct table {
@@ -22,25 +32,53 @@ typedef struct table {
     uint64_t *chunk0;    /* device: wave i's prefix sums at chunk0[first[i] + i ..], n_i + 1 of them */
 } table;
 
+/* One executor wave as posted in this sync: for the final wait and its messages. */
+typedef struct wave_rec {
+    int32_t wave;        /* global wave */
+    int posted;          /* its transfers are on the comm stream: wave_ev recorded */
+    uint32_t nmsg;
+    int32_t peer[4];
+    uint8_t send[4], ipc[4];
+    size_t bytes[4];
+} wave_rec;
+
 struct sw_nccl_ctx {
-    ncclComm_t comm;
-    int own_comm, aborted;
-    int32_t rank;
+    /* who and where */
+    int32_t rank, comm_rank, comm_size; /* plan rank; its rank and size in the NCCL communicator (-1, 0: none) */
+    int device;                /* the CUDA device current at open: every entry point runs on it */
+    int prev_device, depth;    /* enter/leave */
     double timeout_s;
     const sw_exec *x;
+    int sync_debug;            /* SHARDWAVE_NCCL_SYNC_DEBUG=1: synchronize after each kernel */
+    int nccl_version;
+    /* the communicator */
+    ncclComm_t comm;
+    int own_comm, aborted;
+    int healthy;               /* opened, and no sync left unfinished: close may wait for the streams */
+    int32_t *comm_of;          /* [plan nranks] communicator rank of each plan rank (-1: not in it) */
+    sw_nccl_route route;
+    sw_nccl_ipc *ipc;
+    /* streams and events */
     cudaStream_t pack_s, comm_s, unpack_s;
-    cudaEvent_t pack_ev[2], comm_ev[2], unpack_ev, start_ev, end_pack_ev, end_unpack_ev;
-    int inflight[2];
-    size_t nposted, nwaited;  /* waves posted / waited in this sync */
-    uint8_t *sendbuf[2], *recvbuf[2];
-    table tab[3];             /* by sw_segs_kind */
-    uint8_t *forwards;        /* per wave: it sends or copies what an earlier wave brought */
-    void **ptrs_dev, **ptrs_host;
+    cudaEvent_t pack_ev[2], unpack_ev, start_ev, end_pack_ev, end_unpack_ev, table_ev, flush_ev, debug_ev;
+    cudaEvent_t *wave_ev;      /* [nwaves]: wave i's transfers done (recorded on comm_s) */
+    size_t nwaves;             /* the executor's (which the session frees before closing this) */
+    int32_t last_ev[2];        /* per half of the arena: the last wave whose transfers used it (-1) */
+    /* staging and descriptors */
+    uint8_t *arena;
+    size_t arena_bytes;
+    table tab[3];              /* by sw_segs_kind */
+    uint8_t *forwards;         /* per wave: it sends or copies what an earlier wave brought */
+    void **ptrs_dev, **ptrs_pinned;
     uint32_t nlocals;
-    sw_msg *posted;           /* the wave in flight, for timeout messages */
-    uint8_t *posted_send;
-    size_t nposted_msgs, posted_cap, posted_send_cap;
-    int32_t posted_wave;
+    int ptrs_set, table_pending;
+    /* one sync */
+    uint64_t seq;              /* syncs begun */
+    size_t nposted;            /* executor waves posted in this sync */
+    wave_rec *rec;             /* [nwaves] */
+    sw_msg *nccl_msgs;         /* scratch: a wave's NCCL messages (sends, then receives) */
+    sw_msg *wave_recvs;        /* scratch: a wave's incoming messages */
+    size_t max_msgs;
     double warmup_s;
 };
 
@@ -50,12 +88,26 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void pause_us(long us) {
-    struct timespec ts = {0, us * 1000};
-    nanosleep(&ts, NULL);
+/* Spins about 50 us before it yields, then sleeps 20..100 us: a wave's enqueue or
+ * transfer that ends within microseconds is seen at once (review F5: a first nanosleep
+ * costs 70-90 us on Linux). */
+static void backoff(unsigned *k) {
+    if (*k < 1000) {
+        (*k)++;
+    } else if (*k < 2000) {
+        (*k)++;
+        sched_yield();
+    } else {
+        struct timespec ts = {0, *k < 2100 ? 20000 : 100000};
+        (*k)++;
+        nanosleep(&ts, NULL);
+    }
 }
 
 int sw_cuda_error(int code, const char *what, sw_error *err) {
+    /* a failed call leaves its code as the thread's last error: clear it, so that the next
+     * kernel launch does not report it as its own (review F1) */
+    (void)cudaGetLastError();
     return sw__err(err, SW_CUDA, "%s failed: %s (%s)", what, cudaGetErrorString((cudaError_t)code),
                    cudaGetErrorName((cudaError_t)code));
 }
@@ -67,13 +119,41 @@ int sw_nccl_error(int code, const char *what, sw_error *err) {
 int sw_nccl_have_device(sw_error *err) {
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
-    if (e != cudaSuccess)
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
         return sw__err(err, SW_CUDA, "no CUDA device: %s (%s)", cudaGetErrorString(e), cudaGetErrorName(e));
+    }
     if (n <= 0) return sw__err(err, SW_CUDA, "no CUDA device: cudaGetDeviceCount found none");
     return SW_OK;
 }
 
 double sw_nccl_warmup_s(const sw_nccl_ctx *c) { return c ? c->warmup_s : 0; }
+size_t sw_nccl_staging_bytes(const sw_nccl_ctx *c) { return c ? c->arena_bytes : 0; }
+
+/* ---- the device guard (review F4) ------------------------------------------------------ */
+
+int sw_nccl_enter(sw_nccl_ctx *c, sw_error *err) {
+    if (c->depth++) return SW_OK;
+    int cur = -1;
+    cudaError_t e = cudaGetDevice(&cur);
+    if (e == cudaSuccess && cur != c->device) e = cudaSetDevice(c->device);
+    if (e != cudaSuccess) {
+        c->depth--;
+        char what[96];
+        snprintf(what, sizeof what, "rank %d: making its device %d current (cudaSetDevice)", c->rank, c->device);
+        return sw_cuda_error((int)e, what, err);
+    }
+    c->prev_device = cur;
+    return SW_OK;
+}
+
+void sw_nccl_leave(sw_nccl_ctx *c) {
+    if (!c->depth || --c->depth) return;
+    if (c->prev_device >= 0 && c->prev_device != c->device && cudaSetDevice(c->prev_device) != cudaSuccess)
+        (void)cudaGetLastError();
+}
+
+/* ---- the communicator ------------------------------------------------------------------ */
 
 /* Aborts the communicator (after a timeout or an asynchronous error): every NCCL
  * operation of it returns, on every rank that aborts too. */
@@ -82,13 +162,17 @@ static void abort_comm(sw_nccl_ctx *c) {
     c->aborted = 1;
 }
 
-/* Polls a nonblocking communicator until its last call completed.  what: for messages. */
+/* Polls a nonblocking communicator until its last call completed: a short spin first,
+ * since an enqueue ends within microseconds.  what: for messages. */
 static int comm_ready(sw_nccl_ctx *c, double deadline, const char *what, sw_error *err) {
-    long us = 1;
+    unsigned k = 0;
     for (;;) {
         ncclResult_t st = ncclSuccess;
         ncclResult_t r = ncclCommGetAsyncError(c->comm, &st);
-        if (r != ncclSuccess) return sw_nccl_error((int)r, "ncclCommGetAsyncError", err);
+        if (r != ncclSuccess) {
+            abort_comm(c);
+            return sw_nccl_error((int)r, "ncclCommGetAsyncError", err);
+        }
         if (st == ncclSuccess) return SW_OK;
         if (st != ncclInProgress) {
             abort_comm(c);
@@ -99,151 +183,563 @@ static int comm_ready(sw_nccl_ctx *c, double deadline, const char *what, sw_erro
             return sw__err(err, SW_TIMEOUT, "rank %d: %s: not done after %g s (communicator aborted)", c->rank, what,
                            c->timeout_s);
         }
-        pause_us(us);
-        if (us < 100) us *= 2;
+        backoff(&k);
     }
 }
 
-/* "send to rank 3 (4096 bytes), receive from rank 5 (...)" for the messages in flight. */
-static void describe_posted(const sw_nccl_ctx *c, char *buf, size_t cap) {
-    size_t n = 0;
-    buf[0] = 0;
-    for (size_t k = 0; k < c->nposted_msgs && n < cap; k++) {
-        if (k == 4) {
-            snprintf(buf + n, cap - n, ", and %zu more", c->nposted_msgs - 4);
-            break;
-        }
-        n += (size_t)snprintf(buf + n, cap - n, "%s%s rank %d (%zu bytes)", k ? ", " : "",
-                              c->posted_send[k] ? "send to" : "receive from", c->posted[k].peer, c->posted[k].bytes);
-    }
-}
-
-static int remember(sw_nccl_ctx *c, int32_t wave, const sw_msg *sends, size_t ns, const sw_msg *recvs, size_t nr,
-                    sw_error *err) {
-    if (SW_GROW(c->posted, c->posted_cap, ns + nr + 1) || SW_GROW(c->posted_send, c->posted_send_cap, ns + nr + 1))
-        return sw__err(err, SW_NOMEM, "out of memory");
-    c->nposted_msgs = 0;
-    for (size_t k = 0; k < nr; k++) c->posted[c->nposted_msgs] = recvs[k], c->posted_send[c->nposted_msgs++] = 0;
-    for (size_t k = 0; k < ns; k++) c->posted[c->nposted_msgs] = sends[k], c->posted_send[c->nposted_msgs++] = 1;
-    c->posted_wave = wave;
+/* Where this process runs. */
+static int where_am_i(sw_nccl_ctx *c, sw_nccl_where *w, sw_error *err) {
+    memset(w, 0, sizeof *w);
+    w->host = sw_nccl_host_hash();
+    w->device = c->device;
+    cudaError_t e = cudaDeviceGetPCIBusId(w->bus, (int)sizeof w->bus, c->device);
+    if (e != cudaSuccess) return sw_cuda_error((int)e, "cudaDeviceGetPCIBusId", err);
+    w->bus[sizeof w->bus - 1] = 0;
     return SW_OK;
 }
 
-/* One group of sends and receives on the comm stream; records comm_ev[slot]. */
-static int group(sw_nccl_ctx *c, int slot, const sw_msg *sends, size_t ns, const sw_msg *recvs, size_t nr,
-                 const char *what, sw_error *err) {
+/* What the MPI bootstrap gathers of every process. */
+typedef struct boot_rec {
+    sw_nccl_where where;
+    int32_t plan_rank; /* the session's rank */
+    int32_t member;    /* it has NCCL messages */
+} boot_rec;
+
+/* The communicator when the caller gave one: its rank, size and device must be this
+ * session's (review F4, F8c). */
+static int adopt_comm(sw_nccl_ctx *c, const sw_session_opts *o, sw_error *err) {
+    ncclComm_t comm = (ncclComm_t)o->nccl_comm;
+    /* a nonblocking communicator may still be initialising (nccl4py: poll until success
+     * before any other call); one in error is the caller's to abort */
     double deadline = now_s() + c->timeout_s;
-    SW_NCCL_CHECK(ncclGroupStart(), err);
-    for (size_t k = 0; k < nr; k++)
-        ncclRecv(recvs[k].buf, recvs[k].bytes, ncclUint8, recvs[k].peer, c->comm, c->comm_s);
-    for (size_t k = 0; k < ns; k++)
-        ncclSend(sends[k].buf, sends[k].bytes, ncclUint8, sends[k].peer, c->comm, c->comm_s);
-    /* errors inside a group surface here; a nonblocking communicator says "in progress" */
-    ncclResult_t r = ncclGroupEnd();
+    unsigned k = 0;
+    for (;;) {
+        ncclResult_t st = ncclSuccess;
+        SW_NCCL_CHECK(ncclCommGetAsyncError(comm, &st), err);
+        if (st == ncclSuccess) break;
+        if (st != ncclInProgress)
+            return sw__err(err, SW_NCCL, "the NCCL communicator given is in error: %s", ncclGetErrorString(st));
+        if (now_s() > deadline)
+            return sw__err(err, SW_TIMEOUT, "the NCCL communicator given is still initialising after %g s",
+                           c->timeout_s);
+        backoff(&k);
+    }
+    c->comm = comm;
+    int r = -1, n = 0, dev = -1;
+    SW_NCCL_CHECK(ncclCommUserRank(c->comm, &r), err);
+    SW_NCCL_CHECK(ncclCommCount(c->comm, &n), err);
+    SW_NCCL_CHECK(ncclCommCuDevice(c->comm, &dev), err);
+    if (r != c->comm_rank)
+        return sw__err(err, SW_USAGE,
+                       "the NCCL communicator given is rank %d's, but plan rank %d is communicator rank %d%s", r,
+                       c->rank, c->comm_rank, o->comm_rank_of ? " (comm_rank_of)" : ": NCCL rank k must be plan rank k");
+    if (o->comm_size && n != o->comm_size)
+        return sw__err(err, SW_USAGE, "the NCCL communicator given has %d ranks, comm_size says %d", n, o->comm_size);
+    if (dev != c->device)
+        return sw__err(err, SW_USAGE,
+                       "the NCCL communicator given is on CUDA device %d, but the session opens on device %d (the "
+                       "current one): make device %d current before sw_session_open",
+                       dev, c->device, dev);
+    c->comm_size = n;
+    return SW_OK;
+}
+
+/* ncclCommInitRankConfig, nonblocking (the timeout holds while peers connect), then
+ * polled until ready.  NCCL's "invalid usage" at init is most often two processes on one
+ * GPU: say so. */
+static int init_comm(sw_nccl_ctx *c, int nranks, const ncclUniqueId *id, int me, sw_error *err) {
+    ncclConfig_t cfg = NCCL_CONFIG_INITIALIZER;
+    cfg.blocking = 0;
+    ncclResult_t r = ncclCommInitRankConfig(&c->comm, nranks, *id, me, &cfg);
     if (r != ncclSuccess && r != ncclInProgress) {
-        char m[600];
-        snprintf(m, sizeof m, "rank %d: %s: ncclGroupEnd", c->rank, what);
+        c->comm = NULL;
+        char m[160];
+        snprintf(m, sizeof m, "rank %d: ncclCommInitRankConfig (communicator rank %d of %d)", c->rank, me, nranks);
         return sw_nccl_error((int)r, m, err);
     }
-    SW_CHECK(comm_ready(c, deadline, what, err));
-    SW_CUDA_CHECK(cudaEventRecord(c->comm_ev[slot], c->comm_s), err);
-    c->inflight[slot] = 1;
-    return SW_OK;
-}
-
-/* Waits for comm_ev[slot] with the timeout; on expiry aborts and names what was in flight. */
-static int wait_slot(sw_nccl_ctx *c, int slot, const char *what, sw_error *err) {
-    if (!c->inflight[slot]) return SW_OK;
-    double deadline = now_s() + c->timeout_s;
-    long us = 1;
-    for (;;) {
-        cudaError_t q = cudaEventQuery(c->comm_ev[slot]);
-        if (q == cudaSuccess) break;
-        if (q != cudaErrorNotReady) return sw_cuda_error((int)q, "cudaEventQuery (a wave's send/recv)", err);
-        ncclResult_t st = ncclSuccess;
-        if (ncclCommGetAsyncError(c->comm, &st) == ncclSuccess && st != ncclSuccess && st != ncclInProgress) {
-            abort_comm(c);
-            return sw__err(err, SW_NCCL, "rank %d: %s: %s (communicator aborted)", c->rank, what, ncclGetErrorString(st));
-        }
-        if (now_s() > deadline) {
-            char peers[512];
-            describe_posted(c, peers, sizeof peers);
-            abort_comm(c);
-            return sw__err(err, SW_TIMEOUT, "rank %d: %s: %s not done after %g s (NCCL communicator aborted)", c->rank,
-                           what, peers[0] ? peers : "the group", c->timeout_s);
-        }
-        pause_us(us);
-        if (us < 200) us *= 2;
+    c->own_comm = 1;
+    c->comm_rank = me;
+    c->comm_size = nranks;
+    int rc = comm_ready(c, now_s() + c->timeout_s, "creating the NCCL communicator", err);
+    if (rc == SW_NCCL && err && strstr(err->msg, "invalid usage")) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        rc = sw__err(err, SW_NCCL,
+                     "%s: NCCL refuses two processes on one GPU in one communicator (\"Duplicate GPU detected\"): "
+                     "check that every process of the communicator has a GPU of its own (CUDA_VISIBLE_DEVICES, "
+                     "LOCAL_RANK), or bootstrap through MPI, which routes same-host messages of GPU-sharing processes "
+                     "through CUDA IPC",
+                     why);
     }
-    c->inflight[slot] = 0;
+    return rc;
+}
+
+/* Rank 0 of the bootstrap group makes the session's token (the CUDA IPC record names):
+ * random, so that sessions never meet by accident. */
+static uint64_t random_token(void) {
+    uint64_t t = 0;
+    int fd = open("/dev/urandom", O_RDONLY);
+    if (fd >= 0) {
+        if (read(fd, &t, sizeof t) != (ssize_t)sizeof t) t = 0;
+        close(fd);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return t ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16);
+}
+
+static uint64_t hash_bytes(const void *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Communicator rank of every plan rank: the session's map, or -1 for every rank outside a
+ * communicator of members only. */
+static int fill_comm_of(sw_nccl_ctx *c, const sw_plan *p, const sw_session_opts *o, sw_error *err) {
+    c->comm_of = malloc(((size_t)p->nranks + 1) * sizeof *c->comm_of);
+    if (!c->comm_of) return sw__err(err, SW_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < p->nranks; i++) c->comm_of[i] = sw_nccl_comm_rank(o, p->ranks[i].rank);
     return SW_OK;
 }
 
+/*
+ * The MPI bootstrap: every process gathers where every other runs (host, GPU), decides
+ * the routes with that, gathers who needs NCCL, refuses two members on one GPU (before
+ * any NCCL call), and makes a communicator of the members (of every process when nobody
+ * shares a GPU, as before).  Collective over the group in this order: gather, gather,
+ * broadcast (token), broadcast (unique id).
+ */
+static int boot_mpi(sw_nccl_ctx *c, const sw_exec *x, const sw_session_opts *o, const sw_boot *boot,
+                    uint64_t *token, sw_error *err) {
+    const sw_plan *p = x ? x->plan : NULL;
+    int me = boot->rank, size = boot->size;
+    boot_rec mine, *all = calloc((size_t)size + 1, sizeof *all);
+    sw_nccl_where *w = p ? calloc((size_t)p->nranks + 1, sizeof *w) : NULL;
+    if (!all || (p && !w)) { /* (the only early return: the gathers need the buffer) */
+        free(all);
+        free(w);
+        return sw__err(err, SW_NOMEM, "out of memory");
+    }
+    int rc = SW_OK;
+    /* no early return: the other processes are in the collectives below already */
+    if (me != c->comm_rank)
+        rc = sw__err(err, SW_USAGE, "plan rank %d opened on MPI rank %d: MPI rank k must be %s", c->rank, me,
+                     o->comm_rank_of ? "comm_rank_of[plan rank] (comm_rank_of)" : "plan rank k");
+    else if (o->comm_size && o->comm_size != size)
+        rc = sw__err(err, SW_USAGE, "comm_size is %d but the MPI group has %d processes", o->comm_size, size);
+    memset(&mine, 0, sizeof mine);
+    mine.plan_rank = c->rank;
+    /* a failure travels in the gather (every process must reach each collective) */
+    if (rc == SW_OK) rc = where_am_i(c, &mine.where, err);
+    if (rc) mine.member = -1;
+    int rc2 = boot->allgather(boot->ctx, &mine, all, sizeof mine, err);
+    if (rc == SW_OK) rc = rc2;
+    int failed = 0;
+    for (int k = 0; k < size; k++)
+        if (all && all[k].member < 0) failed = 1;
+    /* where each plan rank runs: from the process that is its communicator rank */
+    for (uint32_t i = 0; p && rc == SW_OK && i < p->nranks; i++) {
+        int32_t k = c->comm_of[i];
+        if (k < 0 || k >= size)
+            rc = sw__err(err, SW_USAGE, "plan rank %d has no MPI rank (the MPI group has %d processes)", p->ranks[i].rank,
+                         size);
+        else
+            w[i] = all[k].where;
+    }
+    if (p && rc == SW_OK && !failed) rc = sw_nccl_route_make(p, c->rank, w, 1, &c->route, err);
+    /* second gather: who needs the communicator (-1: this process failed) */
+    mine.member = rc || failed ? -1 : c->route.member;
+    rc2 = boot->allgather(boot->ctx, &mine, all, sizeof mine, err);
+    if (rc == SW_OK) rc = rc2;
+    int colocated = 0, nmembers = 0, first_fail = -1;
+    int32_t *prank = calloc((size_t)size + 1, sizeof *prank);
+    uint8_t *mem = calloc((size_t)size + 1, 1);
+    sw_nccl_where *wall = calloc((size_t)size + 1, sizeof *wall);
+    if (!prank || !mem || !wall || !all) {
+        if (rc == SW_OK) rc = sw__err(err, SW_NOMEM, "out of memory");
+    } else {
+        /* every process computes the same from the same gathered records (also one that
+         * failed itself): who is a member, whether anybody shares a GPU, the root */
+        for (int k = 0; k < size; k++) {
+            if (all[k].member < 0) {
+                if (first_fail < 0) first_fail = k;
+                continue;
+            }
+            prank[k] = all[k].plan_rank;
+            mem[k] = (uint8_t)all[k].member;
+            wall[k] = all[k].where;
+            nmembers += mem[k];
+            for (int j = 0; j < k; j++)
+                if (all[j].member >= 0 && sw_nccl_same_gpu(&all[j].where, &all[k].where)) colocated = 1;
+        }
+    }
+    if (rc == SW_OK && first_fail >= 0)
+        rc = sw__err(err, SW_RUNTIME, "rank %d: the NCCL bootstrap failed on MPI rank %d (it says why)", c->rank,
+                     first_fail);
+    /* the duplicate-GPU check (review F3), before NCCL sees them */
+    if (rc == SW_OK && colocated) rc = sw_nccl_check_members(wall, prank, mem, (size_t)size, err);
+    /* the token of the CUDA IPC records, and the unique id of the members' communicator;
+     * a failure travels with them so that no process waits for nothing */
+    struct {
+        int32_t ok;
+        uint32_t pad_;
+        uint64_t token;
+        ncclUniqueId id;
+    } msg;
+    memset(&msg, 0, sizeof msg);
+    /* root: the first member (process 0 when nobody shares a GPU: every process joins) */
+    int root = 0;
+    if (colocated && mem)
+        for (root = 0; root < size && !mem[root]; root++) continue;
+    if (root >= size) root = 0;
+    if (me == root) {
+        msg.ok = rc == SW_OK;
+        msg.token = random_token();
+        if (msg.ok && (colocated ? nmembers > 0 : 1)) {
+            ncclResult_t r = ncclGetUniqueId(&msg.id);
+            if (r != ncclSuccess) msg.ok = 0, rc = sw_nccl_error((int)r, "ncclGetUniqueId", err);
+        }
+    }
+    rc2 = boot->bcast(boot->ctx, &msg, sizeof msg, root, err);
+    if (rc == SW_OK) rc = rc2;
+    if (rc == SW_OK && !msg.ok)
+        rc = sw__err(err, SW_RUNTIME, "rank %d: the NCCL bootstrap failed on MPI rank %d (it says why)", c->rank, root);
+    *token = msg.token;
+    if (rc == SW_OK) {
+        if (!colocated) {
+            rc = init_comm(c, size, &msg.id, me, err);
+        } else if (mem[me]) {
+            /* a communicator of the members, in MPI rank order */
+            int32_t cr = 0;
+            for (int k = 0; k < me; k++) cr += mem[k];
+            for (uint32_t i = 0; p && i < p->nranks; i++) {
+                int32_t k = sw_nccl_comm_rank(o, p->ranks[i].rank), idx = -1;
+                if (k >= 0 && k < size && mem[k]) {
+                    idx = 0;
+                    for (int j = 0; j < k; j++) idx += mem[j];
+                }
+                c->comm_of[i] = idx;
+            }
+            rc = init_comm(c, nmembers, &msg.id, cr, err);
+        } else {
+            c->comm_rank = -1; /* no NCCL messages: no communicator */
+            c->comm_size = 0;
+        }
+    }
+    free(all);
+    free(w);
+    free(prank);
+    free(mem);
+    free(wall);
+    return rc;
+}
+
+/* With a unique id (no MPI): the routes come from the plan's (host, device) of each
+ * rank; nobody shares a GPU -> one communicator of comm_size processes; some do -> no
+ * communicator at all (every message of the session through CUDA IPC; a message that
+ * would need NCCL was refused by the routes). */
+static int boot_unique(sw_nccl_ctx *c, const sw_exec *x, const sw_session_opts *o, uint64_t *token, sw_error *err) {
+    ncclUniqueId id;
+    memcpy(&id, o->nccl_unique_id, sizeof id);
+    *token = hash_bytes(&id, sizeof id);
+    if (x) SW_CHECK(sw_nccl_route_make(x->plan, c->rank, NULL, 0, &c->route, err));
+    if (x && c->route.colocated) {
+        c->comm_rank = -1;
+        c->comm_size = 0;
+        return SW_OK;
+    }
+    const sw_plan *p = x ? x->plan : NULL; /* comm_size: sw_session_open sets it */
+    int n = o->comm_size ? o->comm_size : p && p->nranks ? p->ranks[p->nranks - 1].rank + 1 : 1;
+    return init_comm(c, n, &id, c->comm_rank, err);
+}
+
+/* ---- messages of a wave ------------------------------------------------------------------ */
+
+/* "send to rank 3 (4096 bytes), receive from rank 5 (... , CUDA IPC)" for wave record r. */
+static void describe(const wave_rec *r, char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = 0;
+    for (uint32_t k = 0; k < r->nmsg && n < cap; k++) {
+        if (k == 4) {
+            snprintf(buf + n, cap - n, ", and %u more", r->nmsg - 4);
+            break;
+        }
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s rank %d (%zu bytes%s)", k ? ", " : "",
+                              r->send[k] ? "send to" : "receive from", r->peer[k], r->bytes[k], r->ipc[k] ? ", CUDA IPC" : "");
+    }
+}
+
+static void remember(wave_rec *r, const sw_msg *m, int send, int ipc) {
+    if (r->nmsg < 4) {
+        r->peer[r->nmsg] = m->peer;
+        r->send[r->nmsg] = (uint8_t)send;
+        r->ipc[r->nmsg] = (uint8_t)ipc;
+        r->bytes[r->nmsg] = m->bytes;
+    }
+    r->nmsg++;
+}
+
+/* A CUDA error while the device runs a sync: a kernel or a copy of this process faulted
+ * (asynchronous errors surface at a later call: review F11), not NCCL.  The communicator
+ * is aborted: peers waiting on this rank fail instead of waiting out their timeout. */
+static int device_fault(sw_nccl_ctx *c, int code, const char *when, sw_error *err) {
+    (void)cudaGetLastError();
+    abort_comm(c);
+    return sw__err(err, SW_CUDA,
+                   "rank %d: a CUDA error on device %d (a kernel or a copy of this process faulted) %s: %s (%s)%s%s",
+                   c->rank, c->device, when, cudaGetErrorString((cudaError_t)code), cudaGetErrorName((cudaError_t)code),
+                   c->comm ? "; NCCL communicator aborted" : "",
+                   c->sync_debug ? "" : " (SHARDWAVE_NCCL_SYNC_DEBUG=1 synchronizes after each kernel to name it)");
+}
+
+static int poll_event(sw_nccl_ctx *c, cudaEvent_t ev, int32_t wave, const char *what, sw_error *err);
+
+/* A CUDA call while a sync runs: a failure is most often an earlier kernel's fault that
+ * this call reports (asynchronous errors surface later: review F11). */
+#define SYNC_CHECK(c, call, err)                                                              \
+    do {                                                                                      \
+        cudaError_t sw__e = (call);                                                           \
+        if (sw__e != cudaSuccess) return device_fault((c), (int)sw__e, "(seen by " #call ")", (err)); \
+    } while (0)
+
+/* The route of a message's peer. */
+static int via_of(const sw_nccl_ctx *c, int32_t peer) {
+    int32_t q = sw_plan_rank_index(c->x->plan, peer);
+    return q < 0 ? SW_VIA_NONE : c->route.via[q];
+}
+
+/* One group of NCCL sends and receives on the comm stream (peers: plan ranks). */
+static int group(sw_nccl_ctx *c, const sw_msg *sends, size_t ns, const sw_msg *recvs, size_t nr, const char *what,
+                 sw_error *err) {
+    if (!c->comm) return sw__err(err, SW_INTERNAL, "rank %d: %s: an NCCL message but no communicator", c->rank, what);
+    double deadline = now_s() + c->timeout_s;
+    SW_NCCL_CHECK(ncclGroupStart(), err);
+    ncclResult_t first = ncclSuccess;
+    const sw_msg *bad = NULL;
+    int bad_send = 0;
+    /* every call is made (ncclGroupEnd must follow ncclGroupStart); the first failure is
+     * remembered with its message (review F8) */
+    for (size_t k = 0; k < nr + ns; k++) {
+        int send = k >= nr;
+        const sw_msg *m = send ? &sends[k - nr] : &recvs[k];
+        int32_t peer = m->peer; /* a raw backend (no executor): communicator ranks */
+        if (c->x) {
+            int32_t q = sw_plan_rank_index(c->x->plan, m->peer);
+            peer = q >= 0 ? c->comm_of[q] : -1;
+        }
+        ncclResult_t r = send ? ncclSend(m->buf, m->bytes, ncclUint8, peer, c->comm, c->comm_s)
+                              : ncclRecv(m->buf, m->bytes, ncclUint8, peer, c->comm, c->comm_s);
+        if (r != ncclSuccess && r != ncclInProgress && first == ncclSuccess) first = r, bad = m, bad_send = send;
+    }
+    ncclResult_t r = ncclGroupEnd();
+    if (first != ncclSuccess || (r != ncclSuccess && r != ncclInProgress)) {
+        /* the communicator is in error: abort it, so that close does not wait on it */
+        abort_comm(c);
+        char m[320];
+        if (bad)
+            snprintf(m, sizeof m, "rank %d: %s: %s rank %d (%zu bytes)", c->rank, what, bad_send ? "ncclSend to" : "ncclRecv from",
+                     bad->peer, bad->bytes);
+        else
+            snprintf(m, sizeof m, "rank %d: %s: ncclGroupEnd", c->rank, what);
+        int rc = sw_nccl_error((int)(first != ncclSuccess ? first : r), m, err);
+        if (err) snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), " (communicator aborted)");
+        return rc;
+    }
+    /* a nonblocking communicator enqueues in the background: poll (spinning first) */
+    return comm_ready(c, deadline, what, err);
+}
+
+/* ---- the executor's hooks --------------------------------------------------------------- */
+
+/* Posts wave i: its CUDA IPC receives (copies from the senders' staging), then one NCCL
+ * group; records wave_ev[i].  Does not wait (review F5): the host goes on with the next
+ * waves, ordered by the events, and sw_nccl_end waits for all. */
 static int npost(void *vctx, int32_t rank, int32_t wave, sw_msg *sends, size_t ns, sw_msg *recvs, size_t nr,
                  sw_error *err) {
     sw_nccl_ctx *c = vctx;
     (void)rank;
-    int slot = (int)(c->nposted++ & 1);
-    if (c->aborted) return sw__err(err, SW_NCCL, "rank %d: the NCCL communicator was aborted by an earlier failure", c->rank);
-    c->inflight[slot] = 0;
-    SW_CHECK(remember(c, wave, sends, ns, recvs, nr, err));
+    if (c->aborted)
+        return sw__err(err, SW_NCCL, "rank %d: the NCCL communicator was aborted by an earlier failure", c->rank);
+    if (!c->x) { /* a raw backend (tests): one group, waited at once */
+        if (!ns && !nr) return SW_OK;
+        SW_CHECK(group(c, sends, ns, recvs, nr, "a raw group", err));
+        SYNC_CHECK(c, cudaEventRecord(c->end_pack_ev, c->comm_s), err);
+        c->nposted++;
+        return SW_OK;
+    }
+    size_t i = c->nposted++;
+    wave_rec *r = &c->rec[i];
+    memset(r, 0, sizeof *r);
+    r->wave = wave;
     if (!ns && !nr) return SW_OK;
-    /* the wave's pack is done; the receive slot's previous unpack is done */
-    SW_CUDA_CHECK(cudaStreamWaitEvent(c->comm_s, c->pack_ev[slot], 0), err);
-    SW_CUDA_CHECK(cudaStreamWaitEvent(c->comm_s, c->unpack_ev, 0), err);
+    if (ns + nr > c->max_msgs) return sw__err(err, SW_INTERNAL, "rank %d: wave %d: more messages than laid out", c->rank, wave);
+    /* the wave's pack is done; the receive region's previous unpack is done */
+    SYNC_CHECK(c, cudaStreamWaitEvent(c->comm_s, c->pack_ev[i & 1], 0), err);
+    SYNC_CHECK(c, cudaStreamWaitEvent(c->comm_s, c->unpack_ev, 0), err);
+    size_t ncopied = 0, nn_s = 0, nn_r = 0;
     char what[64];
     snprintf(what, sizeof what, "wave %d", wave);
-    return group(c, slot, sends, ns, recvs, nr, what, err);
+    SW_CHECK(sw_nccl_ipc_recv(c->ipc, i, c->comm_s, c->seq, recvs, nr, &ncopied, err));
+    for (size_t k = 0; k < ns; k++) {
+        int ipc = via_of(c, sends[k].peer) == SW_VIA_IPC;
+        remember(r, &sends[k], 1, ipc);
+        if (!ipc) c->nccl_msgs[nn_s++] = sends[k];
+    }
+    for (size_t k = 0; k < nr; k++) {
+        int ipc = via_of(c, recvs[k].peer) == SW_VIA_IPC;
+        remember(r, &recvs[k], 0, ipc);
+        if (!ipc) c->nccl_msgs[nn_s + nn_r++] = recvs[k];
+    }
+    if (nn_s + nn_r) SW_CHECK(group(c, c->nccl_msgs, nn_s, c->nccl_msgs + nn_s, nn_r, what, err));
+    SYNC_CHECK(c, cudaEventRecord(c->wave_ev[i], c->comm_s), err);
+    r->posted = 1;
+    c->last_ev[i & 1] = (int32_t)i;
+    return SW_OK;
 }
 
+/* The executor's wait: nothing on the host (review F5); see npost. */
 static int nwait(void *vctx, int32_t rank, int32_t wave, sw_error *err) {
     sw_nccl_ctx *c = vctx;
-    (void)rank;
-    int slot = (int)(c->nwaited++ & 1);
-    if (!err) return SW_OK; /* the executor failed before: nothing to report, do not block */
-    char what[64];
-    snprintf(what, sizeof what, "wave %d", wave);
-    return wait_slot(c, slot, what, err);
+    (void)rank, (void)wave, (void)err;
+    if (!c->x && err && c->nposted) /* a raw backend: its one group */
+        return poll_event(c, c->end_pack_ev, wave, "a raw group", err);
+    return SW_OK;
+}
+
+/* SHARDWAVE_NCCL_SYNC_DEBUG=1: waits for the kernel just launched, so that a fault is
+ * named with its kernel and wave (review F11). */
+static int debug_sync(sw_nccl_ctx *c, cudaStream_t s, const char *kind, size_t i, sw_error *err) {
+    if (!c->sync_debug) return SW_OK;
+    char what[96];
+    snprintf(what, sizeof what, "the %s kernel of wave %d", kind, c->x ? c->rec[i].wave : -1);
+    cudaError_t e = cudaEventRecord(c->debug_ev, s);
+    if (e != cudaSuccess) {
+        char when[128];
+        snprintf(when, sizeof when, "in %s", what);
+        return device_fault(c, (int)e, when, err);
+    }
+    /* polled with the timeout: the kernel may wait for peers' transfers */
+    int rc = poll_event(c, c->debug_ev, c->x ? c->rec[i].wave : -1, what, err);
+    if (rc == SW_CUDA && err) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        rc = sw__err(err, SW_CUDA, "%s [in %s]", m, what);
+    }
+    return rc;
 }
 
 static int launch(sw_nccl_ctx *c, sw_segs_kind kind, size_t i, uint8_t *staging, cudaStream_t s, sw_error *err) {
     const table *t = &c->tab[kind];
     size_t n = t->first[i + 1] - t->first[i];
     if (!n) return SW_OK;
-    SW_CUDA_CHECK(sw_k_move(t->d + t->first[i], t->chunk0 + t->first[i] + i, (uint32_t)n, t->nchunks[i], c->ptrs_dev,
-                            staging, s),
-                  err);
-    return SW_OK;
+    int e = sw_k_move(t->d + t->first[i], t->chunk0 + t->first[i] + i, (uint32_t)n, t->nchunks[i], c->ptrs_dev, staging, s);
+    if (e) {
+        static const char *names[] = {"pack", "copy", "unpack"};
+        char what[96];
+        snprintf(what, sizeof what, "rank %d: launching the %s kernel of wave %zu", c->rank, names[kind], i);
+        return sw_cuda_error(e, what, err);
+    }
+    return debug_sync(c, s, kind == SW_SEGS_PACK ? "pack" : kind == SW_SEGS_COPY ? "copy" : "unpack", i, err);
 }
 
 static int hpack(void *vctx, const sw_exec *x, size_t i, void *const *ptrs, sw_error *err) {
     sw_nccl_ctx *c = vctx;
-    (void)x, (void)ptrs;
-    int slot = (int)(i & 1);
-    /* a relay forwards what an unpack wrote; the slot's previous send must be done */
-    if (c->forwards[i]) SW_CUDA_CHECK(cudaStreamWaitEvent(c->pack_s, c->unpack_ev, 0), err);
-    SW_CUDA_CHECK(cudaStreamWaitEvent(c->pack_s, c->comm_ev[slot], 0), err);
-    SW_CHECK(launch(c, SW_SEGS_PACK, i, c->sendbuf[slot], c->pack_s, err));
-    SW_CUDA_CHECK(cudaEventRecord(c->pack_ev[slot], c->pack_s), err);
-    return SW_OK;
+    (void)ptrs;
+    /* wave i's part of the arena (sw_exec_arena_layout) is the half of waves i - 2, i - 4,
+     * ...: what they received may still be unpacked, what they sent still in flight.  So
+     * before packing: the last unpack (in
+     * stream order after every earlier one), the transfers of the last wave that used
+     * this half, and the copies CUDA IPC receivers made of what this rank sent from it */
+    SYNC_CHECK(c, cudaStreamWaitEvent(c->pack_s, c->unpack_ev, 0), err);
+    if (c->last_ev[i & 1] >= 0) SYNC_CHECK(c, cudaStreamWaitEvent(c->pack_s, c->wave_ev[c->last_ev[i & 1]], 0), err);
+    if (i == 0 && c->last_ev[1] >= 0) /* the last wave of the sync before, at the other end */
+        SYNC_CHECK(c, cudaStreamWaitEvent(c->pack_s, c->wave_ev[c->last_ev[1]], 0), err);
+    SW_CHECK(sw_nccl_ipc_before_pack(c->ipc, i, c->pack_s, err));
+    SW_CHECK(launch(c, SW_SEGS_PACK, i, x->arena + x->send_at[i], c->pack_s, err));
+    SYNC_CHECK(c, cudaEventRecord(c->pack_ev[i & 1], c->pack_s), err);
+    return sw_nccl_ipc_after_pack(c->ipc, i, c->pack_s, c->seq, err);
 }
 
 static int hcopy(void *vctx, const sw_exec *x, size_t i, void *const *ptrs, sw_error *err) {
     sw_nccl_ctx *c = vctx;
     (void)x, (void)ptrs;
-    if (c->forwards[i]) SW_CUDA_CHECK(cudaStreamWaitEvent(c->pack_s, c->unpack_ev, 0), err);
+    if (c->forwards[i]) SYNC_CHECK(c, cudaStreamWaitEvent(c->pack_s, c->unpack_ev, 0), err);
     return launch(c, SW_SEGS_COPY, i, NULL, c->pack_s, err);
 }
 
 static int hunpack(void *vctx, const sw_exec *x, size_t i, void *const *ptrs, sw_error *err) {
     sw_nccl_ctx *c = vctx;
-    (void)x, (void)ptrs;
-    int slot = (int)(i & 1);
-    SW_CUDA_CHECK(cudaStreamWaitEvent(c->unpack_s, c->comm_ev[slot], 0), err);
-    SW_CHECK(launch(c, SW_SEGS_UNPACK, i, c->recvbuf[slot], c->unpack_s, err));
-    SW_CUDA_CHECK(cudaEventRecord(c->unpack_ev, c->unpack_s), err);
+    (void)ptrs;
+    if (!c->rec[i].posted) return SW_OK; /* nothing came */
+    SYNC_CHECK(c, cudaStreamWaitEvent(c->unpack_s, c->wave_ev[i], 0), err);
+    SW_CHECK(launch(c, SW_SEGS_UNPACK, i, x->arena + x->recv_at[i], c->unpack_s, err));
+    SYNC_CHECK(c, cudaEventRecord(c->unpack_ev, c->unpack_s), err);
     return SW_OK;
 }
+
+/* Waits for every wave posted in this sync, in order.  The timeout counts from the last
+ * progress: a wave not done timeout_s after the one before it was (or after the wait
+ * began) fails, naming it; the communicator is aborted.  A CUDA error is this device's
+ * (review F11), an NCCL asynchronous error NCCL's. */
+static int cuda_ok(cudaError_t e, const char *what, sw_error *err) {
+    return e == cudaSuccess ? SW_OK : sw_cuda_error((int)e, what, err);
+}
+
+/* Polls ev (on the comm stream) until done, timeout_s from now: a CUDA error is this
+ * device's, an asynchronous NCCL error NCCL's, the timeout names `what`. */
+static int poll_event(sw_nccl_ctx *c, cudaEvent_t ev, int32_t wave, const char *what, sw_error *err) {
+    double deadline = now_s() + c->timeout_s;
+    unsigned k = 0;
+    for (;;) {
+        cudaError_t q = cudaEventQuery(ev);
+        if (q == cudaSuccess) return SW_OK;
+        if (q != cudaErrorNotReady) {
+            char when[96];
+            snprintf(when, sizeof when, "while %s was in flight", what);
+            return device_fault(c, (int)q, when, err);
+        }
+        (void)cudaGetLastError(); /* cudaErrorNotReady stays the thread's last error (review F1) */
+        ncclResult_t st = ncclSuccess;
+        if (c->comm && ncclCommGetAsyncError(c->comm, &st) == ncclSuccess && st != ncclSuccess && st != ncclInProgress) {
+            abort_comm(c);
+            return sw__err(err, SW_NCCL, "rank %d: %s: %s (communicator aborted)", c->rank, what, ncclGetErrorString(st));
+        }
+        if (now_s() > deadline) {
+            int had = c->comm != NULL;
+            abort_comm(c);
+            if (wave >= 0)
+                return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: %s not done after %g s%s", c->rank, wave, what,
+                               c->timeout_s, had ? " (NCCL communicator aborted)" : "");
+            return sw__err(err, SW_TIMEOUT, "rank %d: %s: not done after %g s%s", c->rank, what, c->timeout_s,
+                           had ? " (NCCL communicator aborted)" : "");
+        }
+        backoff(&k);
+    }
+}
+
+static int wait_all(sw_nccl_ctx *c, sw_error *err) {
+    if (!c->x) return SW_OK;
+    /* the CUDA IPC receivers of this rank's messages: their copies, then one more event */
+    int flush = c->ipc != NULL;
+    if (flush) {
+        SW_CHECK(sw_nccl_ipc_flush(c->ipc, c->comm_s, err));
+        SYNC_CHECK(c, cudaEventRecord(c->flush_ev, c->comm_s), err);
+    }
+    for (size_t i = 0; i < c->nposted + (size_t)flush; i++) {
+        int last = i == c->nposted;
+        if (!last && !c->rec[i].posted) continue;
+        char what[600];
+        if (last) snprintf(what, sizeof what, "the copies of its CUDA IPC receivers");
+        else describe(&c->rec[i], what, sizeof what);
+        int32_t wave = last ? (c->nposted ? c->rec[c->nposted - 1].wave : -1) : c->rec[i].wave;
+        /* the timeout counts from the last progress: wave by wave */
+        SW_CHECK(poll_event(c, last ? c->flush_ev : c->wave_ev[i], wave, what[0] ? what : "the transfers", err));
+    }
+    return SW_OK;
+}
+
+/* ---- open ----------------------------------------------------------------------------------- */
 
 /* Builds and uploads the descriptor tables of every wave. */
 static int build_tables(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
@@ -284,15 +780,14 @@ static int build_tables(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
             t->nchunks[i] = acc;
             if (m > UINT32_MAX) rc = sw__err(err, SW_UNSUPPORTED, "a wave of %zu segments", m);
         }
-        if (rc == SW_OK && cudaMalloc((void **)&t->d, (n + 1) * sizeof *h) != cudaSuccess)
-            rc = sw__err(err, SW_CUDA, "cannot allocate %zu bytes of device memory for descriptors", (n + 1) * sizeof *h);
-        if (rc == SW_OK && cudaMalloc((void **)&t->chunk0, (n + x->nwaves + 1) * sizeof *pre) != cudaSuccess)
-            rc = sw__err(err, SW_CUDA, "cannot allocate device memory for descriptors");
-        if (rc == SW_OK && n) {
-            cudaError_t e = cudaMemcpy(t->d, h, n * sizeof *h, cudaMemcpyHostToDevice);
+        cudaError_t e = cudaSuccess;
+        if (rc == SW_OK && (e = cudaMalloc((void **)&t->d, (n + 1) * sizeof *h)) == cudaSuccess)
+            e = cudaMalloc((void **)&t->chunk0, (n + x->nwaves + 1) * sizeof *pre);
+        if (rc == SW_OK && e == cudaSuccess && n) {
+            e = cudaMemcpy(t->d, h, n * sizeof *h, cudaMemcpyHostToDevice);
             if (e == cudaSuccess) e = cudaMemcpy(t->chunk0, pre, (n + x->nwaves) * sizeof *pre, cudaMemcpyHostToDevice);
-            if (e != cudaSuccess) rc = sw_cuda_error((int)e, "cudaMemcpy (descriptors)", err);
         }
+        if (rc == SW_OK && e != cudaSuccess) rc = sw_cuda_error((int)e, "the descriptor tables (cudaMalloc, cudaMemcpy)", err);
         free(h);
         free(pre);
         if (rc) return rc;
@@ -300,125 +795,173 @@ static int build_tables(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
     return SW_OK;
 }
 
-/* Creates (or adopts) the communicator. */
-static int make_comm(sw_nccl_ctx *c, const sw_boot *boot, void *nccl_comm, sw_error *err) {
-    if (nccl_comm) {
-        c->comm = (ncclComm_t)nccl_comm;
-        int r = -1;
-        SW_NCCL_CHECK(ncclCommUserRank(c->comm, &r), err);
-        if (r != c->rank)
-            return sw__err(err, SW_USAGE, "the NCCL communicator given is rank %d's, the session rank %d's: NCCL rank k "
-                                          "must be global rank k", r, c->rank);
-        return SW_OK;
-    }
-    if (!boot)
-        return sw__err(err, SW_UNSUPPORTED, "no MPI to bootstrap NCCL: pass an ncclComm_t in "
-                                            "sw_session_opts.nccl_comm");
-    /* the group to bootstrap over: MPI (the mpi plugin's, runtime/plugin.h) */
-    int me = boot->rank, size = boot->size;
-    if (me != c->rank)
-        return sw__err(err, SW_USAGE, "session rank %d opened on MPI rank %d: MPI rank k must be global rank k", c->rank, me);
-    /* rank 0 makes the id; a failure travels with it, so no rank waits for nothing */
-    struct {
-        int ok;
-        ncclUniqueId id;
-    } msg;
-    memset(&msg, 0, sizeof msg);
-    if (me == 0) msg.ok = ncclGetUniqueId(&msg.id) == ncclSuccess;
-    SW_CHECK(boot->bcast(boot->ctx, &msg, sizeof msg, 0, err));
-    if (!msg.ok) return sw__err(err, SW_NCCL, "rank 0 could not create an ncclUniqueId (ncclGetUniqueId failed)");
-    ncclConfig_t cfg = NCCL_CONFIG_INITIALIZER;
-    cfg.blocking = 0;
-    ncclResult_t r = ncclCommInitRankConfig(&c->comm, size, msg.id, me, &cfg);
-    if (r != ncclSuccess && r != ncclInProgress) return sw_nccl_error((int)r, "ncclCommInitRankConfig", err);
-    c->own_comm = 1;
-    return comm_ready(c, now_s() + c->timeout_s, "creating the NCCL communicator", err);
-}
-
-/* A tiny grouped send/recv with every peer the plan uses: NCCL connects lazily, and the
- * first sync would otherwise pay for it. */
+/* A tiny grouped send/recv with every NCCL peer the plan uses (NCCL connects lazily,
+ * and the first sync would otherwise pay for it); then the kernels' module is loaded
+ * (review F6: the no-op launch it used to make loaded nothing). */
 static int warm_up(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
     double t0 = now_s();
     const sw_plan *p = x->plan;
-    int32_t *peer = calloc((size_t)p->nranks * 2 + 2, sizeof *peer);
-    if (!peer) return sw__err(err, SW_NOMEM, "out of memory");
-    size_t ns = 0, nr = 0;
-    for (size_t k = 0; k < x->ntasks; k++) {
-        const sw_plan_task *t = &p->tasks[x->tasks[k]];
-        if (t->src == t->dst) continue;
-        int send = t->src == x->rank;
-        int32_t q = send ? t->dst : t->src;
-        int32_t *list = send ? peer : peer + p->nranks + 1;
-        size_t *cnt = send ? &ns : &nr, j = 0;
-        while (j < *cnt && list[j] != q) j++;
-        if (j == *cnt) list[(*cnt)++] = q;
-    }
     int rc = SW_OK;
-    uint8_t *buf = NULL;
-    sw_msg *m = calloc(ns + nr + 1, sizeof *m);
-    if (!m) rc = sw__err(err, SW_NOMEM, "out of memory");
-    if (rc == SW_OK && (ns || nr) && cudaMalloc((void **)&buf, ns + nr + 1) != cudaSuccess)
-        rc = sw__err(err, SW_CUDA, "cannot allocate the warm-up buffer");
-    if (rc == SW_OK && (ns || nr)) {
-        for (size_t j = 0; j < ns; j++) m[j] = (sw_msg){0, peer[j], buf + j, 1, NULL, 0};
-        for (size_t j = 0; j < nr; j++) m[ns + j] = (sw_msg){0, peer[p->nranks + 1 + j], buf + ns + j, 1, NULL, 0};
-        rc = remember(c, -1, m, ns, m + ns, nr, err);
-        if (rc == SW_OK) rc = group(c, 0, m, ns, m + ns, nr, "warm-up", err);
-        if (rc == SW_OK) rc = wait_slot(c, 0, "warm-up", err);
+    if (c->comm) {
+        uint8_t *peer = calloc((size_t)p->nranks * 2 + 2, 1); /* [0..n): sends to, [n..2n): receives from */
+        sw_msg *m = calloc((size_t)p->nranks * 2 + 2, sizeof *m);
+        uint8_t *buf = NULL;
+        if (!peer || !m) rc = sw__err(err, SW_NOMEM, "out of memory");
+        for (size_t k = 0; rc == SW_OK && k < x->ntasks; k++) {
+            const sw_plan_task *t = &p->tasks[x->tasks[k]];
+            if (t->src == t->dst) continue;
+            int send = t->src == x->rank;
+            int32_t q = sw_plan_rank_index(p, send ? t->dst : t->src);
+            if (q >= 0 && c->route.via[q] == SW_VIA_NCCL) peer[(size_t)q + (send ? 0 : p->nranks)] = 1;
+        }
+        size_t ns = 0, nr = 0;
+        for (uint32_t q = 0; rc == SW_OK && q < p->nranks; q++) ns += peer[q], nr += peer[p->nranks + q];
+        if (rc == SW_OK && ns + nr) {
+            cudaError_t e = cudaMalloc((void **)&buf, ns + nr);
+            if (e != cudaSuccess) rc = sw_cuda_error((int)e, "the warm-up buffer (cudaMalloc)", err);
+        }
+        if (rc == SW_OK && ns + nr) {
+            size_t a = 0, b = 0;
+            for (uint32_t q = 0; q < p->nranks; q++) {
+                if (peer[q]) m[a] = (sw_msg){0, p->ranks[q].rank, buf + a, 1, NULL, 0}, a++;
+                if (peer[p->nranks + q]) m[ns + b] = (sw_msg){0, p->ranks[q].rank, buf + ns + b, 1, NULL, 0}, b++;
+            }
+            rc = group(c, m, ns, m + ns, nr, "warm-up", err);
+            if (rc == SW_OK) rc = cuda_ok(cudaEventRecord(c->end_pack_ev, c->comm_s), "cudaEventRecord", err);
+            /* with the timeout: a peer that never comes must not hang the open */
+            if (rc == SW_OK) rc = poll_event(c, c->end_pack_ev, -1, "the warm-up's send/recv with every peer", err);
+        }
+        if (buf) cudaFree(buf);
+        free(m);
+        free(peer);
     }
-    /* the kernels load lazily too */
     if (rc == SW_OK) {
-        int e = sw_k_move(NULL, NULL, 0, 0, NULL, NULL, c->pack_s);
-        if (e) rc = sw_cuda_error(e, "the pack kernel", err);
+        int e = sw_k_preload();
+        if (e) rc = sw_cuda_error(e, "loading the kernels (cudaFuncGetAttributes)", err);
     }
-    if (buf) cudaFree(buf);
-    free(m);
-    free(peer);
     c->warmup_s = now_s() - t0;
     return rc;
 }
 
 static int make_streams(sw_nccl_ctx *c, sw_error *err) {
-    SW_CUDA_CHECK(cudaStreamCreateWithFlags(&c->pack_s, cudaStreamNonBlocking), err);
-    SW_CUDA_CHECK(cudaStreamCreateWithFlags(&c->comm_s, cudaStreamNonBlocking), err);
-    SW_CUDA_CHECK(cudaStreamCreateWithFlags(&c->unpack_s, cudaStreamNonBlocking), err);
-    cudaEvent_t *ev[] = {&c->pack_ev[0], &c->pack_ev[1], &c->comm_ev[0], &c->comm_ev[1], &c->unpack_ev,
-                         &c->start_ev, &c->end_pack_ev, &c->end_unpack_ev};
+    /* the comm stream gets the highest priority: a wave's NCCL kernel is not held back by
+     * the pack or unpack grids of its neighbours (review F10) */
+    int lo = 0, hi = 0;
+    if (cudaDeviceGetStreamPriorityRange(&lo, &hi) != cudaSuccess) lo = hi = 0, (void)cudaGetLastError();
+    SW_CUDA_CHECK(cudaStreamCreateWithPriority(&c->pack_s, cudaStreamNonBlocking, lo), err);
+    SW_CUDA_CHECK(cudaStreamCreateWithPriority(&c->comm_s, cudaStreamNonBlocking, hi), err);
+    SW_CUDA_CHECK(cudaStreamCreateWithPriority(&c->unpack_s, cudaStreamNonBlocking, lo), err);
+    cudaEvent_t *ev[] = {&c->pack_ev[0], &c->pack_ev[1], &c->unpack_ev, &c->start_ev,
+                         &c->end_pack_ev, &c->end_unpack_ev, &c->table_ev, &c->flush_ev, &c->debug_ev};
     for (size_t k = 0; k < sizeof ev / sizeof *ev; k++)
         SW_CUDA_CHECK(cudaEventCreateWithFlags(ev[k], cudaEventDisableTiming), err);
     return SW_OK;
 }
 
+/* One arena of the executor's two-wave figure (review F9: was 2 x max_send + 2 x
+ * max_recv), the pointer table (device, and pinned host memory for its uploads: review
+ * F7), per-wave events and scratch. */
 static int make_staging(sw_nccl_ctx *c, sw_exec *x, sw_error *err) {
-    for (int k = 0; k < 2; k++) {
-        if (cudaMalloc((void **)&c->sendbuf[k], x->max_send + SW_STAGING_ALIGN) != cudaSuccess ||
-            cudaMalloc((void **)&c->recvbuf[k], x->max_recv + SW_STAGING_ALIGN) != cudaSuccess)
-            return sw__err(err, SW_CUDA, "cannot allocate device staging (2 x %zu + 2 x %zu bytes)", x->max_send,
-                           x->max_recv);
+    c->arena_bytes = sw_exec_arena_layout(x, NULL, NULL);
+    cudaError_t e = cudaMalloc((void **)&c->arena, c->arena_bytes + SW_STAGING_ALIGN);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        c->arena = NULL;
+        return sw__err(err, SW_CUDA, "cannot allocate %zu bytes of device staging: %s", c->arena_bytes,
+                       cudaGetErrorString(e));
     }
-    sw_exec_set_staging(x, c->sendbuf[0], c->sendbuf[1], c->recvbuf[0], c->recvbuf[1]);
+    SW_CHECK(sw_exec_set_arena(x, c->arena, err));
     c->nlocals = x->plan->nlocals;
-    c->ptrs_host = calloc((size_t)c->nlocals + 1, sizeof *c->ptrs_host);
-    if (!c->ptrs_host) return sw__err(err, SW_NOMEM, "out of memory");
-    SW_CUDA_CHECK(cudaMalloc((void **)&c->ptrs_dev, ((size_t)c->nlocals + 1) * sizeof(void *)), err);
-    SW_CUDA_CHECK(cudaMemset(c->ptrs_dev, 0, ((size_t)c->nlocals + 1) * sizeof(void *)), err);
+    size_t tb = ((size_t)c->nlocals + 1) * sizeof(void *);
+    SW_CUDA_CHECK(cudaMallocHost((void **)&c->ptrs_pinned, tb), err);
+    memset(c->ptrs_pinned, 0, tb);
+    SW_CUDA_CHECK(cudaMalloc((void **)&c->ptrs_dev, tb), err);
+    SW_CUDA_CHECK(cudaMemset(c->ptrs_dev, 0, tb), err);
+    c->nwaves = x->nwaves;
+    c->rec = calloc(x->nwaves + 1, sizeof *c->rec);
+    c->wave_ev = calloc(x->nwaves + 1, sizeof *c->wave_ev);
+    for (size_t i = 0; i < x->nwaves; i++) {
+        size_t n = sw_exec_wave_msgs(x, i, 0, NULL) + sw_exec_wave_msgs(x, i, 1, NULL);
+        if (n > c->max_msgs) c->max_msgs = n;
+    }
+    c->nccl_msgs = calloc(c->max_msgs + 1, sizeof *c->nccl_msgs);
+    if (!c->rec || !c->wave_ev || !c->nccl_msgs) return sw__err(err, SW_NOMEM, "out of memory");
+    for (size_t i = 0; i < x->nwaves; i++) {
+        if (!sw_exec_wave_msgs(x, i, 0, NULL) && !sw_exec_wave_msgs(x, i, 1, NULL)) continue;
+        SW_CUDA_CHECK(cudaEventCreateWithFlags(&c->wave_ev[i], cudaEventDisableTiming), err);
+    }
     return SW_OK;
 }
 
-int sw_nccl_open(sw_nccl_ctx **out, sw_backend *b, sw_exec *x, int32_t rank, const sw_boot *boot, void *nccl_comm,
-                 double timeout_s, sw_error *err) {
+/* The NCCL library this process runs with must have what this build calls (review F8:
+ * in a Python process torch may have loaded its own libnccl.so.2 first). */
+static int check_version(sw_nccl_ctx *c, sw_error *err) {
+    int v = 0;
+    SW_NCCL_CHECK(ncclGetVersion(&v), err);
+    c->nccl_version = v;
+    if (v < SW_NCCL_MIN_VERSION)
+        return sw__err(err, SW_UNSUPPORTED,
+                       "this process runs NCCL %d.%d.%d, older than %d.%d (the oldest with the calls shardwave makes; "
+                       "it was built with NCCL %d.%d.%d headers): load a newer libnccl.so.2 first (LD_LIBRARY_PATH, "
+                       "or the one torch ships)",
+                       v / 10000, v / 100 % 100, v % 100, SW_NCCL_MIN_VERSION / 10000, SW_NCCL_MIN_VERSION / 100 % 100,
+                       NCCL_MAJOR, NCCL_MINOR, NCCL_PATCH);
+    return SW_OK;
+}
+
+int sw_nccl_open(sw_nccl_ctx **out, sw_backend *b, sw_exec *x, int32_t rank, const sw_session_opts *o,
+                 const sw_boot *boot, sw_error *err) {
     *out = NULL;
     SW_CHECK(sw_nccl_have_device(err));
     sw_nccl_ctx *c = calloc(1, sizeof *c);
     if (!c) return sw__err(err, SW_NOMEM, "out of memory");
     c->rank = rank;
-    c->timeout_s = timeout_s > 0 ? timeout_s : 60;
+    c->comm_rank = sw_nccl_comm_rank(o, rank);
+    c->timeout_s = o->timeout_s > 0 ? o->timeout_s : 60;
     c->x = x;
-    int rc;
-    if ((rc = make_streams(c, err))) goto fail;
+    c->last_ev[0] = c->last_ev[1] = -1;
+    c->prev_device = -1;
+    const char *dbg = getenv("SHARDWAVE_NCCL_SYNC_DEBUG");
+    c->sync_debug = dbg && dbg[0] == '1';
+    int rc = SW_OK;
+    cudaError_t e = cudaGetDevice(&c->device);
+    if (e != cudaSuccess) {
+        rc = sw_cuda_error((int)e, "cudaGetDevice", err);
+        goto fail;
+    }
+    uint64_t token = 0;
+    sw_nccl_where me;
+    if ((rc = check_version(c, err)) || (rc = make_streams(c, err))) goto fail;
+    if (x && (rc = fill_comm_of(c, x->plan, o, err))) goto fail;
     if (x && ((rc = make_staging(c, x, err)) || (rc = build_tables(c, x, err)))) goto fail;
+    /* the tables' pageable uploads are done before any stream of ours reads them (F7) */
+    if ((e = cudaDeviceSynchronize()) != cudaSuccess) {
+        rc = sw_cuda_error((int)e, "cudaDeviceSynchronize (after the uploads at open)", err);
+        goto fail;
+    }
     /* collective: every rank of the communicator gets here, also one the plan leaves idle */
-    if ((rc = make_comm(c, boot, nccl_comm, err))) goto fail;
+    if (o->nccl_comm) {
+        if ((rc = adopt_comm(c, o, err))) goto fail;
+        if (x && (rc = sw_nccl_route_make(x->plan, rank, NULL, 1, &c->route, err))) goto fail;
+        /* the caller's communicator holds both ends of every message: NCCL for all */
+        for (uint32_t q = 0; x && q < c->route.nranks; q++)
+            if (c->route.via[q]) c->route.via[q] = SW_VIA_NCCL;
+        c->route.npeers_nccl += c->route.npeers_ipc;
+        c->route.npeers_ipc = 0;
+    } else if (o->nccl_unique_id) {
+        if ((rc = boot_unique(c, x, o, &token, err))) goto fail;
+    } else if (boot) {
+        if ((rc = boot_mpi(c, x, o, boot, &token, err))) goto fail;
+    } else {
+        rc = sw__err(err, SW_UNSUPPORTED, "no way to create the NCCL communicator: pass sw_session_opts.nccl_unique_id "
+                                          "(sw_nccl_unique_id), an ncclComm_t in nccl_comm, or initialise MPI");
+        goto fail;
+    }
+    if (x && c->route.npeers_ipc) {
+        if ((rc = where_am_i(c, &me, err))) goto fail;
+        sw_nccl_ipc_setup is = {token, rank, me, x, c->route.via, c->timeout_s};
+        if ((rc = sw_nccl_ipc_open(&c->ipc, &is, err))) goto fail;
+    }
     if (x && (rc = warm_up(c, x, err))) goto fail;
     memset(b, 0, sizeof *b);
     b->name = "nccl";
@@ -430,6 +973,7 @@ int sw_nccl_open(sw_nccl_ctx **out, sw_backend *b, sw_exec *x, int32_t rank, con
         b->copy = hcopy;
         b->unpack = hunpack;
     }
+    c->healthy = 1;
     *out = c;
     return SW_OK;
 fail:
@@ -437,55 +981,81 @@ fail:
     return rc;
 }
 
+/* ---- a sync -------------------------------------------------------------------------------- */
+
 int sw_nccl_begin(sw_nccl_ctx *c, void *stream, void *const *ptrs, sw_error *err) {
-    if (c->aborted) return sw__err(err, SW_NCCL, "rank %d: the NCCL communicator was aborted by an earlier failure", c->rank);
-    c->nposted = c->nwaited = 0;
-    c->inflight[0] = c->inflight[1] = 0;
-    if (ptrs && memcmp(c->ptrs_host, ptrs, (size_t)c->nlocals * sizeof *ptrs)) {
-        /* the previous sync's kernels may still read the table */
-        SW_CUDA_CHECK(cudaStreamSynchronize(c->pack_s), err);
-        SW_CUDA_CHECK(cudaStreamSynchronize(c->unpack_s), err);
-        memcpy(c->ptrs_host, ptrs, (size_t)c->nlocals * sizeof *ptrs);
-        SW_CUDA_CHECK(cudaMemcpy(c->ptrs_dev, c->ptrs_host, (size_t)c->nlocals * sizeof *ptrs, cudaMemcpyHostToDevice),
-                      err);
-    }
+    if (c->aborted)
+        return sw__err(err, SW_NCCL, "rank %d: the NCCL communicator was aborted by an earlier failure", c->rank);
+    c->seq++;
+    c->nposted = 0;
+    c->healthy = 0;
     /* whatever the caller queued before (the optimizer step) comes first */
-    SW_CUDA_CHECK(cudaEventRecord(c->start_ev, (cudaStream_t)stream), err);
-    SW_CUDA_CHECK(cudaStreamWaitEvent(c->pack_s, c->start_ev, 0), err);
-    SW_CUDA_CHECK(cudaStreamWaitEvent(c->comm_s, c->start_ev, 0), err);
-    SW_CUDA_CHECK(cudaStreamWaitEvent(c->unpack_s, c->start_ev, 0), err);
+    SYNC_CHECK(c, cudaEventRecord(c->start_ev, (cudaStream_t)stream), err);
+    SYNC_CHECK(c, cudaStreamWaitEvent(c->pack_s, c->start_ev, 0), err);
+    SYNC_CHECK(c, cudaStreamWaitEvent(c->comm_s, c->start_ev, 0), err);
+    SYNC_CHECK(c, cudaStreamWaitEvent(c->unpack_s, c->start_ev, 0), err);
+    if (ptrs && (!c->ptrs_set || memcmp(c->ptrs_pinned, ptrs, (size_t)c->nlocals * sizeof *ptrs))) {
+        /* the pinned copy may still be read by the previous upload */
+        if (c->table_pending) SYNC_CHECK(c, cudaEventSynchronize(c->table_ev), err);
+        memcpy(c->ptrs_pinned, ptrs, (size_t)c->nlocals * sizeof *ptrs);
+        /* the previous sync's kernels may still read the table: the upload goes on the pack
+         * stream after the last unpack, and the unpack stream waits for it (review F7: a
+         * synchronous cudaMemcpy from pageable memory was not ordered with these
+         * non-blocking streams) */
+        SYNC_CHECK(c, cudaStreamWaitEvent(c->pack_s, c->unpack_ev, 0), err);
+        SYNC_CHECK(c, cudaMemcpyAsync(c->ptrs_dev, c->ptrs_pinned, (size_t)c->nlocals * sizeof *ptrs,
+                                      cudaMemcpyHostToDevice, c->pack_s),
+                      err);
+        SYNC_CHECK(c, cudaEventRecord(c->table_ev, c->pack_s), err);
+        SYNC_CHECK(c, cudaStreamWaitEvent(c->unpack_s, c->table_ev, 0), err);
+        c->ptrs_set = c->table_pending = 1;
+    }
     return SW_OK;
 }
 
 int sw_nccl_end(sw_nccl_ctx *c, void *stream, sw_error *err) {
-    SW_CUDA_CHECK(cudaEventRecord(c->end_pack_ev, c->pack_s), err);
-    SW_CUDA_CHECK(cudaEventRecord(c->end_unpack_ev, c->unpack_s), err);
-    SW_CUDA_CHECK(cudaStreamWaitEvent((cudaStream_t)stream, c->end_pack_ev, 0), err);
-    SW_CUDA_CHECK(cudaStreamWaitEvent((cudaStream_t)stream, c->end_unpack_ev, 0), err);
+    if (!err) {
+        /* the sync failed before: what it queued may never complete (a peer that never
+         * sends): abort, so that nothing waits on it, and fail the later syncs */
+        abort_comm(c);
+        return SW_OK;
+    }
+    SW_CHECK(wait_all(c, err));
+    SYNC_CHECK(c, cudaEventRecord(c->end_pack_ev, c->pack_s), err);
+    SYNC_CHECK(c, cudaEventRecord(c->end_unpack_ev, c->unpack_s), err);
+    SYNC_CHECK(c, cudaStreamWaitEvent((cudaStream_t)stream, c->end_pack_ev, 0), err);
+    SYNC_CHECK(c, cudaStreamWaitEvent((cudaStream_t)stream, c->end_unpack_ev, 0), err);
+    c->healthy = 1;
     return SW_OK;
 }
 
 void sw_nccl_close(sw_nccl_ctx *c) {
     if (!c) return;
+    sw_error e;
+    int entered = sw_nccl_enter(c, &e) == SW_OK;
+    /* an open or a sync that did not finish may have left work that never completes */
+    if (!c->healthy && (c->own_comm || c->seq)) abort_comm(c); /* the caller's comm: only once we used it */
     if (c->own_comm && c->comm && !c->aborted) {
         /* let what is queued finish, then free: a nonblocking communicator finalizes
          * asynchronously */
-        sw_error e;
         ncclResult_t r = ncclCommFinalize(c->comm);
         if (r == ncclSuccess || r == ncclInProgress) (void)comm_ready(c, now_s() + c->timeout_s, "finalizing", &e);
         if (!c->aborted) ncclCommDestroy(c->comm); /* an abort (timeout) has freed it */
     }
+    /* nothing of ours may still run when its memory goes */
     cudaStream_t st[] = {c->pack_s, c->comm_s, c->unpack_s};
     for (size_t k = 0; k < 3; k++)
+        if (st[k]) cudaStreamSynchronize(st[k]);
+    sw_nccl_ipc_close(c->ipc);
+    for (size_t k = 0; k < 3; k++)
         if (st[k]) cudaStreamDestroy(st[k]);
-    cudaEvent_t ev[] = {c->pack_ev[0], c->pack_ev[1], c->comm_ev[0], c->comm_ev[1], c->unpack_ev,
-                        c->start_ev, c->end_pack_ev, c->end_unpack_ev};
+    cudaEvent_t ev[] = {c->pack_ev[0], c->pack_ev[1], c->unpack_ev, c->start_ev,
+                        c->end_pack_ev, c->end_unpack_ev, c->table_ev, c->flush_ev, c->debug_ev};
     for (size_t k = 0; k < sizeof ev / sizeof *ev; k++)
         if (ev[k]) cudaEventDestroy(ev[k]);
-    for (int k = 0; k < 2; k++) {
-        if (c->sendbuf[k]) cudaFree(c->sendbuf[k]);
-        if (c->recvbuf[k]) cudaFree(c->recvbuf[k]);
-    }
+    for (size_t i = 0; c->wave_ev && i < c->nwaves; i++)
+        if (c->wave_ev[i]) cudaEventDestroy(c->wave_ev[i]);
+    if (c->arena) cudaFree(c->arena);
     for (int k = 0; k < 3; k++) {
         free(c->tab[k].first);
         free(c->tab[k].nchunks);
@@ -493,153 +1063,33 @@ void sw_nccl_close(sw_nccl_ctx *c) {
         if (c->tab[k].chunk0) cudaFree(c->tab[k].chunk0);
     }
     if (c->ptrs_dev) cudaFree(c->ptrs_dev);
-    free(c->ptrs_host);
+    if (c->ptrs_pinned) cudaFreeHost(c->ptrs_pinned);
+    (void)cudaGetLastError();
+    sw_nccl_route_free(&c->route);
+    free(c->comm_of);
     free(c->forwards);
-    free(c->posted);
-    free(c->posted_send);
+    free(c->rec);
+    free(c->wave_ev);
+    free(c->nccl_msgs);
+    if (entered) sw_nccl_leave(c);
     free(c);
 }
 
-/* ---- validation on the device ------------------------------------------------------ */
-
-static void tensor_strides(const sw_plan_tensor *t, int64_t *st) {
-    int64_t s = 1;
-    for (int k = t->ndim - 1; k >= 0; k--) {
-        st[k] = s;
-        s *= t->shape[k];
+int sw_nccl_make_unique_id(void *out, size_t cap, sw_error *err) {
+    if (!out || cap < sizeof(ncclUniqueId))
+        return sw__err(err, SW_USAGE, "sw_nccl_unique_id: needs a buffer of %d bytes", SW_NCCL_UNIQUE_ID_BYTES);
+    int v = 0;
+    SW_NCCL_CHECK(ncclGetVersion(&v), err);
+    if (v < SW_NCCL_MIN_VERSION)
+        return sw__err(err, SW_UNSUPPORTED, "this process runs NCCL %d.%d.%d, older than %d.%d", v / 10000,
+                       v / 100 % 100, v % 100, SW_NCCL_MIN_VERSION / 10000, SW_NCCL_MIN_VERSION / 100 % 100);
+    ncclUniqueId id;
+    ncclResult_t r = ncclGetUniqueId(&id);
+    if (r != ncclSuccess) {
+        const char *last = ncclGetLastError(NULL);
+        return sw__err(err, SW_NCCL, "ncclGetUniqueId failed: %s%s%s", ncclGetErrorString(r), last && last[0] ? ": " : "",
+                       last ? last : "");
     }
-}
-
-static void val_desc(const sw_plan *p, uint32_t tensor, uint32_t local, const int64_t *start, const int64_t *size,
-                     const int8_t *map, const int64_t *base, sw_val_desc *d) {
-    const sw_plan_tensor *t = &p->tensors[tensor];
-    const sw_plan_local *l = &p->locals[local];
-    memset(d, 0, sizeof *d);
-    d->geo.ndim = t->ndim;
-    d->nelem = 1;
-    for (int k = 0; k < t->ndim; k++) {
-        d->geo.size[k] = size[k];
-        d->start[k] = start[k];
-        d->nelem *= (uint64_t)size[k];
-    }
-    tensor_strides(t, d->tstride);
-    sw_box_side_init(&d->side, l->ndim, l->shape, map, base, t->ndim, start);
-    d->key = sw_val_key(t->name);
-    d->local = local;
-    d->dtype = (int32_t)l->dtype;
-    d->chain[0] = d->dtype;
-    d->nchain = 1;
-}
-
-static int upload_ptrs(const sw_plan *p, void *const *ptrs, void ***dev, sw_error *err) {
-    SW_CUDA_CHECK(cudaMalloc((void **)dev, ((size_t)p->nlocals + 1) * sizeof(void *)), err);
-    SW_CUDA_CHECK(cudaMemcpy(*dev, ptrs, (size_t)p->nlocals * sizeof(void *), cudaMemcpyHostToDevice), err);
-    return SW_OK;
-}
-
-static int run_val(const sw_plan *p, const sw_val_desc *h, size_t n, void *const *ptrs, sw_val_result *res_out,
-                   sw_error *err) {
-    sw_val_desc *d = NULL;
-    void **pd = NULL;
-    sw_val_result *res = NULL;
-    int rc = SW_OK;
-    cudaError_t e = cudaMalloc((void **)&d, (n + 1) * sizeof *d);
-    if (e == cudaSuccess && n) e = cudaMemcpy(d, h, n * sizeof *d, cudaMemcpyHostToDevice);
-    if (e == cudaSuccess && res_out) e = cudaMalloc((void **)&res, sizeof *res);
-    if (e == cudaSuccess && res_out) e = cudaMemset(res, 0, sizeof *res);
-    if (e != cudaSuccess) rc = sw_cuda_error((int)e, "validation buffers", err);
-    if (rc == SW_OK) rc = upload_ptrs(p, ptrs, &pd, err);
-    for (size_t f = 0; f < n && rc == SW_OK; f += UINT32_MAX) {
-        uint32_t m = n - f > UINT32_MAX ? UINT32_MAX : (uint32_t)(n - f);
-        int k = res_out ? sw_k_check(d + f, m, pd, res, NULL) : sw_k_fill(d + f, m, pd, NULL);
-        if (k) rc = sw_cuda_error(k, res_out ? "the check kernel" : "the fill kernel", err);
-    }
-    if (rc == SW_OK && (e = cudaDeviceSynchronize()) != cudaSuccess) rc = sw_cuda_error((int)e, "validation", err);
-    if (rc == SW_OK && res_out && (e = cudaMemcpy(res_out, res, sizeof *res, cudaMemcpyDeviceToHost)) != cudaSuccess)
-        rc = sw_cuda_error((int)e, "cudaMemcpy (validation result)", err);
-    if (d) cudaFree(d);
-    if (pd) cudaFree(pd);
-    if (res) cudaFree(res);
-    return rc;
-}
-
-int sw_nccl_validate_fill(const sw_plan *p, int32_t rank, void *const *ptrs, sw_error *err) {
-    size_t n = 0;
-    for (uint32_t li = 0; li < p->nlocals; li++) {
-        const sw_plan_local *l = &p->locals[li];
-        if (l->rank != rank || !ptrs[li]) continue;
-        SW_CUDA_CHECK(cudaMemset(ptrs[li], l->role == SW_ROLE_SRC ? 0 : 0xA5, sw_plan_local_nbytes(l)), err);
-        if (l->role == SW_ROLE_SRC) n += l->npieces;
-    }
-    sw_val_desc *h = malloc((n + 1) * sizeof *h);
-    if (!h) return sw__err(err, SW_NOMEM, "out of memory");
-    n = 0;
-    for (uint32_t li = 0; li < p->nlocals; li++) {
-        const sw_plan_local *l = &p->locals[li];
-        if (l->rank != rank || !ptrs[li] || l->role != SW_ROLE_SRC) continue;
-        for (uint32_t k = 0; k < l->npieces; k++) {
-            const sw_plan_piece *pc = &p->pieces[l->piece0 + k];
-            val_desc(p, pc->tensor, li, pc->start, pc->size, pc->map, pc->base, &h[n++]);
-        }
-    }
-    int rc = run_val(p, h, n, ptrs, NULL, err);
-    free(h);
-    return rc;
-}
-
-/* One check descriptor per part of a transfer's box, with the dtypes it travelled
- * through (plan_trace.h: the chains the verifier accepts). */
-typedef struct val_descs {
-    const sw_plan *p;
-    sw_val_desc *h;
-    size_t n, cap;
-    sw_data_report *rep;
-} val_descs;
-
-_Static_assert(SW_PLAN_MAXCHAIN <= sizeof(((sw_val_desc *)0)->chain) / sizeof(int32_t),
-               "a check descriptor holds every dtype of a chain");
-
-static int add_check(void *vctx, uint32_t xi, const sw_plan_origin *o, sw_error *err) {
-    val_descs *v = vctx;
-    const sw_plan_xfer *x = &v->p->xfers[xi];
-    if (SW_GROW(v->h, v->cap, v->n + 1)) return sw__err(err, SW_NOMEM, "out of memory");
-    sw_val_desc *d = &v->h[v->n++];
-    val_desc(v->p, x->tensor, x->dst.local, o->start, o->size, x->dst.map, x->dst.base, d);
-    for (int k = 1; k < o->nchain; k++) d->chain[d->nchain++] = (int32_t)o->chain[k];
-    v->rep->checked += d->nelem;
-    return SW_OK;
-}
-
-int sw_nccl_validate_check(const sw_plan *p, int32_t rank, void *const *ptrs, sw_data_report *rep, sw_error *err) {
-    memset(rep, 0, sizeof *rep);
-    val_descs v = {p, NULL, 0, 0, rep};
-    sw_plan_trace *t = NULL;
-    int rc = sw_plan_trace_init(&t, p, err);
-    for (uint32_t xi = 0; xi < p->nxfers && rc == SW_OK; xi++) {
-        const sw_plan_xfer *x = &p->xfers[xi];
-        if (p->locals[x->dst.local].rank != rank || !ptrs[x->dst.local]) continue;
-        rc = sw_plan_trace_xfer(t, xi, add_check, &v, SW_CORRUPT, err);
-    }
-    sw_plan_trace_free(t);
-    sw_val_desc *h = v.h;
-    size_t n = v.n;
-    sw_val_result res;
-    memset(&res, 0, sizeof res);
-    if (rc == SW_OK) rc = run_val(p, h, n, ptrs, &res, err);
-    free(h);
-    if (rc) return rc;
-    rep->bad = res.bad;
-    for (size_t k = 0; k < SW_K_MAXBAD && k < SW_DATA_REPORT && k < res.bad; k++) {
-        sw_data_mismatch *m = &rep->shown[rep->nshown++];
-        const sw_plan_local *l = &p->locals[res.shown[k].local];
-        m->local = res.shown[k].local;
-        int64_t o = res.shown[k].off;
-        for (int j = l->ndim - 1; j >= 0; j--) {
-            m->index[j] = l->shape[j] ? o % l->shape[j] : 0;
-            o = l->shape[j] ? o / l->shape[j] : 0;
-        }
-        m->expected = res.shown[k].expected;
-        m->got = res.shown[k].got;
-    }
+    memcpy(out, &id, sizeof id);
     return SW_OK;
 }

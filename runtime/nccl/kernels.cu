@@ -11,11 +11,6 @@
 
 #define SW_K_THREADS 256
 
-extern "C" uint64_t sw_k_chunks(const sw_seg_desc *d) {
-    if (d->flags & (SW_SEG_BYTECOPY | SW_SEG_ROWCOPY)) return (sw_seg_bytes(d, 0) + SW_K_CHUNK_BYTES - 1) / SW_K_CHUNK_BYTES;
-    return (d->nelem + SW_K_CHUNK_ELEMS - 1) / SW_K_CHUNK_ELEMS;
-}
-
 /* Copies len bytes with loads of T once dst is aligned to T (src is congruent). */
 template <typename T>
 __device__ static void copy_vec(uint8_t *dst, const uint8_t *src, uint64_t len) {
@@ -39,26 +34,25 @@ __device__ static void copy_range(uint8_t *dst, const uint8_t *src, uint64_t len
     else copy_vec<uint8_t>(dst, src, len);
 }
 
-/* Blocks take chunks c = blockIdx.x, + gridDim.x, ...; chunk c belongs to the last
- * descriptor j with chunk0[j] <= c. */
+/* Block b takes the contiguous chunks [b * per, (b + 1) * per) (per = ceil(nchunks /
+ * gridDim.x)); chunk c belongs to the last descriptor j with chunk0[j] <= c.  Thread 0
+ * finds the first chunk's descriptor by binary search, then steps forward: consecutive
+ * chunks mostly share a descriptor, which stays in shared memory (review F10). */
 __global__ static void move_kernel(const sw_seg_desc *descs, const uint64_t *chunk0, uint32_t n, uint64_t nchunks,
                                    void *const *ptrs, uint8_t *staging) {
     __shared__ sw_seg_desc d;
     __shared__ uint32_t sj;
-    uint32_t cur = UINT32_MAX;
-    for (uint64_t c = blockIdx.x; c < nchunks; c += gridDim.x) {
+    uint64_t per = (nchunks + gridDim.x - 1) / gridDim.x;
+    uint64_t c0 = (uint64_t)blockIdx.x * per, c1 = c0 + per < nchunks ? c0 + per : nchunks;
+    uint32_t cur = UINT32_MAX, j = 0;
+    for (uint64_t c = c0; c < c1; c++) {
         __syncthreads();
         if (threadIdx.x == 0) {
-            uint32_t lo = 0, hi = n; /* chunk0[lo] <= c < chunk0[hi] */
-            while (hi - lo > 1) {
-                uint32_t mid = lo + (hi - lo) / 2;
-                if (chunk0[mid] <= c) lo = mid;
-                else hi = mid;
-            }
-            sj = lo;
+            j = sw_k_desc_of(chunk0, n, c, cur == UINT32_MAX ? UINT32_MAX : j);
+            sj = j;
         }
         __syncthreads();
-        uint32_t j = sj;
+        j = sj;
         if (j != cur) {
             const uint32_t *from = (const uint32_t *)&descs[j];
             uint32_t *to = (uint32_t *)&d;
@@ -73,8 +67,8 @@ __global__ static void move_kernel(const sw_seg_desc *descs, const uint64_t *chu
             copy_range(sw_seg_addr(&d, 1, 0, ptrs, staging) + b0, sw_seg_addr(&d, 0, 0, ptrs, staging) + b0, b1 - b0);
         } else if (d.flags & SW_SEG_ROWCOPY) {
             /* the chunk's bytes, row piece by row piece (offsets once per row piece) */
-            uint64_t es = (uint64_t)sw__dt_bytes((sw_dtype)d.dtype[0]), per = SW_K_CHUNK_BYTES / es;
-            uint64_t e = cc * per, e1 = e + per < d.nelem ? e + per : d.nelem;
+            uint64_t es = (uint64_t)sw__dt_bytes((sw_dtype)d.dtype[0]), pe = SW_K_CHUNK_BYTES / es;
+            uint64_t e = cc * pe, e1 = e + pe < d.nelem ? e + pe : d.nelem;
             while (e < e1) {
                 uint64_t run = sw_seg_row(&d, e, e1 - e);
                 copy_range(sw_seg_addr(&d, 1, e, ptrs, staging), sw_seg_addr(&d, 0, e, ptrs, staging), run * es);
@@ -92,6 +86,7 @@ extern "C" int sw_k_move(const sw_seg_desc *descs, const uint64_t *chunk0, uint3
                          void *const *ptrs_dev, uint8_t *staging, void *stream) {
     if (!n || !nchunks) return 0;
     uint64_t blocks = nchunks < 8192 ? nchunks : 8192;
+    (void)cudaGetLastError(); /* the launch's own result below, not an earlier call's (F1) */
     move_kernel<<<(unsigned)blocks, SW_K_THREADS, 0, (cudaStream_t)stream>>>(descs, chunk0, n, nchunks, ptrs_dev,
                                                                                staging);
     return (int)cudaGetLastError();
@@ -150,6 +145,7 @@ static dim3 val_grid(uint32_t n) { return dim3(256, n < 65535 ? n : 65535); }
 
 extern "C" int sw_k_fill(const sw_val_desc *descs, uint32_t n, void *const *ptrs_dev, void *stream) {
     if (!n) return 0;
+    (void)cudaGetLastError();
     fill_kernel<<<val_grid(n), SW_K_THREADS, 0, (cudaStream_t)stream>>>(descs, n, ptrs_dev);
     return (int)cudaGetLastError();
 }
@@ -157,6 +153,15 @@ extern "C" int sw_k_fill(const sw_val_desc *descs, uint32_t n, void *const *ptrs
 extern "C" int sw_k_check(const sw_val_desc *descs, uint32_t n, void *const *ptrs_dev, sw_val_result *res,
                           void *stream) {
     if (!n) return 0;
+    (void)cudaGetLastError();
     check_kernel<<<val_grid(n), SW_K_THREADS, 0, (cudaStream_t)stream>>>(descs, n, ptrs_dev, res);
     return (int)cudaGetLastError();
+}
+
+extern "C" int sw_k_preload(void) {
+    cudaFuncAttributes a;
+    cudaError_t e = cudaFuncGetAttributes(&a, move_kernel);
+    if (e == cudaSuccess) e = cudaFuncGetAttributes(&a, fill_kernel);
+    if (e == cudaSuccess) e = cudaFuncGetAttributes(&a, check_kernel);
+    return (int)e;
 }

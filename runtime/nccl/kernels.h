@@ -2,7 +2,9 @@
  * kernels.h - the nccl backend's CUDA kernels, behind a C interface (kernels.cu).
  *
  * Every launcher enqueues on `stream` (a cudaStream_t) and returns a cudaError_t as int
- * (0: launched).  Descriptor tables live in device memory; ptrs_dev is a device array of
+ * (0: launched).  It clears the calling thread's last CUDA error before the launch, so
+ * what it returns is the launch's own result, not an error an earlier call left behind
+ * (a cudaEventQuery's cudaErrorNotReady: review F1).  Descriptor tables live in device memory; ptrs_dev is a device array of
  * the plan locals' device pointers (NULL for locals of other ranks).
  */
 #ifndef SW_NCCL_KERNELS_H
@@ -23,7 +25,34 @@ extern "C" {
 #define SW_K_CHUNK_ELEMS 1024u
 
 /* Chunks of one descriptor under the split above. */
-uint64_t sw_k_chunks(const sw_seg_desc *d);
+static inline uint64_t sw_k_chunks(const sw_seg_desc *d) {
+    if (d->flags & (SW_SEG_BYTECOPY | SW_SEG_ROWCOPY)) return (sw_seg_bytes(d, 0) + SW_K_CHUNK_BYTES - 1) / SW_K_CHUNK_BYTES;
+    return (d->nelem + SW_K_CHUNK_ELEMS - 1) / SW_K_CHUNK_ELEMS;
+}
+
+/* The descriptor of chunk c in a table with prefix sums chunk0[0 .. n] (chunk0[0] = 0,
+ * c < chunk0[n]): the last j < n with chunk0[j] <= c (descriptors of no chunks are
+ * skipped).  hint: a descriptor at or before the answer (the previous chunk's), whence it
+ * steps forward; UINT32_MAX: none, binary search.  The move kernel's thread 0 runs it. */
+SW_HD static inline uint32_t sw_k_desc_of(const uint64_t *chunk0, uint32_t n, uint64_t c, uint32_t hint) {
+    uint32_t j = hint;
+    if (j == UINT32_MAX) {
+        uint32_t lo = 0, hi = n; /* chunk0[lo] <= c < chunk0[hi] */
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (chunk0[mid] <= c) lo = mid;
+            else hi = mid;
+        }
+        j = lo;
+    }
+    while (j + 1 < n && chunk0[j + 1] <= c) j++;
+    return j;
+}
+
+/* Loads the kernels' module now (cudaFuncGetAttributes on each kernel): under CUDA's lazy
+ * loading (the default since 12.2) a kernel loads at its first launch, which may need a
+ * context synchronization while other kernels (NCCL's) run.  Returns a cudaError_t. */
+int sw_k_preload(void);
 
 /* One launch for a whole table: moves descriptors descs[0 .. n) (pack, unpack or copy:
  * segdesc.h).  chunk0[j] is the first chunk of descriptor j (prefix sums of sw_k_chunks,

@@ -12,7 +12,7 @@
 static int nc_open(void **ctx, sw_backend *b, sw_exec *x, int32_t rank, const sw_session_opts *o, const sw_boot *boot,
                    sw_error *err) {
     sw_nccl_ctx *c = NULL;
-    SW_CHECK(sw_nccl_open(&c, b, x, rank, boot, o->nccl_comm, o->timeout_s, err));
+    SW_CHECK(sw_nccl_open(&c, b, x, rank, o, boot, err));
     *ctx = c;
     return SW_OK;
 }
@@ -23,6 +23,8 @@ static int nc_begin(void *ctx, void *stream, void *const *ptrs, sw_error *err) {
     return sw_nccl_begin(ctx, stream, ptrs, err);
 }
 static int nc_end(void *ctx, void *stream, sw_error *err) { return sw_nccl_end(ctx, stream, err); }
+static int nc_enter(void *ctx, sw_error *err) { return sw_nccl_enter(ctx, err); }
+static void nc_leave(void *ctx) { sw_nccl_leave(ctx); }
 
 static int nc_device_count(int *n, sw_error *err) {
     *n = 0;
@@ -78,6 +80,9 @@ static const sw_plugin table = {
     .end = nc_end,
     .validate_fill = sw_nccl_validate_fill,
     .validate_check = sw_nccl_validate_check,
+    .unique_id = sw_nccl_make_unique_id,
+    .enter = nc_enter,
+    .leave = nc_leave,
 };
 
 /* The one symbol the plugin exports (runtime/plugin.map). */
