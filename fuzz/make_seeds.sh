@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the seed corpora of the fuzz harnesses (fuzz/corpus/{yaml,dsl,plan}) from
 # the examples at tiny sizes (full-size files elaborate for a second: too slow to mutate),
-# the DSL error cases of tests/dsl, the conformance cases when ../shared is there, and
-# plans compiled from them.  $1: the shardwave binary.  The corpora are committed: a
-# clone without ../shared fuzzes from them as they are.
+# the DSL error cases of tests/dsl, the conformance cases (tests/conformance), and
+# plans compiled from them.  $1: the shardwave binary.  The corpora are committed and
+# regenerated with this script after the inputs or the plan format change.
 set -eu
 SW=$(realpath "$1")
 cd "$(dirname "$0")/.."
@@ -26,8 +26,8 @@ for n in llama_tiny pipeline_tiny; do
     cp "examples/$n.sw" "$C/dsl/$n.sw"
 done
 cp tests/dsl/*.sw "$C/dsl/"
-if [ -d ../shared/spec/conformance ]; then
-    for f in ../shared/spec/conformance/cases/*.yaml ../shared/spec/conformance/bad/*.yaml; do
+if [ -d tests/conformance ]; then
+    for f in tests/conformance/cases/*.yaml tests/conformance/bad/*.yaml; do
         cp "$f" "$C/yaml/conformance-$(basename "$(dirname "$f")")-$(basename "$f")"
     done
 fi

@@ -103,7 +103,7 @@ static void same_ranks(const sw_ir *a, const sw_ir *b, const char *what) {
 static void test_conformance_cases_in_dsl(void **state) {
     (void)state;
     glob_t g;
-    assert_int_equal(glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g), 0);
+    assert_int_equal(glob(SW_SOURCE_DIR "/tests/conformance/cases/*.yaml", 0, NULL, &g), 0);
     assert_true(g.gl_pathc >= 10);
     for (size_t i = 0; i < g.gl_pathc; i++) {
         const char *path = g.gl_pathv[i];
@@ -187,7 +187,7 @@ static void test_examples(void **state) {
         snprintf(twin, sizeof twin, "%.*s.yaml", (int)(strlen(path) - 3), path);
         char *yaml = slurp(twin, &len);
         if (!yaml && strstr(path, "pipeline_tiny"))
-            yaml = slurp(SW_SOURCE_DIR "/../shared/spec/conformance/cases/09_pipeline_stages_let.yaml", &len);
+            yaml = slurp(SW_SOURCE_DIR "/tests/conformance/cases/09_pipeline_stages_let.yaml", &len);
         if (yaml) {
             sw_ir b;
             load(twin, yaml, &b);

@@ -1,7 +1,7 @@
 /*
  * test_fuzz_inputs.c - robustness of the front end on damaged inputs.
  *
- * Every conformance input (the .yaml files under ../shared/spec/conformance/cases and bad,
+ * Every conformance input (the .yaml files under tests/conformance/cases and bad,
  * relative to SW_SOURCE_DIR) is loaded
  *   - truncated at every byte offset (every SW_FUZZ_STRIDE-th when that is set), and
  *   - with random single-byte mutations (replacements, plus some deletions and
@@ -75,8 +75,8 @@ static void add_dir(const char *dir) {
 
 static int setup(void **state) {
     (void)state;
-    add_dir(SW_SOURCE_DIR "/../shared/spec/conformance/cases");
-    add_dir(SW_SOURCE_DIR "/../shared/spec/conformance/bad");
+    add_dir(SW_SOURCE_DIR "/tests/conformance/cases");
+    add_dir(SW_SOURCE_DIR "/tests/conformance/bad");
     return 0;
 }
 

@@ -181,10 +181,10 @@ static void kernels_vs_cpu(const sw_plan *p) {
 static void test_kernels_vs_cpu(void **state) {
     (void)state;
     glob_t g;
-    /* the conformance suite lives beside the repository (../shared): a copy of the
-     * repository alone (a GPU machine) runs the mixed-dtype plans only */
-    if (glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g) != 0) {
-        printf("kernels_vs_cpu: no conformance cases at %s/../shared: the mixed-dtype plans only\n", SW_SOURCE_DIR);
+    /* the conformance cases (tests/conformance, a copy of the public suite's inputs) and
+     * the mixed-dtype plans */
+    if (glob(SW_SOURCE_DIR "/tests/conformance/cases/*.yaml", 0, NULL, &g) != 0) {
+        printf("kernels_vs_cpu: no conformance cases at %s/tests/conformance: the mixed-dtype plans only\n", SW_SOURCE_DIR);
         g.gl_pathc = 0;
     }
     for (size_t i = 0; i < g.gl_pathc; i++) {

@@ -336,8 +336,8 @@ static void test_nccl_messages(void **state) {
     run_nccl_plan("tests/mixed/norms_bf16.yaml", NULL, 0, 0, 0, 0);   /* relays */
     run_nccl_plan("tests/mixed/norms_bf16.yaml", many_waves, 2, 4096, 3, 0); /* many waves */
     run_nccl_plan("tests/mixed/fp8_scales.sw", NULL, 0, 4096, 2, 1);
-    run_nccl_plan("../shared/spec/conformance/cases/07_qkv_groups.yaml", NULL, 0, 4096, 2, 0);
-    run_nccl_plan("../shared/spec/conformance/cases/09_pipeline_stages_let.yaml", NULL, 0, 4096, 1, 1);
+    run_nccl_plan("tests/conformance/cases/07_qkv_groups.yaml", NULL, 0, 4096, 2, 0);
+    run_nccl_plan("tests/conformance/cases/09_pipeline_stages_let.yaml", NULL, 0, 4096, 1, 1);
 }
 
 /* F5: the host posts the next waves while the device is behind; one wait at the end. */
@@ -634,7 +634,7 @@ static void test_colocated_ipc(void **state) {
     run_ipc_plan("examples/llama_tiny.sw", DEV_PLAN, 4, 0);
     run_ipc_plan("tests/mixed/review_f2.sw", DEV_PLAN, 1, 1); /* F2's repro: both ranks on one GPU */
     run_ipc_plan("examples/llama_tiny.sw", DEV_PLAN, 4, 3);
-    run_ipc_plan("../shared/spec/conformance/cases/10_colocated_hosts.yaml", DEV_PLAN_HOSTS, 4, 2);
+    run_ipc_plan("tests/conformance/cases/10_colocated_hosts.yaml", DEV_PLAN_HOSTS, 4, 2);
 }
 
 /* A colocated peer that never comes: the rendezvous says who and why, after the timeout. */
@@ -798,7 +798,7 @@ static void test_mpi_bootstrap(void **state) {
     run_boot("examples/llama_tiny.sw", shared, 4, 1, 0);
     /* a plan that did not expect sharing (5 processes), launched on 2 GPUs: served too */
     static const int two[5] = {0, 0, 1, 1, 1};
-    run_boot("../shared/spec/conformance/cases/07_qkv_groups.yaml", two, 2, 1, 0);
+    run_boot("tests/conformance/cases/07_qkv_groups.yaml", two, 2, 1, 0);
 }
 
 int main(void) {

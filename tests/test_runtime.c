@@ -245,7 +245,7 @@ static void run_file(const char *path, const sw_define *defs, size_t ndefs) {
 static void test_conformance_cases(void **state) {
     (void)state;
     glob_t g;
-    assert_int_equal(glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g), 0);
+    assert_int_equal(glob(SW_SOURCE_DIR "/tests/conformance/cases/*.yaml", 0, NULL, &g), 0);
     assert_true(g.gl_pathc >= 10);
     for (size_t i = 0; i < g.gl_pathc; i++) run_file(g.gl_pathv[i], NULL, 0);
     globfree(&g);
@@ -306,7 +306,7 @@ static void check_arena(const sw_plan *p, arena_sum *sum) {
 static void test_staging_arena(void **state) {
     (void)state;
     glob_t g;
-    assert_int_equal(glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g), 0);
+    assert_int_equal(glob(SW_SOURCE_DIR "/tests/conformance/cases/*.yaml", 0, NULL, &g), 0);
     arena_sum sum = {0};
     for (size_t i = 0; i < g.gl_pathc; i++)
         for (int64_t bucket = 4096; bucket <= 1 << 20; bucket *= 16) {
@@ -437,7 +437,7 @@ static void test_validation_catches_wrong_plans(void **state) {
     (void)state;
     sw_ir ir;
     sw_error err;
-    assert_int_equal(sw_load_file(SW_SOURCE_DIR "/../shared/spec/conformance/cases/01_col_row_parallel.yaml", NULL,
+    assert_int_equal(sw_load_file(SW_SOURCE_DIR "/tests/conformance/cases/01_col_row_parallel.yaml", NULL,
                                   &ir, &err),
                      SW_OK);
     sw_compile_params o = {.scheduler = SW_SCHED_OPTIMAL};

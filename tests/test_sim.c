@@ -341,7 +341,7 @@ static void test_baselines(void **state) {
                             {"ep_inf", 2},  {"tp_inf", 2},   {"block", 8}};
     baseline_file(SW_SOURCE_DIR "/examples/deepseek-v3.yaml", ds, sizeof ds / sizeof *ds);
     glob_t g;
-    if (glob(SW_SOURCE_DIR "/../shared/spec/conformance/cases/*.yaml", 0, NULL, &g) == 0) {
+    if (glob(SW_SOURCE_DIR "/tests/conformance/cases/*.yaml", 0, NULL, &g) == 0) {
         for (size_t i = 0; i < g.gl_pathc; i++) baseline_file(g.gl_pathv[i], NULL, 0);
         globfree(&g);
     }

@@ -10,7 +10,7 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 SW=$1
-CASES=../shared/spec/conformance/cases
+CASES=tests/conformance/cases
 pass=0
 fail=0
 tmp=$(mktemp -d)
@@ -200,7 +200,7 @@ for line in open(sys.argv[1]):
     if inl and m: print(m.group(1))
 ' "$f")
         for L in $layouts; do
-            exp=../shared/spec/conformance/expected/$(basename "$f" .yaml)
+            exp=tests/conformance/expected/$(basename "$f" .yaml)
             for e in "$exp/$L".*.json; do
                 [ -e "$e" ] || continue
                 r=${e##*/$L.}

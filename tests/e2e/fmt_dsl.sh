@@ -4,7 +4,7 @@ set -euo pipefail
 sw=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-case09=../shared/spec/conformance/cases/09_pipeline_stages_let.yaml
+case09=tests/conformance/cases/09_pipeline_stages_let.yaml
 [ -f "$case09" ] || case09=examples/pipeline_tiny.sw
 "$sw" fmt "$case09" --to dsl -o "$tmp/a.sw"
 "$sw" fmt "$tmp/a.sw" --to yaml > "$tmp/a.yaml"

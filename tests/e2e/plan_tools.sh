@@ -62,7 +62,7 @@ else
   echo "plan_tools: no fixture plan at $FIX (run test_plan_io first): skipped"
 fi
 
-CASE=../shared/spec/conformance/cases/01_col_row_parallel.yaml
+CASE=tests/conformance/cases/01_col_row_parallel.yaml
 if "$SW" compile --help > /dev/null 2>&1 && [ -f "$CASE" ]; then
   "$SW" compile "$CASE" --sync refit -o "$TMP/p.swp"
   check_plan "$TMP/p.swp"

@@ -110,7 +110,7 @@ compile_run "$T/gqa.yaml" refit "gqa fsdp2 -> vllm tp4, 1MiB, hidden 2048" -D hi
 "$SW" compile "$T/gqa.yaml" -D hidden=2048 -o "$T/g.swp" | grep -Eq "tasks .*\([1-9][0-9]* relay forwards\)" && ok || bad "gqa: no relay forwards"
 compile_run "$T/gqa.yaml" refit "gqa, hidden 512" -D hidden=512 -D ffn=1024
 
-for f in ../shared/spec/conformance/cases/*.yaml; do
+for f in tests/conformance/cases/*.yaml; do
     for s in $(python3 -c 'import sys,yaml; d=yaml.safe_load(open(sys.argv[1])); print(" ".join(x["name"] for x in d.get("syncs", [])))' "$f" 2>/dev/null); do
         compile_run "$f" "$s" "$(basename "$f" .yaml) $s" --bucket 4KiB
     done
@@ -119,7 +119,7 @@ done
 # colocated: case 10 puts `shadow` on the same ranks as `train` (what a rank already holds
 # is copied inside its process: device bytes) and `rollout` on the same devices in other
 # processes; none of it may cross the network
-f=../shared/spec/conformance/cases/10_colocated_hosts.yaml
+f=tests/conformance/cases/10_colocated_hosts.yaml
 for s in to_shadow refit; do
     "$SW" compile "$f" --sync $s -o "$T/s.swp" >"$T/c" 2>&1
     if grep -q "network 0 B" "$T/c" && ! grep -q "device 0 B" "$T/c"; then ok; else bad "colocated $s: $(grep bytes "$T/c")"; fi
