@@ -67,8 +67,10 @@ typedef struct sw_backend {
      * maximal run of smaller segments one part.  A part of one segment lies in place,
      * in the tensor, when the segment is one contiguous run of it on that rank's side
      * (sw_plan_seg_run; on the receiving side also the same dtype); every other part is
-     * staged, the staged parts one after the other from the message's staging start
-     * (packed before the post, unpacked after the wait).  The backend moves part k of the
+     * staged where a whole packed message would hold it (each segment at a multiple of
+     * its element size from the message's staging start, sw_plan_seg_start; a run of
+     * small segments with the padding between them), packed before the post and
+     * unpacked after the wait.  The backend moves part k of the
      * sender into part k of the receiver: the mpi backend posts one MPI message per part
      * (same pair and tag: MPI keeps them in order); a device backend that packs itself
      * (pack/unpack above) honours it by leaving the in-place segments out of its
