@@ -111,6 +111,7 @@ void sw_exec_free(sw_exec *x) {
     free(x->wave0);
     free(x->fwd_mark);
     free(x->segrun);
+    free(x->parts);
     for (int k = 0; k < 2; k++) {
         free(x->iovs[k][0]);
         free(x->iovs[k][1]);
@@ -243,6 +244,46 @@ static uint64_t seg_es(const sw_plan *p, const sw_plan_seg *g) {
 /* Bytes of a segment in its source dtype: what it takes in a message. */
 static uint64_t seg_bytes(const sw_plan *p, const sw_plan_seg *g) { return g->nelem * seg_es(p, g); }
 
+int64_t sw_exec_seg_in_place(const sw_plan *p, uint32_t g, int recv) {
+    const sw_plan_seg *sg = &p->segs[g];
+    const sw_plan_xfer *xf = &p->xfers[sg->xfer];
+    if (recv && p->locals[xf->src.local].dtype != p->locals[xf->dst.local].dtype) return -1; /* converts */
+    if (seg_bytes(p, sg) < SW_PLAN_ZC_MIN) return -1; /* small: staged with its neighbours */
+    return sw_plan_seg_run(p, sg, recv);
+}
+
+/* The parts (exec.h): a segment of at least SW_PLAN_ZC_MIN bytes is a part of its own, in
+ * place when it is one run of this side's tensor, else staged; each maximal run of
+ * smaller segments is one staged part.  A staged segment lies where pack_wave would put
+ * it: at its offset in the packed message (each segment at a multiple of its element
+ * size, sw_plan_seg_start), so parts are sub-ranges of the packed message, alignment
+ * padding inside a run of small segments included. */
+size_t sw_exec_task_parts(const sw_plan *p, const sw_plan_task *t, int recv, const int64_t *segrun, sw_msg_part *out) {
+    size_t n = 0;
+    uint64_t at = 0; /* offset in the packed message */
+    for (uint32_t s = 0; s < t->nseg;) {
+        uint32_t gi = t->seg0 + s;
+        const sw_plan_seg *g = &p->segs[gi];
+        uint64_t nb = seg_bytes(p, g), a = sw_plan_seg_start(at, seg_es(p, g));
+        if (nb >= SW_PLAN_ZC_MIN) {
+            if (out) out[n] = (sw_msg_part){a, nb, gi, 1, segrun ? segrun[gi] : sw_exec_seg_in_place(p, gi, recv)};
+            n++;
+            at = a + nb;
+            s++;
+            continue;
+        }
+        uint64_t r0 = a; /* a run of small segments: one part */
+        uint32_t s0 = s;
+        for (; s < t->nseg && (nb = seg_bytes(p, g = &p->segs[t->seg0 + s])) < SW_PLAN_ZC_MIN; s++)
+            at = sw_plan_seg_start(at, seg_es(p, g)) + nb;
+        if (at > r0) {
+            if (out) out[n] = (sw_msg_part){r0, at - r0, t->seg0 + s0, s - s0, -1};
+            n++;
+        }
+    }
+    return n;
+}
+
 /* Zero-copy (sw_backend.iov): where each segment of this rank's messages lies in its
  * tensor (-1: staged), and room for a wave's iov entries. */
 static int prepare_iov(sw_exec *x, sw_error *err) {
@@ -251,7 +292,7 @@ static int prepare_iov(sw_exec *x, sw_error *err) {
     if (!(x->segrun = malloc(((size_t)p->nsegs + 1) * sizeof *x->segrun)))
         return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", x->rank);
     for (uint32_t s = 0; s < p->nsegs; s++) x->segrun[s] = -1;
-    size_t most[2] = {0, 0};
+    size_t most[2] = {0, 0}, maxseg = 0;
     for (size_t i = 0; i < x->nwaves; i++) {
         size_t n[2] = {0, 0};
         for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
@@ -259,12 +300,8 @@ static int prepare_iov(sw_exec *x, sw_error *err) {
             if (t->src == t->dst) continue;
             int dir = t->dst == x->rank;
             n[dir] += t->nseg;
-            for (uint32_t g = t->seg0; g < t->seg0 + t->nseg; g++) {
-                const sw_plan_xfer *xf = &p->xfers[p->segs[g].xfer];
-                if (dir && p->locals[xf->src.local].dtype != p->locals[xf->dst.local].dtype) continue; /* converts */
-                if (seg_bytes(p, &p->segs[g]) < SW_PLAN_ZC_MIN) continue; /* small: staged with its neighbours */
-                x->segrun[g] = sw_plan_seg_run(p, &p->segs[g], dir);
-            }
+            if (t->nseg > maxseg) maxseg = t->nseg;
+            for (uint32_t g = t->seg0; g < t->seg0 + t->nseg; g++) x->segrun[g] = sw_exec_seg_in_place(p, g, dir);
         }
         for (int d = 0; d < 2; d++)
             if (n[d] > most[d]) most[d] = n[d];
@@ -273,60 +310,50 @@ static int prepare_iov(sw_exec *x, sw_error *err) {
         for (int d = 0; d < 2; d++)
             if (!(x->iovs[k][d] = malloc((most[d] + 1) * sizeof *x->iovs[k][d])))
                 return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", x->rank);
+    if (!(x->parts = malloc((maxseg + 1) * sizeof *x->parts)))
+        return sw__err(err, SW_NOMEM, "out of memory preparing rank %d", x->rank);
     x->max_iov[0] = most[0];
     x->max_iov[1] = most[1];
     return SW_OK;
 }
 
-/* The parts of task t's message on this rank's side (the zero-copy contract, exec.h):
- * a segment of at least SW_PLAN_ZC_MIN bytes is a part of its own, in place when it is one
- * run of this rank's tensor (segrun), else staged; each maximal run of smaller segments is
- * one staged part.  A staged segment lies where pack_wave would put it: at its offset in
- * the packed message (each segment at a multiple of its element size, sw_plan_seg_start)
- * from stage + *off, so parts are sub-ranges of the packed message, alignment padding
- * inside a run of small segments included.  Both ends cut the same boundaries at the same
- * offsets (they depend on the segment sizes and dtypes only), so part k of the sender is
- * part k of the receiver.  Packs (when this rank sends: recv = 0) what is staged; *off
- * ends past the message.  Returns how many parts went to v. */
+/* The parts of task t's message on this rank's side (sw_exec_task_parts) as iov entries,
+ * from stage + *off: in place in the tensor, or staged at their offsets in the packed
+ * message.  Both ends cut the same boundaries at the same offsets, so part k of the
+ * sender is part k of the receiver.  Packs (when this rank sends: recv = 0) what is
+ * staged, the padding between small segments zeroed; *off ends past the message.
+ * Returns how many parts went to v. */
 static size_t task_parts(sw_exec *x, const sw_plan_task *t, int recv, void *const *ptrs, uint8_t *stage, size_t *off,
                          sw_iov *v) {
     const sw_plan *p = x->plan;
     uint8_t *msg = stage + *off;
-    size_t nv = 0;
-    uint64_t at = 0; /* offset in the packed message */
-    for (uint32_t s = 0; s < t->nseg;) {
-        const sw_plan_seg *g = &p->segs[t->seg0 + s];
-        size_t nb = (size_t)seg_bytes(p, g);
-        uint64_t a = sw_plan_seg_start(at, seg_es(p, g));
-        if (nb >= SW_PLAN_ZC_MIN) {
-            const sw_plan_xfer *xf = &p->xfers[g->xfer];
+    size_t np = sw_exec_task_parts(p, t, recv, x->segrun, x->parts);
+    uint64_t end = 0;
+    for (size_t k = 0; k < np; k++) {
+        const sw_msg_part *q = &x->parts[k];
+        if (q->run >= 0) {
+            const sw_plan_xfer *xf = &p->xfers[p->segs[q->seg0].xfer];
             const sw_plan_side *sd = recv ? &xf->dst : &xf->src;
-            int64_t run = x->segrun[t->seg0 + s];
-            if (run >= 0) {
-                v[nv++] = (sw_iov){(uint8_t *)ptrs[sd->local] + (size_t)run * (size_t)sw_dtype_size(p->locals[sd->local].dtype), nb};
-            } else {
-                if (!recv) sw_exec_pack(p, g, ptrs, msg + a);
-                v[nv++] = (sw_iov){msg + a, nb};
-                x->bytes_staged += nb;
+            v[k] = (sw_iov){(uint8_t *)ptrs[sd->local] + (size_t)q->run * (size_t)sw_dtype_size(p->locals[sd->local].dtype),
+                            (size_t)q->bytes};
+        } else {
+            uint64_t at = q->at;
+            for (uint32_t s = q->seg0; s < q->seg0 + q->nseg; s++) {
+                const sw_plan_seg *g = &p->segs[s];
+                uint64_t a = sw_plan_seg_start(at, seg_es(p, g));
+                if (!recv) {
+                    if (a > at) memset(msg + at, 0, (size_t)(a - at));
+                    sw_exec_pack(p, g, ptrs, msg + a);
+                }
+                at = a + seg_bytes(p, g);
+                x->bytes_staged += seg_bytes(p, g); /* the payload, as unpack_wave counts it */
             }
-            at = a + nb;
-            s++;
-            continue;
+            v[k] = (sw_iov){msg + q->at, (size_t)q->bytes};
         }
-        uint64_t r0 = a; /* a run of small segments: one part, padding between them zeroed */
-        for (; s < t->nseg && (nb = (size_t)seg_bytes(p, g = &p->segs[t->seg0 + s])) < SW_PLAN_ZC_MIN; s++) {
-            a = sw_plan_seg_start(at, seg_es(p, g));
-            if (!recv) {
-                if (a > at && at >= r0) memset(msg + at, 0, (size_t)(a - at));
-                sw_exec_pack(p, g, ptrs, msg + a);
-            }
-            at = a + nb;
-            x->bytes_staged += nb; /* the payload, as unpack_wave counts it */
-        }
-        if (at > r0) v[nv++] = (sw_iov){msg + r0, (size_t)(at - r0)};
+        end = q->at + q->bytes;
     }
-    *off += (size_t)at;
-    return nv;
+    *off += (size_t)end;
+    return np;
 }
 
 /* Packs wave i's outgoing messages into staging buffer i % 2 (by the backend when it
@@ -393,6 +420,11 @@ static void desc_of(const sw_plan *p, const sw_plan_seg *g, int staged_src, int 
 }
 
 size_t sw_exec_wave_descs(const sw_exec *x, size_t i, sw_segs_kind kind, sw_seg_desc *out) {
+    return sw_exec_wave_descs_staged(x, i, kind, NULL, out);
+}
+
+size_t sw_exec_wave_descs_staged(const sw_exec *x, size_t i, sw_segs_kind kind, const int64_t *in_place,
+                                 sw_seg_desc *out) {
     const sw_plan *p = x->plan;
     size_t n = 0;
     uint64_t off = 0;
@@ -404,10 +436,13 @@ size_t sw_exec_wave_descs(const sw_exec *x, size_t i, sw_segs_kind kind, sw_seg_
         else mine = t->src == x->rank && t->dst == x->rank;
         if (!mine) continue;
         uint64_t start = off;
-        for (uint32_t s = 0; s < t->nseg; s++, n++) {
+        for (uint32_t s = 0; s < t->nseg; s++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + s];
             off = start + sw_plan_seg_start(off - start, seg_es(p, g)); /* as pack_wave lays it out */
-            if (out) desc_of(p, g, kind == SW_SEGS_UNPACK, kind == SW_SEGS_PACK, off, &out[n]);
+            if (!(in_place && in_place[t->seg0 + s] >= 0)) {
+                if (out) desc_of(p, g, kind == SW_SEGS_UNPACK, kind == SW_SEGS_PACK, off, &out[n]);
+                n++;
+            }
             off += seg_bytes(p, g);
         }
         /* receives are laid out by the task's bytes, as sw_exec_run posts them */

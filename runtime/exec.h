@@ -97,6 +97,7 @@ typedef struct sw_exec {
      * segment of this rank's messages, the element offset of its run in this rank's
      * tensor (source side when it sends, destination when it receives), or -1: staged */
     int64_t *segrun;
+    struct sw_msg_part *parts; /* scratch: one task's parts */
     sw_iov *iovs[2][2];   /* [slot][0 send, 1 receive]: the iov entries of a wave */
     size_t max_iov[2];
     uint64_t bytes_staged; /* of the last run: bytes packed and unpacked (zero-copy: strided or converted only) */
@@ -134,12 +135,38 @@ int sw_exec_set_arena(sw_exec *x, uint8_t *arena, sw_error *err);
  * bytes.  Returns how many. */
 size_t sw_exec_wave_msgs(const sw_exec *x, size_t i, int recv, sw_msg *out);
 
+/*
+ * The parts of a message (the zero-copy contract, sw_backend.iov), for a backend that
+ * posts them itself (nccl).  sw_exec_task_parts lists the parts of task t's message as
+ * the executor cuts it, on the sending (recv = 0) or receiving (1) side: the same
+ * boundaries and staging offsets at both ends (they depend on segment sizes and dtypes
+ * only); only `run` differs between the sides.  segrun: per plan segment, what
+ * sw_exec_seg_in_place gives for that side (x->segrun), or NULL: computed.  out: NULL
+ * counts only.  Returns how many parts (at most t->nseg).
+ */
+typedef struct sw_msg_part {
+    uint64_t at;      /* offset of the part in the task's packed message (staging) */
+    uint64_t bytes;
+    uint32_t seg0, nseg; /* the plan segments p->segs[seg0 .. seg0 + nseg) it holds */
+    int64_t run;      /* a part of one segment in place: the element offset of its run in
+                       * that side's local tensor; -1: staged */
+} sw_msg_part;
+/* The element offset of plan segment g in its tensor on the sending (recv 0) or receiving
+ * (1) side when it travels in place there (at least SW_PLAN_ZC_MIN bytes, one run of the
+ * tensor, on the receiving side also no conversion), else -1. */
+int64_t sw_exec_seg_in_place(const sw_plan *p, uint32_t g, int recv);
+size_t sw_exec_task_parts(const sw_plan *p, const sw_plan_task *t, int recv, const int64_t *segrun, sw_msg_part *out);
+
 typedef enum sw_segs_kind { SW_SEGS_PACK, SW_SEGS_COPY, SW_SEGS_UNPACK } sw_segs_kind;
 /* Describes the segments of wave i (an index into x->wave0) that its pack (outgoing
  * messages into staging slot i % 2), copies (inside the process) or unpack (incoming
  * messages from slot i % 2) move, in the order and at the staging offsets sw_exec_run
  * uses.  Writes them to out when out is not NULL; returns how many there are. */
 size_t sw_exec_wave_descs(const sw_exec *x, size_t i, sw_segs_kind kind, sw_seg_desc *out);
+/* The same, leaving out the segments g with in_place[g] >= 0 (moved in place by the
+ * backend, per plan segment; NULL: none); the others keep their staging offsets. */
+size_t sw_exec_wave_descs_staged(const sw_exec *x, size_t i, sw_segs_kind kind, const int64_t *in_place,
+                                 sw_seg_desc *out);
 /* Runs n descriptors on the host, element by element with the SW_HD functions the
  * device kernels use (slow: for tests and as a reference). */
 int sw_seg_run_host(const sw_seg_desc *d, size_t n, void *const *ptrs, uint8_t *staging, sw_error *err);

@@ -101,6 +101,7 @@ static void **bind_all(sw_session *s, const sw_plan *p, int rank, sw_error *err,
             *rc = SW_CUDA;
             break;
         }
+        fake_watch(mem[i], n); /* zero-copy: NCCL bytes from / into the tensors count */
         char q[600];
         snprintf(q, sizeof q, "%s/%s", l->role == SW_ROLE_SRC ? p->from : p->to, l->name);
         *rc = sw_bind_rank(s, rank, q, mem[i], n, err);
@@ -294,8 +295,8 @@ static void test_comm_map_checks(void **state) {
 /* Every rank of a plan whose ranks each have a GPU of their own: one communicator from a
  * unique id, messages through NCCL, validated on the "device", several syncs, with and
  * without lag (the device behind the host), with a permuted communicator. */
-static void run_nccl_plan(const char *path, const sw_define *defs, size_t ndefs, int64_t bucket, unsigned lag,
-                          int permute) {
+static fake_stats run_nccl_plan_p(const char *path, const sw_define *defs, size_t ndefs, int64_t bucket, unsigned lag,
+                                  int permute, sw_plan **keep) {
     fake_reset(8);
     fake_set_lag(lag);
     sw_plan *p = compile_d(path, NULL, bucket, defs, ndefs);
@@ -328,7 +329,14 @@ static void run_nccl_plan(const char *path, const sw_define *defs, size_t ndefs,
            (unsigned long long)st.max_groups_queued);
     free(jobs);
     assert_int_equal(fake_live_objects(), 0); /* every stream, event, allocation, communicator freed */
-    sw_plan_free(p);
+    if (keep) *keep = p;
+    else sw_plan_free(p);
+    return st;
+}
+
+static void run_nccl_plan(const char *path, const sw_define *defs, size_t ndefs, int64_t bucket, unsigned lag,
+                          int permute) {
+    (void)run_nccl_plan_p(path, defs, ndefs, bucket, lag, permute, NULL);
 }
 
 static void test_nccl_messages(void **state) {
@@ -338,6 +346,117 @@ static void test_nccl_messages(void **state) {
     run_nccl_plan("tests/mixed/fp8_scales.sw", NULL, 0, 4096, 2, 1);
     run_nccl_plan("tests/conformance/cases/07_qkv_groups.yaml", NULL, 0, 4096, 2, 0);
     run_nccl_plan("tests/conformance/cases/09_pipeline_stages_let.yaml", NULL, 0, 4096, 1, 1);
+}
+
+/* ---- issue 16: the zero-copy contract -------------------------------------------------------- */
+
+/* What the contract says of a plan whose messages all go through NCCL, per sync: bytes
+ * sent from / received into the tensors, bytes packed / unpacked by the kernels, and
+ * which kinds of part one message mixes. */
+typedef struct zc_want {
+    uint64_t sent_in_place, recv_in_place, packed, unpacked;
+    int both_in_place, sender_only, receiver_only, staged_run, converted; /* parts of these kinds */
+    int relays; /* forwarded messages with a part sent in place */
+    uint64_t ops;       /* NCCL sends of a sync: per message one per part in place at either end and
+                         * one per stretch of parts staged at both, or 1 (nothing in place) */
+    uint64_t pairs;     /* (sender, receiver) pairs: the warm-up's sends */
+    int mixed; /* one message has a part in place at both ends, one staged at the receiver only
+                * (strided or converted) and a staged run of small segments */
+} zc_want;
+
+static zc_want zc_expect(const sw_plan *p) {
+    zc_want w;
+    memset(&w, 0, sizeof w);
+    for (uint32_t ti = 0; ti < p->ntasks; ti++) {
+        const sw_plan_task *t = &p->tasks[ti];
+        if (t->src == t->dst) continue;
+        sw_msg_part *a = calloc(t->nseg + 1, sizeof *a), *b = calloc(t->nseg + 1, sizeof *b);
+        size_t n = sw_exec_task_parts(p, t, 0, NULL, a);
+        assert_int_equal(sw_exec_task_parts(p, t, 1, NULL, b), n);
+        int both = 0, sender = 0, run = 0;
+        uint64_t ops = 0;
+        int stretch = 0, any = 0;
+        for (size_t k = 0; k < n; k++) {
+            assert_true(a[k].at == b[k].at && a[k].bytes == b[k].bytes && a[k].seg0 == b[k].seg0);
+            uint64_t payload = 0;
+            for (uint32_t g = a[k].seg0; g < a[k].seg0 + a[k].nseg; g++)
+                payload += p->segs[g].nelem * (uint64_t)sw_plan_xfer_esize(p, &p->xfers[p->segs[g].xfer]);
+            w.packed += payload;
+            w.unpacked += payload;
+            if (a[k].run >= 0) w.sent_in_place += a[k].bytes, w.packed -= payload;
+            if (b[k].run >= 0) w.recv_in_place += b[k].bytes, w.unpacked -= payload;
+            if (a[k].run >= 0 && b[k].run >= 0) both = 1, w.both_in_place++;
+            if (a[k].run >= 0 && b[k].run < 0) {
+                sender = 1, w.sender_only++;
+                const sw_plan_xfer *xf = &p->xfers[p->segs[a[k].seg0].xfer];
+                if (p->locals[xf->src.local].dtype != p->locals[xf->dst.local].dtype) w.converted++;
+            }
+            if (a[k].run < 0 && b[k].run >= 0) w.receiver_only++;
+            if (a[k].nseg > 1 || a[k].bytes < SW_PLAN_ZC_MIN) run = 1, w.staged_run++;
+            int staged = a[k].run < 0 && b[k].run < 0;
+            any |= !staged;
+            if (!(staged && stretch)) ops++;
+            stretch = staged;
+        }
+        w.ops += any ? ops : 1;
+        int seen = 0;
+        for (uint32_t u = 0; u < ti; u++)
+            if (p->tasks[u].src == t->src && p->tasks[u].dst == t->dst) seen = 1;
+        w.pairs += !seen;
+        if (both && sender && run) w.mixed = 1;
+        if (t->relay && w.sent_in_place && (both || sender)) w.relays++;
+        free(a);
+        free(b);
+    }
+    return w;
+}
+
+/* Plans with segments of at least SW_PLAN_ZC_MIN bytes through the nccl backend over the
+ * fakes, validated element by element: the parts in place at a side go straight between
+ * the tensors (the fake counts NCCL bytes from / into them), and the kernels pack and
+ * unpack exactly the rest (3 syncs each). */
+enum { ZC_MIXED = 1, ZC_RECEIVER_ONLY = 2, ZC_RELAYS = 4 };
+
+static void run_zc_plan(const char *path, const sw_define *defs, size_t ndefs, unsigned lag, int permute, int want) {
+    sw_plan *p = NULL;
+    fake_stats st = run_nccl_plan_p(path, defs, ndefs, 64 << 20, lag, permute, &p);
+    zc_want w = zc_expect(p);
+    const uint64_t iters = 3;
+    printf("  zero-copy %s: per sync %llu bytes sent from the tensors, %llu received into them, %llu packed, %llu "
+           "unpacked; parts in place at both ends %d, at the sender only %d (%d converted), at the receiver only %d, "
+           "staged runs %d, relays %d; %llu NCCL sends\n",
+           path, (unsigned long long)w.sent_in_place, (unsigned long long)w.recv_in_place, (unsigned long long)w.packed,
+           (unsigned long long)w.unpacked, w.both_in_place, w.sender_only, w.converted, w.receiver_only, w.staged_run,
+           w.relays, (unsigned long long)w.ops);
+    printf("    fake: %llu bytes sent from watched tensors, %llu received into them, %llu kernel-packed, %llu "
+           "kernel-unpacked, %llu NCCL bytes, %llu sends\n",
+           (unsigned long long)st.bytes_sent_watched, (unsigned long long)st.bytes_recv_watched,
+           (unsigned long long)st.bytes_kernel_packed, (unsigned long long)st.bytes_kernel_unpacked,
+           (unsigned long long)st.bytes_p2p, (unsigned long long)st.sends);
+    assert_true(w.sent_in_place > 0 && w.recv_in_place > 0);
+    assert_int_equal(st.bytes_sent_watched, iters * w.sent_in_place);
+    assert_int_equal(st.bytes_recv_watched, iters * w.recv_in_place);
+    assert_int_equal(st.bytes_kernel_packed, iters * w.packed);
+    assert_int_equal(st.bytes_kernel_unpacked, iters * w.unpacked);
+    assert_int_equal(st.sends, iters * w.ops + w.pairs);
+    if (want & ZC_MIXED) assert_true(w.mixed && w.converted > 0);
+    if (want & ZC_RECEIVER_ONLY) assert_true(w.receiver_only > 0);
+    if (want & ZC_RELAYS) assert_true(w.relays > 0);
+    sw_plan_free(p);
+}
+
+static void test_zero_copy(void **state) {
+    (void)state;
+    /* wide rows: the bf16 weights split by rows are runs of 64 and 128 KiB at both ends,
+     * the transposed mlp.weight is strided at the receiver, the fp32 -> bf16 layer norm
+     * (128 KiB) converts, codes and scalars are small: one message mixes them all; the
+     * second replica gets its data forwarded (relays: received in place, sent in place) */
+    static const sw_define wide[] = {{"cols", 32768}};
+    run_zc_plan("tests/mixed/norms_bf16.yaml", wide, 1, 0, 0, ZC_MIXED | ZC_RELAYS);
+    run_zc_plan("tests/mixed/norms_bf16.yaml", wide, 1, 3, 1, ZC_MIXED | ZC_RELAYS); /* lag, reversed communicator */
+    /* every arrangement in one message: in place at both ends, strided at the sender
+     * only, strided or converted at the receiver only, a staged run of small segments */
+    run_zc_plan("tests/mixed/zc_wide.yaml", NULL, 0, 2, 0, ZC_MIXED | ZC_RECEIVER_ONLY);
 }
 
 /* F5: the host posts the next waves while the device is behind; one wait at the end. */
@@ -807,7 +926,7 @@ int main(void) {
     if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER")); /* e.g. test_routes */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unique_id),      cmocka_unit_test(test_comm_map_checks),
-        cmocka_unit_test(test_nccl_messages),  cmocka_unit_test(test_host_posts_ahead),
+        cmocka_unit_test(test_nccl_messages),  cmocka_unit_test(test_zero_copy),  cmocka_unit_test(test_host_posts_ahead),
         cmocka_unit_test(test_caller_left_not_ready), cmocka_unit_test(test_rebind_on_side_stream),
         cmocka_unit_test(test_device_guard),   cmocka_unit_test(test_failures_named),
         cmocka_unit_test(test_routes),         cmocka_unit_test(test_colocated_ipc),

@@ -355,6 +355,9 @@ static void test_mixed_dtypes(void **state) {
             }
         sw_ir_free(&ir);
     }
+    /* segments of at least SW_PLAN_ZC_MIN in every arrangement of the zero-copy contract
+     * (in place at both ends, at one, strided at both, converted) among small ones */
+    run_file(SW_SOURCE_DIR "/tests/mixed/zc_wide.yaml", NULL, 0);
     /* the real fp8 checkpoint at a tiny size: fp8_e4m3 linears with fp32 128x128 (here 8x8)
      * weight_scale_inv blocks, bf16 norms and embeddings */
     const sw_define ds[] = {{"hidden", 64}, {"layers", 4},   {"dense", 1},    {"experts", 64},  {"moe_ffn", 16},

@@ -32,6 +32,13 @@ typedef struct table {
     uint64_t *chunk0;    /* device: wave i's prefix sums at chunk0[first[i] + i ..], n_i + 1 of them */
 } table;
 
+/* One NCCL operation of a message cut for zero-copy (sw_backend.iov's contract): `bytes`
+ * bytes at `at` in the message's staging, or in place at byte `off` of local `local`. */
+typedef struct zc_op {
+    uint64_t at, bytes, off;
+    int32_t local; /* -1: staged */
+} zc_op;
+
 /* One executor wave as posted in this sync: for the final wait and its messages. */
 typedef struct wave_rec {
     int32_t wave;        /* global wave */
@@ -60,7 +67,7 @@ struct sw_nccl_ctx {
     sw_nccl_ipc *ipc;
     /* streams and events */
     cudaStream_t pack_s, comm_s, unpack_s;
-    cudaEvent_t pack_ev[2], unpack_ev, start_ev, end_pack_ev, end_unpack_ev, table_ev, flush_ev, debug_ev;
+    cudaEvent_t pack_ev[2], unpack_ev, start_ev, end_pack_ev, end_unpack_ev, end_comm_ev, table_ev, flush_ev, debug_ev;
     cudaEvent_t *wave_ev;      /* [nwaves]: wave i's transfers done (recorded on comm_s) */
     size_t nwaves;             /* the executor's (which the session frees before closing this) */
     int32_t last_ev[2];        /* per half of the arena: the last wave whose transfers used it (-1) */
@@ -78,6 +85,12 @@ struct sw_nccl_ctx {
     wave_rec *rec;             /* [nwaves] */
     sw_msg *nccl_msgs;         /* scratch: a wave's NCCL messages (sends, then receives) */
     sw_msg *wave_recvs;        /* scratch: a wave's incoming messages */
+    /* zero-copy (NCCL messages; CUDA IPC ones stay staged whole): */
+    int64_t *segrun;           /* [plan nsegs]: element offset in this rank's tensor of a segment
+                                * sent or received in place, -1: packed / unpacked by the kernels */
+    size_t *op0;               /* [plan ntasks + 1]: task t's operations are ops[op0[t] .. op0[t + 1]);
+                                * none: the message goes whole */
+    zc_op *ops;
     size_t max_msgs;
     double warmup_s;
 };
@@ -552,6 +565,35 @@ static int group(sw_nccl_ctx *c, const sw_msg *sends, size_t ns, const sw_msg *r
 
 /* ---- the executor's hooks --------------------------------------------------------------- */
 
+/* The NCCL operations of message m (1 when it goes whole). */
+static size_t ops_of(const sw_nccl_ctx *c, const sw_msg *m) {
+    size_t n = c->op0 ? c->op0[m->task + 1] - c->op0[m->task] : 0;
+    return n ? n : 1;
+}
+
+static size_t wave_ops(const sw_nccl_ctx *c, const sw_msg *m, size_t n) {
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++) k += ops_of(c, &m[j]);
+    return k;
+}
+
+/* Message m as NCCL operations into out, in part order (NCCL matches the sends and
+ * receives between one pair in the order they are posted): in place in the tensors
+ * (the session's pointers) or sub-ranges of its staging; returns how many. */
+static size_t msg_ops(const sw_nccl_ctx *c, const sw_msg *m, sw_msg *out) {
+    size_t a = c->op0 ? c->op0[m->task] : 0, b = c->op0 ? c->op0[m->task + 1] : 0;
+    if (a == b) {
+        out[0] = *m;
+        return 1;
+    }
+    for (size_t k = a; k < b; k++) {
+        const zc_op *o = &c->ops[k];
+        uint8_t *buf = o->local >= 0 ? (uint8_t *)c->ptrs_pinned[o->local] + o->off : (uint8_t *)m->buf + o->at;
+        out[k - a] = (sw_msg){m->task, m->peer, buf, (size_t)o->bytes, NULL, 0};
+    }
+    return b - a;
+}
+
 /* Posts wave i: its CUDA IPC receives (copies from the senders' staging), then one NCCL
  * group; records wave_ev[i].  Does not wait (review F5): the host goes on with the next
  * waves, ordered by the events, and sw_nccl_end waits for all. */
@@ -573,7 +615,8 @@ static int npost(void *vctx, int32_t rank, int32_t wave, sw_msg *sends, size_t n
     memset(r, 0, sizeof *r);
     r->wave = wave;
     if (!ns && !nr) return SW_OK;
-    if (ns + nr > c->max_msgs) return sw__err(err, SW_INTERNAL, "rank %d: wave %d: more messages than laid out", c->rank, wave);
+    if (wave_ops(c, sends, ns) + wave_ops(c, recvs, nr) > c->max_msgs)
+        return sw__err(err, SW_INTERNAL, "rank %d: wave %d: more messages than laid out", c->rank, wave);
     /* the wave's pack is done; the receive region's previous unpack is done */
     SYNC_CHECK(c, cudaStreamWaitEvent(c->comm_s, c->pack_ev[i & 1], 0), err);
     SYNC_CHECK(c, cudaStreamWaitEvent(c->comm_s, c->unpack_ev, 0), err);
@@ -584,12 +627,12 @@ static int npost(void *vctx, int32_t rank, int32_t wave, sw_msg *sends, size_t n
     for (size_t k = 0; k < ns; k++) {
         int ipc = via_of(c, sends[k].peer) == SW_VIA_IPC;
         remember(r, &sends[k], 1, ipc);
-        if (!ipc) c->nccl_msgs[nn_s++] = sends[k];
+        if (!ipc) nn_s += msg_ops(c, &sends[k], c->nccl_msgs + nn_s);
     }
     for (size_t k = 0; k < nr; k++) {
         int ipc = via_of(c, recvs[k].peer) == SW_VIA_IPC;
         remember(r, &recvs[k], 0, ipc);
-        if (!ipc) c->nccl_msgs[nn_s + nn_r++] = recvs[k];
+        if (!ipc) nn_r += msg_ops(c, &recvs[k], c->nccl_msgs + nn_s + nn_r);
     }
     if (nn_s + nn_r) SW_CHECK(group(c, c->nccl_msgs, nn_s, c->nccl_msgs + nn_s, nn_r, what, err));
     SYNC_CHECK(c, cudaEventRecord(c->wave_ev[i], c->comm_s), err);
@@ -741,6 +784,105 @@ static int wait_all(sw_nccl_ctx *c, sw_error *err) {
 
 /* ---- open ----------------------------------------------------------------------------------- */
 
+/* Every conversion the rank's unpacks and copies make is supported (checked before the
+ * collective bootstrap, so that a refusal does not leave the peers waiting). */
+static int check_conversions(const sw_exec *x, sw_error *err) {
+    const sw_plan *p = x->plan;
+    for (size_t k = 0; k < x->ntasks; k++) {
+        const sw_plan_task *t = &p->tasks[x->tasks[k]];
+        if (t->dst != x->rank) continue;
+        for (uint32_t g = t->seg0; g < t->seg0 + t->nseg; g++) {
+            const sw_plan_xfer *xf = &p->xfers[p->segs[g].xfer];
+            sw_dtype st = p->locals[xf->src.local].dtype, dt = p->locals[xf->dst.local].dtype;
+            if (!sw_convert_supported(st, dt))
+                return sw__err(err, SW_UNSUPPORTED, "conversion from %s to %s is not supported", sw_dtype_name(st),
+                               sw_dtype_name(dt));
+        }
+    }
+    return SW_OK;
+}
+
+/* The zero-copy contract (exec.h, sw_backend.iov) for the NCCL messages, once the routes
+ * are known: both ends list a message's parts (sw_exec_task_parts: the same boundaries
+ * and staging offsets at both) for both sides, and cut it into the same operations: one
+ * per part that lies in place at either end (sent from / received into the tensor where
+ * it is in place, else from / into its staging range), one per maximal stretch of parts
+ * staged at both ends (a sub-range of the packed message).  A message with no part in
+ * place at either end stays one operation.  Segments in place on this side are left out
+ * of the pack / unpack descriptors (c->segrun).  CUDA IPC messages stay staged whole. */
+static int plan_zero_copy(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
+    const sw_plan *p = x->plan;
+    size_t maxseg = 0, nops = 0, cap = 0;
+    for (size_t k = 0; k < x->ntasks; k++)
+        if (p->tasks[x->tasks[k]].nseg > maxseg) maxseg = p->tasks[x->tasks[k]].nseg;
+    c->segrun = malloc(((size_t)p->nsegs + 1) * sizeof *c->segrun);
+    c->op0 = calloc((size_t)p->ntasks + 2, sizeof *c->op0);
+    sw_msg_part *mine = malloc((maxseg + 1) * sizeof *mine), *theirs = malloc((maxseg + 1) * sizeof *theirs);
+    int rc = SW_OK;
+    if (!c->segrun || !c->op0 || !mine || !theirs) rc = sw__err(err, SW_NOMEM, "out of memory");
+    for (uint32_t g = 0; rc == SW_OK && g < p->nsegs; g++) c->segrun[g] = -1;
+    /* op0 counts first (op0[t + 1]: task t's operations), prefix sums after */
+    for (size_t k = 0; rc == SW_OK && k < x->ntasks; k++) {
+        uint32_t ti = x->tasks[k];
+        const sw_plan_task *t = &p->tasks[ti];
+        if (t->src == t->dst) continue;
+        int recv = t->dst == x->rank;
+        if (via_of(c, recv ? t->src : t->dst) != SW_VIA_NCCL) continue;
+        size_t np = sw_exec_task_parts(p, t, recv, NULL, mine);
+        if (sw_exec_task_parts(p, t, !recv, NULL, theirs) != np) {
+            rc = sw__err(err, SW_INTERNAL, "rank %d: task %u: the two ends cut different parts", c->rank, ti);
+            break;
+        }
+        int any = 0;
+        for (size_t j = 0; j < np; j++) any |= mine[j].run >= 0 || theirs[j].run >= 0;
+        if (!any) continue; /* whole */
+        size_t n0 = nops;
+        int stretch = 0; /* the last operation is a stretch of parts staged at both ends */
+        for (size_t j = 0; j < np; j++) {
+            int both_staged = mine[j].run < 0 && theirs[j].run < 0;
+            if (both_staged && stretch) {
+                c->ops[nops - 1].bytes = mine[j].at + mine[j].bytes - c->ops[nops - 1].at;
+                continue;
+            }
+            if (SW_GROW(c->ops, cap, nops + 1)) {
+                rc = sw__err(err, SW_NOMEM, "out of memory");
+                break;
+            }
+            zc_op o = {mine[j].at, mine[j].bytes, 0, -1};
+            if (mine[j].run >= 0) {
+                const sw_plan_xfer *xf = &p->xfers[p->segs[mine[j].seg0].xfer];
+                const sw_plan_side *sd = recv ? &xf->dst : &xf->src;
+                o.local = (int32_t)sd->local;
+                o.off = (uint64_t)mine[j].run * (uint64_t)sw_dtype_size(p->locals[sd->local].dtype);
+                c->segrun[mine[j].seg0] = mine[j].run;
+            }
+            c->ops[nops++] = o;
+            stretch = both_staged;
+        }
+        c->op0[ti + 1] = nops - n0;
+    }
+    for (uint32_t t = 0; rc == SW_OK && t < p->ntasks; t++) c->op0[t + 1] += c->op0[t];
+    /* the scratch of a wave's operations */
+    for (size_t i = 0; rc == SW_OK && i < x->nwaves; i++) {
+        size_t n = 0;
+        for (size_t k = x->wave0[i]; k < x->wave0[i + 1]; k++) {
+            uint32_t ti = x->tasks[k];
+            if (p->tasks[ti].src == p->tasks[ti].dst) continue;
+            size_t m = c->op0[ti + 1] - c->op0[ti];
+            n += m ? m : 1;
+        }
+        if (n > c->max_msgs) c->max_msgs = n;
+    }
+    if (rc == SW_OK) {
+        sw_msg *m = realloc(c->nccl_msgs, (c->max_msgs + 1) * sizeof *m);
+        if (!m) rc = sw__err(err, SW_NOMEM, "out of memory");
+        else c->nccl_msgs = m;
+    }
+    free(mine);
+    free(theirs);
+    return rc;
+}
+
 /* Builds and uploads the descriptor tables of every wave. */
 static int build_tables(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
     c->forwards = calloc(x->nwaves + 1, 1);
@@ -756,7 +898,7 @@ static int build_tables(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
         t->nchunks = calloc(x->nwaves + 1, sizeof *t->nchunks);
         if (!t->first || !t->nchunks) return sw__err(err, SW_NOMEM, "out of memory");
         for (size_t i = 0; i < x->nwaves; i++)
-            t->first[i + 1] = t->first[i] + sw_exec_wave_descs(x, i, (sw_segs_kind)kind, NULL);
+            t->first[i + 1] = t->first[i] + sw_exec_wave_descs_staged(x, i, (sw_segs_kind)kind, c->segrun, NULL);
         size_t n = t->first[x->nwaves];
         sw_seg_desc *h = malloc((n + 1) * sizeof *h);
         uint64_t *pre = malloc((n + x->nwaves + 1) * sizeof *pre);
@@ -764,7 +906,7 @@ static int build_tables(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
         if (!h || !pre) rc = sw__err(err, SW_NOMEM, "out of memory");
         for (size_t i = 0; i < x->nwaves && rc == SW_OK; i++) {
             size_t f = t->first[i], m = t->first[i + 1] - f;
-            sw_exec_wave_descs(x, i, (sw_segs_kind)kind, h + f);
+            sw_exec_wave_descs_staged(x, i, (sw_segs_kind)kind, c->segrun, h + f);
             uint64_t acc = 0;
             for (size_t j = 0; j < m; j++) {
                 const sw_seg_desc *d = &h[f + j];
@@ -851,8 +993,8 @@ static int make_streams(sw_nccl_ctx *c, sw_error *err) {
     SW_CUDA_CHECK(cudaStreamCreateWithPriority(&c->pack_s, cudaStreamNonBlocking, lo), err);
     SW_CUDA_CHECK(cudaStreamCreateWithPriority(&c->comm_s, cudaStreamNonBlocking, hi), err);
     SW_CUDA_CHECK(cudaStreamCreateWithPriority(&c->unpack_s, cudaStreamNonBlocking, lo), err);
-    cudaEvent_t *ev[] = {&c->pack_ev[0], &c->pack_ev[1], &c->unpack_ev, &c->start_ev,
-                         &c->end_pack_ev, &c->end_unpack_ev, &c->table_ev, &c->flush_ev, &c->debug_ev};
+    cudaEvent_t *ev[] = {&c->pack_ev[0], &c->pack_ev[1], &c->unpack_ev,   &c->start_ev, &c->end_pack_ev,
+                         &c->end_unpack_ev, &c->end_comm_ev, &c->table_ev, &c->flush_ev, &c->debug_ev};
     for (size_t k = 0; k < sizeof ev / sizeof *ev; k++)
         SW_CUDA_CHECK(cudaEventCreateWithFlags(ev[k], cudaEventDisableTiming), err);
     return SW_OK;
@@ -933,12 +1075,7 @@ int sw_nccl_open(sw_nccl_ctx **out, sw_backend *b, sw_exec *x, int32_t rank, con
     sw_nccl_where me;
     if ((rc = check_version(c, err)) || (rc = make_streams(c, err))) goto fail;
     if (x && (rc = fill_comm_of(c, x->plan, o, err))) goto fail;
-    if (x && ((rc = make_staging(c, x, err)) || (rc = build_tables(c, x, err)))) goto fail;
-    /* the tables' pageable uploads are done before any stream of ours reads them (F7) */
-    if ((e = cudaDeviceSynchronize()) != cudaSuccess) {
-        rc = sw_cuda_error((int)e, "cudaDeviceSynchronize (after the uploads at open)", err);
-        goto fail;
-    }
+    if (x && ((rc = make_staging(c, x, err)) || (rc = check_conversions(x, err)))) goto fail;
     /* collective: every rank of the communicator gets here, also one the plan leaves idle */
     if (o->nccl_comm) {
         if ((rc = adopt_comm(c, o, err))) goto fail;
@@ -955,6 +1092,13 @@ int sw_nccl_open(sw_nccl_ctx **out, sw_backend *b, sw_exec *x, int32_t rank, con
     } else {
         rc = sw__err(err, SW_UNSUPPORTED, "no way to create the NCCL communicator: pass sw_session_opts.nccl_unique_id "
                                           "(sw_nccl_unique_id), an ncclComm_t in nccl_comm, or initialise MPI");
+        goto fail;
+    }
+    /* the descriptor tables, once the routes say which messages go through NCCL */
+    if (x && ((rc = plan_zero_copy(c, x, err)) || (rc = build_tables(c, x, err)))) goto fail;
+    /* the tables' pageable uploads are done before any stream of ours reads them (F7) */
+    if ((e = cudaDeviceSynchronize()) != cudaSuccess) {
+        rc = sw_cuda_error((int)e, "cudaDeviceSynchronize (after the uploads at open)", err);
         goto fail;
     }
     if (x && c->route.npeers_ipc) {
@@ -1023,7 +1167,10 @@ int sw_nccl_end(sw_nccl_ctx *c, void *stream, sw_error *err) {
     SW_CHECK(wait_all(c, err));
     SYNC_CHECK(c, cudaEventRecord(c->end_pack_ev, c->pack_s), err);
     SYNC_CHECK(c, cudaEventRecord(c->end_unpack_ev, c->unpack_s), err);
+    /* sends from and receives into the tensors ran on the comm stream */
+    SYNC_CHECK(c, cudaEventRecord(c->end_comm_ev, c->comm_s), err);
     SYNC_CHECK(c, cudaStreamWaitEvent((cudaStream_t)stream, c->end_pack_ev, 0), err);
+    SYNC_CHECK(c, cudaStreamWaitEvent((cudaStream_t)stream, c->end_comm_ev, 0), err);
     SYNC_CHECK(c, cudaStreamWaitEvent((cudaStream_t)stream, c->end_unpack_ev, 0), err);
     c->healthy = 1;
     return SW_OK;
@@ -1049,8 +1196,8 @@ void sw_nccl_close(sw_nccl_ctx *c) {
     sw_nccl_ipc_close(c->ipc);
     for (size_t k = 0; k < 3; k++)
         if (st[k]) cudaStreamDestroy(st[k]);
-    cudaEvent_t ev[] = {c->pack_ev[0], c->pack_ev[1], c->unpack_ev, c->start_ev,
-                        c->end_pack_ev, c->end_unpack_ev, c->table_ev, c->flush_ev, c->debug_ev};
+    cudaEvent_t ev[] = {c->pack_ev[0],     c->pack_ev[1], c->unpack_ev,  c->start_ev, c->end_pack_ev,
+                        c->end_unpack_ev, c->end_comm_ev, c->table_ev, c->flush_ev, c->debug_ev};
     for (size_t k = 0; k < sizeof ev / sizeof *ev; k++)
         if (ev[k]) cudaEventDestroy(ev[k]);
     for (size_t i = 0; c->wave_ev && i < c->nwaves; i++)
@@ -1071,6 +1218,9 @@ void sw_nccl_close(sw_nccl_ctx *c) {
     free(c->rec);
     free(c->wave_ev);
     free(c->nccl_msgs);
+    free(c->segrun);
+    free(c->op0);
+    free(c->ops);
     if (entered) sw_nccl_leave(c);
     free(c);
 }

@@ -11,7 +11,11 @@
  *   comm stream    waits pack_ev[i % 2] and the last unpack (the receive region is free
  *                  again), copies the wave's CUDA IPC messages from their senders'
  *                  staging (nccl_ipc.h), then ncclGroupStart / ncclSend+ncclRecv /
- *                  ncclGroupEnd for the rest; records wave_ev[i]
+ *                  ncclGroupEnd for the rest; records wave_ev[i].  The NCCL messages
+ *                  honour the zero-copy contract (exec.h, sw_backend.iov): a part in
+ *                  place is sent from / received into the tensor by its own ncclSend /
+ *                  ncclRecv in the group, in part order, and left out of the pack and
+ *                  unpack kernels (docs/nccl.md, "How messages are cut")
  *   unpack stream  waits wave_ev[i], runs wave i's unpack+convert kernel; records
  *                  unpack_ev
  * The executor (exec.h) decides which wave is packed, posted, unpacked when: the nccl
@@ -74,8 +78,8 @@ int sw_nccl_make_unique_id(void *out, size_t cap, sw_error *err);
 /* Brackets one sw_exec_run: begin orders the backend's streams after `stream` (a
  * cudaStream_t, NULL: the default stream) and uploads the local pointers when they
  * changed (asynchronously, from pinned memory, ordered with the kernels); end waits for
- * every wave's transfers (the timeout) and makes `stream` wait for the last unpack and
- * copies.  end with err NULL: the sync failed before, nothing is waited for. */
+ * every wave's transfers (the timeout) and makes `stream` wait for the last unpack, the
+ * copies and the transfers (which read and write the tensors in place).  end with err NULL: the sync failed before, nothing is waited for. */
 int sw_nccl_begin(sw_nccl_ctx *ctx, void *stream, void *const *ptrs, sw_error *err);
 int sw_nccl_end(sw_nccl_ctx *ctx, void *stream, sw_error *err);
 

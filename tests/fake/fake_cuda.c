@@ -117,6 +117,11 @@ static struct {
     int live_streams, live_events, live_allocs, live_comms;
     uint64_t uid_counter;
     fake_stats st;
+    struct {
+        const uint8_t *p;
+        size_t n;
+    } watch[4096];
+    int nwatch;
 } F = {.ndev = 2, .nccl_version = NCCL_VERSION_CODE};
 
 static __thread struct {
@@ -200,6 +205,8 @@ static void push(struct CUstream_st *s, op *o) {
 
 static int stalled_comm(const struct ncclComm *c) { return c && c->rank < 64 && F.stalled[c->rank]; }
 
+static int watched(const void *p, size_t n);
+
 static chan_msg *find_send(world *w, int src, int dst) {
     for (chan_msg *m = F.chan; m; m = m->next)
         if (m->w == w && m->src == src && m->dst == dst && !m->part->done) return m;
@@ -242,6 +249,8 @@ static int run_group(op *o) {
                 }
                 memcpy(p->buf, m->part->buf, p->n < m->part->n ? p->n : m->part->n);
                 F.st.bytes_p2p += p->n;
+                if (watched(m->part->buf, m->part->n)) F.st.bytes_sent_watched += m->part->n;
+                if (watched(p->buf, p->n)) F.st.bytes_recv_watched += p->n;
                 m->part->done = p->done = 1;
                 drop_chan(m);
             }
@@ -381,7 +390,26 @@ API void fake_reset(int ndevices) {
         F.streams = &F.legacy[d];
     }
     memset(&F.st, 0, sizeof F.st);
+    F.nwatch = 0;
     unlock();
+}
+
+API void fake_watch(const void *p, size_t n) {
+    lock();
+    if (F.nwatch < (int)(sizeof F.watch / sizeof *F.watch)) {
+        F.watch[F.nwatch].p = p;
+        F.watch[F.nwatch].n = n;
+        F.nwatch++;
+    }
+    unlock();
+}
+
+/* Under the lock: 1 when [p, p + n) lies in a watched range. */
+static int watched(const void *p, size_t n) {
+    const uint8_t *b = p;
+    for (int k = 0; k < F.nwatch; k++)
+        if (b >= F.watch[k].p && b + n <= F.watch[k].p + F.watch[k].n) return 1;
+    return 0;
 }
 
 /* Loaded into a program that does not call fake_reset (the shardwave command, through
@@ -481,6 +509,10 @@ void fake_device_fault(int dev, int code) {
 }
 
 void fake_note_preload(void) { F.st.preloads++; }
+void fake_note_moved(uint64_t packed, uint64_t unpacked) {
+    F.st.bytes_kernel_packed += packed;
+    F.st.bytes_kernel_unpacked += unpacked;
+}
 
 /* ---- the CUDA runtime ------------------------------------------------------------------------ */
 
@@ -737,6 +769,8 @@ static cudaError_t do_free(void *p) {
             alloc *a = *pp;
             *pp = a->next;
             if (!a->host) F.st.alloc_bytes[a->dev] -= a->n;
+            for (int k = 0; k < F.nwatch; k++)
+                if (F.watch[k].p == a->p) F.watch[k--] = F.watch[--F.nwatch];
             free(a->p);
             free(a);
             F.live_allocs--;

@@ -57,6 +57,10 @@ typedef struct fake_stats {
     uint64_t max_groups_queued; /* most NCCL groups one communicator had queued, not complete */
     uint64_t alloc_bytes[8];    /* bytes allocated now, per device */
     uint64_t alloc_peak[8];
+    /* zero-copy: bytes NCCL moved from / into a watched range (fake_watch: the tensors),
+     * and bytes the move kernels packed into / unpacked from staging */
+    uint64_t bytes_sent_watched, bytes_recv_watched;
+    uint64_t bytes_kernel_packed, bytes_kernel_unpacked;
 } fake_stats;
 
 /* Back to the start: n devices, no lag, no faults, version NCCL_VERSION_CODE.  Every
@@ -76,6 +80,9 @@ FAKE_API void fake_set_bus(int dev, const char *bus);
  * operations are never matched while stalled. */
 FAKE_API void fake_stall_rank(int comm_rank, int on);
 FAKE_API fake_stats fake_get_stats(void);
+/* Watches n bytes at p (a tensor) until fake_reset or its cudaFree: NCCL bytes sent from
+ * or received into it count in bytes_sent_watched / bytes_recv_watched. */
+FAKE_API void fake_watch(const void *p, size_t n);
 /* Live streams, events, allocations, communicators (0 after a clean close). */
 FAKE_API int fake_live_objects(void);
 /* The per-thread last error, without clearing it. */

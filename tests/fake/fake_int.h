@@ -3,6 +3,7 @@
 #define SW_FAKE_INT_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 struct CUstream_st;
 extern pthread_mutex_t fake_mu;
@@ -18,5 +19,7 @@ int fake_kernel_faults(int dev);
 /* A fault of a running kernel on dev (a misaligned access). */
 void fake_device_fault(int dev, int code);
 void fake_note_preload(void);
+/* Under fake_mu: a move kernel ran, packing / unpacking these bytes (staging). */
+void fake_note_moved(uint64_t packed, uint64_t unpacked);
 
 #endif

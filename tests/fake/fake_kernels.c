@@ -37,6 +37,12 @@ static int misaligned(const sw_seg_desc *d, int k, uint64_t i, void *const *ptrs
 static void run_move(void *arg, int dev) {
     move_args *a = arg;
     if (fake_kernel_faults(dev)) return;
+    uint64_t packed = 0, unpacked = 0;
+    for (uint32_t j = 0; j < a->n; j++) {
+        if (a->descs[j].local[1] == SW_SEG_STAGING) packed += sw_seg_bytes(&a->descs[j], 0);
+        if (a->descs[j].local[0] == SW_SEG_STAGING) unpacked += sw_seg_bytes(&a->descs[j], 0);
+    }
+    fake_note_moved(packed, unpacked);
     uint64_t blocks = a->nchunks < FAKE_BLOCKS ? a->nchunks : FAKE_BLOCKS;
     uint64_t per = (a->nchunks + blocks - 1) / blocks;
     for (uint64_t b = 0; b < blocks; b++) {
