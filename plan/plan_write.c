@@ -325,10 +325,11 @@ int sw__plan_io_reseal(uint8_t *buf, size_t len) {
     return 0;
 }
 
-int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *err) {
+/* checked: p passed sw__plan_struct_check already (else it is run here) */
+static int write_mem(const sw_plan *p, int checked, uint8_t **out, size_t *len, sw_error *err) {
     *out = NULL;
     *len = 0;
-    int rc = sw__plan_struct_check(p, "cannot write plan", SW_INTERNAL, err);
+    int rc = checked ? SW_OK : sw__plan_struct_check(p, "cannot write plan", SW_INTERNAL, err);
     if (rc) return rc;
     sw_buf b = {0};
     uint32_t nr = p->nranks;
@@ -457,10 +458,14 @@ out:
     return rc;
 }
 
-int sw_plan_write(const sw_plan *p, const char *path, sw_error *err) {
+int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *err) {
+    return write_mem(p, 0, out, len, err);
+}
+
+static int write_file(const sw_plan *p, int checked, const char *path, sw_error *err) {
     uint8_t *buf;
     size_t len;
-    int rc = sw_plan_write_mem(p, &buf, &len, err);
+    int rc = write_mem(p, checked, &buf, &len, err);
     if (rc) return rc;
     FILE *f = fopen(path, "wb");
     if (!f) {
@@ -474,6 +479,10 @@ int sw_plan_write(const sw_plan *p, const char *path, sw_error *err) {
     free(buf);
     return rc;
 }
+
+int sw_plan_write(const sw_plan *p, const char *path, sw_error *err) { return write_file(p, 0, path, err); }
+
+int sw_plan_write_checked(const sw_plan *p, const char *path, sw_error *err) { return write_file(p, 1, path, err); }
 
 int sw_plan_identity(const sw_plan *p, uint64_t *id, sw_error *err) {
     if (p->id) {
