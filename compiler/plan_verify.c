@@ -346,12 +346,12 @@ typedef struct carry {
     uint64_t elem0, nelem;
 } carry;
 
-static int cmp_carry(const void *a, const void *b) {
-    const carry *x = a, *y = b;
-    if (x->xfer != y->xfer) return x->xfer < y->xfer ? -1 : 1;
-    if (x->elem0 != y->elem0) return x->elem0 < y->elem0 ? -1 : 1;
-    return (x->task > y->task) - (x->task < y->task);
+static inline int carry_before(const carry *x, const carry *y) {
+    if (x->xfer != y->xfer) return x->xfer < y->xfer;
+    if (x->elem0 != y->elem0) return x->elem0 < y->elem0;
+    return x->task < y->task;
 }
+SW_SORT_DEFINE(sort_carry, carry, carry_before)
 
 static int check_c(const sw_plan *p, sw_error *err) {
     size_t n = 0;
@@ -379,8 +379,8 @@ static int check_c(const sw_plan *p, sw_error *err) {
             rc = BAD("plan: task %u (rank %d -> %d, wave %d) has %llu bytes but its segments hold %llu", i, t->src,
                      t->dst, t->wave, (unsigned long long)t->bytes, (unsigned long long)bytes);
     }
+    if (!rc && sort_carry(c, m)) rc = NOMEM();
     if (!rc) {
-        qsort(c, m, sizeof *c, cmp_carry);
         size_t k = 0;
         for (uint32_t x = 0; x < p->nxfers && !rc; x++) {
             uint64_t at = 0;

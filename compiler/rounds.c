@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sort.h"
+
 /* One range of a stream: elements [elem0, elem0 + nelem) of a transfer; for a forward,
  * the task that brings them to the leader and its round. */
 typedef struct rent {
@@ -50,23 +52,23 @@ typedef struct pkey {
     uint32_t port;
 } pkey;
 
-static int cmp_pkey(const void *a, const void *b) {
-    const pkey *x = a, *y = b;
-    if (x->prio != y->prio) return x->prio > y->prio ? -1 : 1;
-    return (x->port > y->port) - (x->port < y->port);
+static inline int pkey_before(const pkey *x, const pkey *y) {
+    if (x->prio != y->prio) return x->prio > y->prio;
+    return x->port < y->port;
 }
+SW_SORT_DEFINE(sort_pkey, pkey, pkey_before)
 
 typedef struct pairkey {
     uint32_t si, di, fwd, idx;
 } pairkey;
 
-static int cmp_pairkey(const void *a, const void *b) {
-    const pairkey *x = a, *y = b;
-    if (x->si != y->si) return x->si < y->si ? -1 : 1;
-    if (x->di != y->di) return x->di < y->di ? -1 : 1;
-    if (x->fwd != y->fwd) return x->fwd < y->fwd ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
+static inline int pairkey_before(const pairkey *x, const pairkey *y) {
+    if (x->si != y->si) return x->si < y->si;
+    if (x->di != y->di) return x->di < y->di;
+    if (x->fwd != y->fwd) return x->fwd < y->fwd;
+    return x->idx < y->idx;
 }
+SW_SORT_DEFINE(sort_pairkey, pairkey, pairkey_before)
 
 typedef struct rstate {
     cstate *C;
@@ -262,7 +264,7 @@ int sw__compile_rounds(cstate *C, build *B) {
                             (uint32_t)sw_plan_rank_index(p, B->X[i].dst_rank), B->stage[i], 0};
         keys[i].idx = (uint32_t)i | (led ? 0 : 0x80000000u);
     }
-    qsort(keys, n, sizeof *keys, cmp_pairkey);
+    if (sort_pairkey(keys, n)) rc = sw__compile_nomem(C);
     for (size_t s = 0; s < n && rc == SW_OK;) {
         size_t e = s + 1;
         while (e < n && keys[e].si == keys[s].si && keys[e].di == keys[s].di && keys[e].fwd == keys[s].fwd) e++;
@@ -339,7 +341,10 @@ int sw__compile_rounds(cstate *C, build *B) {
                 double tk = R.t[k / (2 * SW_LINK_COUNT)];
                 order[no++] = (pkey){-tk + lam * (tk + R.ports[k].rem_t), (uint32_t)k};
             }
-        qsort(order, no, sizeof *order, cmp_pkey);
+        if (sort_pkey(order, no)) {
+            rc = sw__compile_nomem(C);
+            break;
+        }
         memcpy(R.tnew, R.t, nr * sizeof *R.tnew);
         size_t before = B->nT;
         for (size_t o = 0; o < no && rc == SW_OK; o++) {

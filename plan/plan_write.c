@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "sort.h"
 
 
 /* The plan's checksum: four FNV-style lanes over little-endian 64-bit words (32 bytes a
@@ -162,10 +163,8 @@ static int bucket_by_rank(uint32_t nr, uint32_t n, const int32_t *ra, const int3
     return 0;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
+static inline int u32_before(const uint32_t *x, const uint32_t *y) { return *x < *y; }
+SW_SORT_DEFINE(sort_u32, uint32_t, u32_before)
 
 /* The section of rank index r (docs/plan-format.md). */
 static void w_section(wbuf *b, const sw_plan *p, wlists *w, uint32_t r) {
@@ -201,7 +200,10 @@ static void w_section(wbuf *b, const sw_plan *p, wlists *w, uint32_t r) {
                 w->stubs[nstub++] = ls[s];
             }
     }
-    qsort(w->stubs, nstub, sizeof *w->stubs, cmp_u32);
+    if (sort_u32(w->stubs, nstub)) {
+        b->oom = 1; /* reported as out of memory by the caller */
+        return;
+    }
     w_vu(b, nstub);
     uint32_t last = 0;
     for (uint32_t k = 0; k < nstub; k++) {
