@@ -128,7 +128,9 @@ static int add_locals(cstate *C, const sw_layout *L, int role, int32_t rank, sw_
             pp->tensor = pc->tensor;
             side_from_piece(lt->inst, pc, pp->map, pp->base, pp->start, pp->size);
         }
-        if (sw_u64map_put(&C->locals, sw__compile_local_key(role, rank, inst), (uint32_t)C->nL)) return sw__compile_nomem(C);
+        /* only sources are looked up (choose_source) */
+        if (role == SW_ROLE_SRC && sw_u64map_put(&C->locals, sw__compile_local_key(role, rank, inst), (uint32_t)C->nL))
+            return sw__compile_nomem(C);
         C->nL++;
     }
     return SW_OK;
