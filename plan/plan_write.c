@@ -81,6 +81,13 @@ static void w_str(wbuf *b, const char *s) {
 
 /* Unsigned LEB128 varint; signed values zig-zag first. */
 static void w_vu(wbuf *b, uint64_t v) {
+    if (!b->oom && b->n + 10 < b->cap) { /* room for the longest: straight into the buffer */
+        uint8_t *d = (uint8_t *)b->d + b->n, *d0 = d;
+        for (; v >= 0x80; v >>= 7) *d++ = (uint8_t)(v | 0x80);
+        *d++ = (uint8_t)v;
+        b->n += (size_t)(d - d0);
+        return;
+    }
     uint8_t x[10];
     int n = 0;
     do {
