@@ -86,13 +86,13 @@ typedef struct rstate {
     size_t ntouched;
     uint32_t *deptmp;
     size_t capdep;
+    uint8_t *es;          /* per transfer: bytes of its source element (read often: a byte
+                             array stays in cache where the records it comes from do not) */
 } rstate;
 
 static size_t port_of(uint32_t ri, int cls, int dir) { return ((size_t)ri * SW_LINK_COUNT + (size_t)cls) * 2 + (size_t)dir; }
 
-static uint64_t xfer_es(const rstate *R, uint32_t x) {
-    return (uint64_t)sw_dtype_size(R->C->L[R->B->X[x].src.local].dtype);
-}
+static uint64_t xfer_es(const rstate *R, uint32_t x) { return R->es[x]; }
 
 static int push_ent(rstate *R, rpair *q, rent e) {
     if (SW_GROW(q->e, q->cap, q->ne + 1)) return sw__compile_nomem(R->C);
@@ -236,11 +236,13 @@ int sw__compile_rounds(cstate *C, build *B) {
     R.t = calloc(nr + 1, sizeof *R.t);
     R.tnew = calloc(nr + 1, sizeof *R.tnew);
     pkey *order = malloc((nports + 1) * sizeof *order);
+    R.es = malloc(n + 1);
     size_t capP = 0, captend = 0;
-    if (!keys || !R.xpair || !R.f0 || !R.fl || !R.ports || !R.t || !R.tnew || !order) {
+    if (!keys || !R.xpair || !R.f0 || !R.fl || !R.ports || !R.t || !R.tnew || !order || !R.es) {
         rc = sw__compile_nomem(C);
         goto out;
     }
+    for (size_t i = 0; i < n; i++) R.es[i] = (uint8_t)sw_dtype_size(C->L[B->X[i].src.local].dtype);
     /* followers of each leader transfer */
     for (size_t i = 0; i < n; i++)
         if (B->leader[i] >= 0) R.f0[B->leader[i] + 1]++;
@@ -415,6 +417,7 @@ out:
     free(R.tend);
     free(R.touched);
     free(R.deptmp);
+    free(R.es);
     free(order);
     return rc;
 }
