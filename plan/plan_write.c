@@ -13,6 +13,15 @@
 #include "diag.h"
 #include "sort.h"
 
+/* The little-endian 64-bit word at p: one load (the checksum reads every byte of a plan). */
+static inline uint64_t le64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
 
 /* The plan's checksum: four FNV-style lanes over little-endian 64-bit words (32 bytes a
  * step), the tail byte by byte, the lanes folded at the end.  Each step is a bijection
@@ -22,14 +31,18 @@ uint64_t sw__plan_checksum(const void *data, size_t n) {
     const uint8_t *b = data;
     const uint64_t P = 0x100000001b3ULL;
     uint64_t h[4] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL, 0x9e3779b97f4a7c15ULL, 0xd6e8feb86659fd93ULL};
+    uint64_t h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3]; /* four lanes in registers */
     size_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        for (int l = 0; l < 4; l++) {
-            uint64_t w = 0;
-            for (int k = 7; k >= 0; k--) w = (w << 8) | b[i + 8 * (size_t)l + (size_t)k];
-            h[l] = (h[l] ^ w) * P;
-        }
-    uint64_t r = h[0];
+    for (; i + 32 <= n; i += 32) {
+        h0 = (h0 ^ le64(b + i)) * P;
+        h1 = (h1 ^ le64(b + i + 8)) * P;
+        h2 = (h2 ^ le64(b + i + 16)) * P;
+        h3 = (h3 ^ le64(b + i + 24)) * P;
+    }
+    h[1] = h1;
+    h[2] = h2;
+    h[3] = h3;
+    uint64_t r = h0;
     for (int l = 1; l < 4; l++) r = (r ^ (h[l] ^ (h[l] >> 29))) * P;
     for (; i < n; i++) r = (r ^ b[i]) * P;
     return r ^ (uint64_t)n;
