@@ -11,10 +11,12 @@
 #include <stdint.h>
 
 typedef struct sw_arena_block sw_arena_block;
+typedef struct sw_arena_owned sw_arena_owned;
 typedef struct sw_arena {
     sw_arena_block *head;
     size_t used, cap;  /* of head */
     size_t total;      /* bytes obtained from malloc, for reports */
+    sw_arena_owned *owned; /* malloc'd blocks handed over by sw_arena_adopt */
 } sw_arena;
 
 void sw_arena_init(sw_arena *a);
@@ -24,6 +26,10 @@ void *sw_arena_alloc(sw_arena *a, size_t size);
 /* n elements of size each, with overflow checks. */
 void *sw_arena_array(sw_arena *a, size_t n, size_t size);
 char *sw_arena_strdup(sw_arena *a, const char *s);
+/* Hands a block from malloc (or realloc) over to the arena, which frees it with the rest:
+ * an array built with SW_GROW becomes the arena's without a copy.  Returns 0, or -1 when
+ * out of memory (then the block is still the caller's).  NULL is ok (nothing to own). */
+int sw_arena_adopt(sw_arena *a, void *block);
 char *sw_arena_strndup(sw_arena *a, const char *s, size_t n);
 
 /* Growable array on malloc: grows *ptr (holding *cap elements of esize) so that it can

@@ -149,7 +149,7 @@ int cmd_compile(int argc, char **argv) {
     }
     cli_progress(&pr, "write", -1, 0);
     cli_print_plan_summary(&plan);
-    if (sw_plan_write(&plan, out, &err)) rc = cli_fail(&err);
+    if (sw_plan_write_checked(&plan, out, &err)) rc = cli_fail(&err); /* verify ran the structural check */
     else printf("wrote %s\n", out);
     sw_plan_free(&plan);
 done:

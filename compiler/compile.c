@@ -14,10 +14,17 @@
 
 /* ---- assembling the plan --------------------------------------------------------------------- */
 
-static void *arena_copy(sw_arena *a, const void *src, size_t n, size_t size) {
-    void *d = sw_arena_array(a, n, size);
-    if (d && n) memcpy(d, src, n * size);
-    return d;
+/* Hands an array built with SW_GROW (n elements of size) over to the plan's arena, trimmed to
+ * its length, without copying it: the arena's then (*arr is NULL after).  NULL when out of
+ * memory (then *arr is still the caller's). */
+static void *arena_take(sw_arena *a, void **arr, size_t n, size_t size) {
+    if (!n || !*arr) return sw_arena_alloc(a, 1);
+    void *t = realloc(*arr, n * size); /* shrinking; the old block stays valid if it fails */
+    if (t) *arr = t;
+    if (sw_arena_adopt(a, *arr)) return NULL;
+    t = *arr;
+    *arr = NULL;
+    return t;
 }
 
 static int finish(cstate *C, build *B) {
@@ -29,20 +36,20 @@ static int finish(cstate *C, build *B) {
     p->nlocals = (uint32_t)C->nL;
     p->npieces = (uint32_t)C->nP;
     p->xfers = B->X;
-    if (!(p->segs = arena_copy(a, B->G, B->nG, sizeof *B->G)) ||
-        !(p->locals = arena_copy(a, C->L, C->nL, sizeof *C->L)) ||
-        !(p->pieces = arena_copy(a, C->P, C->nP, sizeof *C->P)))
+    if (!(p->segs = arena_take(a, (void **)&B->G, B->nG, sizeof *B->G)) ||
+        !(p->locals = arena_take(a, (void **)&C->L, C->nL, sizeof *C->L)) ||
+        !(p->pieces = arena_take(a, (void **)&C->P, C->nP, sizeof *C->P)))
         return sw__compile_nomem(C);
     /* names into the plan's arena, one copy per IR instance name (the locals of one
      * instance on every rank share its name's pointer: a pointer map, no hashing of text) */
     for (size_t i = 0; i < C->nL; i++) {
         uint32_t id;
-        uint64_t key = (uint64_t)(uintptr_t)C->L[i].name;
+        uint64_t key = (uint64_t)(uintptr_t)p->locals[i].name; /* still the IR's name */
         if (sw_u64map_get(&C->names, key, &id)) {
             p->locals[i].name = p->locals[id].name;
             continue;
         }
-        if (!(p->locals[i].name = sw_arena_strdup(a, C->L[i].name))) return sw__compile_nomem(C);
+        if (!(p->locals[i].name = sw_arena_strdup(a, p->locals[i].name))) return sw__compile_nomem(C);
         if (sw_u64map_put(&C->names, key, (uint32_t)i)) return sw__compile_nomem(C);
     }
     return SW_OK;

@@ -62,7 +62,7 @@ typedef struct cstate {
     uint32_t *grp_begin; /* [ntensors + 1] into grp, sorted by tensor */
     need *needs;
     size_t nneeds, capneeds;
-    sw_u64map locals; /* (role, rank, inst) -> local id */
+    sw_u64map locals; /* (SW_ROLE_SRC, rank, inst) -> local id of a source local */
     sw_u64map link_memo; /* (group, host, device) -> best link class */
     /* plan arrays while building */
     sw_plan_local *L;

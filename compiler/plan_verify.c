@@ -346,12 +346,12 @@ typedef struct carry {
     uint64_t elem0, nelem;
 } carry;
 
-static int cmp_carry(const void *a, const void *b) {
-    const carry *x = a, *y = b;
-    if (x->xfer != y->xfer) return x->xfer < y->xfer ? -1 : 1;
-    if (x->elem0 != y->elem0) return x->elem0 < y->elem0 ? -1 : 1;
-    return (x->task > y->task) - (x->task < y->task);
+static inline int carry_before(const carry *x, const carry *y) {
+    if (x->xfer != y->xfer) return x->xfer < y->xfer;
+    if (x->elem0 != y->elem0) return x->elem0 < y->elem0;
+    return x->task < y->task;
 }
+SW_SORT_DEFINE(sort_carry, carry, carry_before)
 
 static int check_c(const sw_plan *p, sw_error *err) {
     size_t n = 0;
@@ -379,8 +379,8 @@ static int check_c(const sw_plan *p, sw_error *err) {
             rc = BAD("plan: task %u (rank %d -> %d, wave %d) has %llu bytes but its segments hold %llu", i, t->src,
                      t->dst, t->wave, (unsigned long long)t->bytes, (unsigned long long)bytes);
     }
+    if (!rc && sort_carry(c, m)) rc = NOMEM();
     if (!rc) {
-        qsort(c, m, sizeof *c, cmp_carry);
         size_t k = 0;
         for (uint32_t x = 0; x < p->nxfers && !rc; x++) {
             uint64_t at = 0;
@@ -485,6 +485,19 @@ static int check_e(const sw_plan *p, sw_error *err) {
     int any = 0;
     for (uint32_t i = 0; i < p->nxfers; i++)
         if (p->locals[p->xfers[i].src.local].role == SW_ROLE_DST) relay_src[p->xfers[i].src.local] = 1, any = 1;
+    /* per transfer: WRITES_READ when it writes into such a local, RELAYED when it reads
+     * from one (a byte per transfer: the loops below read the big records of these only) */
+    enum { WRITES_READ = 1, RELAYED = 2 };
+    uint8_t *xf = any ? calloc((size_t)p->nxfers + 1, 1) : NULL;
+    if (any && !xf) {
+        free(relay_src);
+        return NOMEM();
+    }
+    for (uint32_t i = 0; i < p->nxfers && any; i++) {
+        const sw_plan_xfer *x = &p->xfers[i];
+        xf[i] = (uint8_t)((relay_src[x->dst.local] ? WRITES_READ : 0) |
+                          (relay_src[x->src.local] && p->locals[x->src.local].role == SW_ROLE_DST ? RELAYED : 0));
+    }
     if (!any) {
         free(relay_src);
         return SW_OK;
@@ -498,8 +511,8 @@ static int check_e(const sw_plan *p, sw_error *err) {
         const sw_plan_task *t = &p->tasks[i];
         for (uint32_t k = 0; k < t->nseg && !rc; k++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + k];
+            if (!(xf[g->xfer] & WRITES_READ) || !g->nelem) continue;
             const sw_plan_xfer *x = &p->xfers[g->xfer];
-            if (!relay_src[x->dst.local] || !g->nelem) continue;
             int nb = seg_boxes(p, x, &x->dst, g->elem0, g->nelem, tmp);
             if (SW_GROW(w, cw, nw + (size_t)nb)) {
                 rc = NOMEM();
@@ -514,9 +527,9 @@ static int check_e(const sw_plan *p, sw_error *err) {
         const sw_plan_task *t = &p->tasks[i];
         for (uint32_t k = 0; k < t->nseg && !rc; k++) {
             const sw_plan_seg *g = &p->segs[t->seg0 + k];
+            if (!(xf[g->xfer] & RELAYED)) continue;
             const sw_plan_xfer *x = &p->xfers[g->xfer];
             uint32_t L = x->src.local;
-            if (!relay_src[L] || p->locals[L].role != SW_ROLE_DST) continue;
             if (!t->relay) {
                 rc = BAD("plan: task %u (rank %d -> %d, wave %d) forwards transfer %u from destination local '%s' but "
                          "is not marked relay",
@@ -543,6 +556,7 @@ static int check_e(const sw_plan *p, sw_error *err) {
         }
     }
     free(w);
+    free(xf);
     free(relay_src);
     return rc;
 }

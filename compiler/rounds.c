@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sort.h"
+
 /* One range of a stream: elements [elem0, elem0 + nelem) of a transfer; for a forward,
  * the task that brings them to the leader and its round. */
 typedef struct rent {
@@ -50,23 +52,23 @@ typedef struct pkey {
     uint32_t port;
 } pkey;
 
-static int cmp_pkey(const void *a, const void *b) {
-    const pkey *x = a, *y = b;
-    if (x->prio != y->prio) return x->prio > y->prio ? -1 : 1;
-    return (x->port > y->port) - (x->port < y->port);
+static inline int pkey_before(const pkey *x, const pkey *y) {
+    if (x->prio != y->prio) return x->prio > y->prio;
+    return x->port < y->port;
 }
+SW_SORT_DEFINE(sort_pkey, pkey, pkey_before)
 
 typedef struct pairkey {
     uint32_t si, di, fwd, idx;
 } pairkey;
 
-static int cmp_pairkey(const void *a, const void *b) {
-    const pairkey *x = a, *y = b;
-    if (x->si != y->si) return x->si < y->si ? -1 : 1;
-    if (x->di != y->di) return x->di < y->di ? -1 : 1;
-    if (x->fwd != y->fwd) return x->fwd < y->fwd ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
+static inline int pairkey_before(const pairkey *x, const pairkey *y) {
+    if (x->si != y->si) return x->si < y->si;
+    if (x->di != y->di) return x->di < y->di;
+    if (x->fwd != y->fwd) return x->fwd < y->fwd;
+    return x->idx < y->idx;
 }
+SW_SORT_DEFINE(sort_pairkey, pairkey, pairkey_before)
 
 typedef struct rstate {
     cstate *C;
@@ -84,13 +86,13 @@ typedef struct rstate {
     size_t ntouched;
     uint32_t *deptmp;
     size_t capdep;
+    uint8_t *es;          /* per transfer: bytes of its source element (read often: a byte
+                             array stays in cache where the records it comes from do not) */
 } rstate;
 
 static size_t port_of(uint32_t ri, int cls, int dir) { return ((size_t)ri * SW_LINK_COUNT + (size_t)cls) * 2 + (size_t)dir; }
 
-static uint64_t xfer_es(const rstate *R, uint32_t x) {
-    return (uint64_t)sw_dtype_size(R->C->L[R->B->X[x].src.local].dtype);
-}
+static uint64_t xfer_es(const rstate *R, uint32_t x) { return R->es[x]; }
 
 static int push_ent(rstate *R, rpair *q, rent e) {
     if (SW_GROW(q->e, q->cap, q->ne + 1)) return sw__compile_nomem(R->C);
@@ -234,11 +236,13 @@ int sw__compile_rounds(cstate *C, build *B) {
     R.t = calloc(nr + 1, sizeof *R.t);
     R.tnew = calloc(nr + 1, sizeof *R.tnew);
     pkey *order = malloc((nports + 1) * sizeof *order);
+    R.es = malloc(n + 1);
     size_t capP = 0, captend = 0;
-    if (!keys || !R.xpair || !R.f0 || !R.fl || !R.ports || !R.t || !R.tnew || !order) {
+    if (!keys || !R.xpair || !R.f0 || !R.fl || !R.ports || !R.t || !R.tnew || !order || !R.es) {
         rc = sw__compile_nomem(C);
         goto out;
     }
+    for (size_t i = 0; i < n; i++) R.es[i] = (uint8_t)sw_dtype_size(C->L[B->X[i].src.local].dtype);
     /* followers of each leader transfer */
     for (size_t i = 0; i < n; i++)
         if (B->leader[i] >= 0) R.f0[B->leader[i] + 1]++;
@@ -262,7 +266,7 @@ int sw__compile_rounds(cstate *C, build *B) {
                             (uint32_t)sw_plan_rank_index(p, B->X[i].dst_rank), B->stage[i], 0};
         keys[i].idx = (uint32_t)i | (led ? 0 : 0x80000000u);
     }
-    qsort(keys, n, sizeof *keys, cmp_pairkey);
+    if (sort_pairkey(keys, n)) rc = sw__compile_nomem(C);
     for (size_t s = 0; s < n && rc == SW_OK;) {
         size_t e = s + 1;
         while (e < n && keys[e].si == keys[s].si && keys[e].di == keys[s].di && keys[e].fwd == keys[s].fwd) e++;
@@ -339,7 +343,10 @@ int sw__compile_rounds(cstate *C, build *B) {
                 double tk = R.t[k / (2 * SW_LINK_COUNT)];
                 order[no++] = (pkey){-tk + lam * (tk + R.ports[k].rem_t), (uint32_t)k};
             }
-        qsort(order, no, sizeof *order, cmp_pkey);
+        if (sort_pkey(order, no)) {
+            rc = sw__compile_nomem(C);
+            break;
+        }
         memcpy(R.tnew, R.t, nr * sizeof *R.tnew);
         size_t before = B->nT;
         for (size_t o = 0; o < no && rc == SW_OK; o++) {
@@ -410,6 +417,7 @@ out:
     free(R.tend);
     free(R.touched);
     free(R.deptmp);
+    free(R.es);
     free(order);
     return rc;
 }

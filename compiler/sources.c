@@ -128,7 +128,9 @@ static int add_locals(cstate *C, const sw_layout *L, int role, int32_t rank, sw_
             pp->tensor = pc->tensor;
             side_from_piece(lt->inst, pc, pp->map, pp->base, pp->start, pp->size);
         }
-        if (sw_u64map_put(&C->locals, sw__compile_local_key(role, rank, inst), (uint32_t)C->nL)) return sw__compile_nomem(C);
+        /* only sources are looked up (choose_source) */
+        if (role == SW_ROLE_SRC && sw_u64map_put(&C->locals, sw__compile_local_key(role, rank, inst), (uint32_t)C->nL))
+            return sw__compile_nomem(C);
         C->nL++;
     }
     return SW_OK;
@@ -447,13 +449,13 @@ typedef struct relay_key {
     uint32_t idx;
 } relay_key;
 
-static int cmp_relay(const void *a, const void *b) {
-    const relay_key *x = a, *y = b;
-    if (x->gh != y->gh) return x->gh < y->gh ? -1 : 1;
-    if (x->box != y->box) return x->box < y->box ? -1 : 1;
-    if (x->dst != y->dst) return x->dst < y->dst ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
+static inline int relay_before(const relay_key *x, const relay_key *y) {
+    if (x->gh != y->gh) return x->gh < y->gh;
+    if (x->box != y->box) return x->box < y->box;
+    if (x->dst != y->dst) return x->dst < y->dst;
+    return x->idx < y->idx;
 }
+SW_SORT_DEFINE(sort_relay, relay_key, relay_before)
 
 static uint64_t box_hash(const need *n) {
     uint64_t h = 0x9e3779b97f4a7c15ULL;
@@ -475,11 +477,11 @@ typedef struct unit_key {
                               when first >= nneeds, the single need first - nneeds */
 } unit_key;
 
-static int cmp_unit(const void *a, const void *b) {
-    const unit_key *x = a, *y = b;
-    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
-    return (x->first > y->first) - (x->first < y->first);
+static inline int unit_before(const unit_key *x, const unit_key *y) {
+    if (x->bytes != y->bytes) return x->bytes > y->bytes;
+    return x->first < y->first;
 }
+SW_SORT_DEFINE(sort_unit, unit_key, unit_before)
 
 /* 1 when the needs of a unit have a single source replica. */
 static int single_replica(const cstate *C, const unit_key *uk, const uint32_t *rk, size_t n) {
@@ -603,9 +605,13 @@ int sw__compile_select(cstate *C, int no_relay, int dissolve) {
             const need *nd = &C->needs[rk[i]];
             keys[i] = (relay_key){(uint64_t)nd->grp << 32 | (uint32_t)nd->dst_host, box_hash(nd), nd->dst, rk[i]};
         }
-        qsort(keys, m, sizeof *keys, cmp_relay);
+        int srt = sort_relay(keys, m);
         for (size_t i = 0; i < m; i++) rk[i] = keys[i].idx;
         free(keys);
+        if (srt) {
+            rc = sw__compile_nomem(C);
+            goto out;
+        }
     }
     for (size_t s = 0; s < m;) {
         size_t e = s + 1;
@@ -616,7 +622,10 @@ int sw__compile_select(cstate *C, int no_relay, int dissolve) {
         units[nunits++] = (unit_key){a->bytes, (uint32_t)s, (uint32_t)(e - s)};
         s = e;
     }
-    qsort(units, nunits, sizeof *units, cmp_unit);
+    if (sort_unit(units, nunits)) {
+        rc = sw__compile_nomem(C);
+        goto out;
+    }
     /* a relay saves network bytes at the price of a second hop and of forwards on the host's
      * ports: not worth a forward of its own for a box that the network carries in less
      * than its latency */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sort.h"
+
 /* ---- placement rules ------------------------------------------------------------------ */
 
 /* A resolved source: one logical tensor with its own perm. */
@@ -489,11 +491,11 @@ typedef struct dup_ent {
     uint32_t idx;
 } dup_ent;
 
-static int cmp_dup(const void *a, const void *b) {
-    const dup_ent *x = a, *y = b;
+static inline int dup_before(const dup_ent *x, const dup_ent *y) {
     int c = strcmp(x->name, y->name);
-    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+    return c ? c < 0 : x->idx < y->idx;
 }
+SW_SORT_DEFINE(sort_dup, dup_ent, dup_before)
 
 static int overlap(const sw_layout *L, const sw_inst *a, const sw_inst *b) {
     for (int i = 0; i < L->naxes; i++)
@@ -501,19 +503,50 @@ static int overlap(const sw_layout *L, const sw_inst *a, const sw_inst *b) {
     return 1;
 }
 
+/* The order of instances by their `where` coordinates (sw_sort_idx). */
+static int cmp_where(const void *ctx, uint32_t a, uint32_t b) {
+    const sw_layout *L = ctx;
+    const int64_t *x = L->insts[a].where, *y = L->insts[b].where;
+    for (int i = 0; i < L->naxes; i++)
+        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+    return 0;
+}
+
+/* 1 when no two of the n instances v[..].idx (one name) can overlap, found without
+ * comparing every pair: when they all leave the same axes free, two overlap exactly when
+ * their coordinates are equal, so sorting them finds any pair.  0 when some may overlap
+ * (or the free axes differ, or out of memory): the caller compares every pair. */
+static int surely_apart(const sw_layout *L, const dup_ent *v, size_t n) {
+    if (n < 8) return 0; /* pairs are cheap */
+    const int64_t *w0 = L->insts[v[0].idx].where;
+    for (size_t k = 1; k < n; k++)
+        for (int i = 0; i < L->naxes; i++)
+            if ((L->insts[v[k].idx].where[i] < 0) != (w0[i] < 0)) return 0;
+    uint32_t *o = malloc(n * sizeof *o);
+    if (!o) return 0;
+    for (size_t k = 0; k < n; k++) o[k] = v[k].idx;
+    int apart = sw_sort_idx(o, n, cmp_where, L) == 0;
+    for (size_t k = 1; k < n && apart; k++) apart = cmp_where(L, o[k - 1], o[k]) != 0;
+    free(o);
+    return apart;
+}
+
 int sw__elab_check_duplicates(elab *E, sw_layout *L) {
     if (L->ninsts < 2) return SW_OK;
     dup_ent *v = malloc(L->ninsts * sizeof *v);
     if (!v) return sw__elab_nomem(E);
     for (size_t i = 0; i < L->ninsts; i++) v[i] = (dup_ent){L->insts[i].name, (uint32_t)i};
-    qsort(v, L->ninsts, sizeof *v, cmp_dup);
+    if (sort_dup(v, L->ninsts)) {
+        free(v);
+        return sw__elab_nomem(E);
+    }
     int rc = SW_OK;
     size_t best_i = SIZE_MAX, best_j = 0;
     for (size_t s = 0; s < L->ninsts;) {
         size_t e = s + 1;
         while (e < L->ninsts && !strcmp(v[e].name, v[s].name)) e++;
         /* among instances with the same name, report the pair whose later one comes first */
-        for (size_t j = s + 1; j < e; j++)
+        for (size_t j = surely_apart(L, v + s, e - s) ? e : s + 1; j < e; j++)
             for (size_t i = s; i < j; i++)
                 if (overlap(L, &L->insts[v[i].idx], &L->insts[v[j].idx])) {
                     if (v[j].idx < best_i) {

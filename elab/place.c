@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sort.h"
+
 void sw_pieces_free(sw_pieces *p) {
     if (!p) return;
     free(p->v);
@@ -195,10 +197,8 @@ done:
     return rc;
 }
 
-static int cmp_local(const void *a, const void *b) {
-    const sw_local *x = a, *y = b;
-    return strcmp(x->inst->name, y->inst->name);
-}
+static inline int local_before(const sw_local *x, const sw_local *y) { return strcmp(x->inst->name, y->inst->name) < 0; }
+SW_SORT_DEFINE(sort_locals, sw_local, local_before)
 
 /* Builds the view from instances chosen by list (n of them) or, when list is NULL, from
  * every instance whose `where` matches. */
@@ -231,7 +231,10 @@ static int view_build(const sw_layout *L, int64_t rank, const uint32_t *list, si
         }
         lt->npieces = v->pieces.n - lt->first;
     }
-    if (v->nlocals > 1) qsort(v->locals, v->nlocals, sizeof *v->locals, cmp_local);
+    if (sort_locals(v->locals, v->nlocals)) {
+        sw_rank_view_free(v);
+        return sw__err(err, SW_NOMEM, "out of memory");
+    }
     return SW_OK;
 }
 

@@ -44,6 +44,9 @@ typedef struct sw_plan_file_info {
 int sw_plan_write(const sw_plan *p, const char *path, sw_error *err);
 /* Serializes p into a malloc'd buffer *out of *len bytes (caller frees). */
 int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *err);
+/* sw_plan_write for a plan that has just passed the structural check (sw_plan_verify runs
+ * it first): the same bytes, without checking every index a second time. */
+int sw_plan_write_checked(const sw_plan *p, const char *path, sw_error *err);
 
 /* Reads a plan file into *p (which must not hold a plan).  only_rank = -1 reads every
  * section; a global rank reads the header and that rank's section only (SW_USAGE when

@@ -11,7 +11,17 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "sort.h"
 
+/* The little-endian 64-bit word at p: one load (the checksum reads every byte of a plan). */
+static inline uint64_t le64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
 
 /* The plan's checksum: four FNV-style lanes over little-endian 64-bit words (32 bytes a
  * step), the tail byte by byte, the lanes folded at the end.  Each step is a bijection
@@ -21,14 +31,18 @@ uint64_t sw__plan_checksum(const void *data, size_t n) {
     const uint8_t *b = data;
     const uint64_t P = 0x100000001b3ULL;
     uint64_t h[4] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL, 0x9e3779b97f4a7c15ULL, 0xd6e8feb86659fd93ULL};
+    uint64_t h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3]; /* four lanes in registers */
     size_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        for (int l = 0; l < 4; l++) {
-            uint64_t w = 0;
-            for (int k = 7; k >= 0; k--) w = (w << 8) | b[i + 8 * (size_t)l + (size_t)k];
-            h[l] = (h[l] ^ w) * P;
-        }
-    uint64_t r = h[0];
+    for (; i + 32 <= n; i += 32) {
+        h0 = (h0 ^ le64(b + i)) * P;
+        h1 = (h1 ^ le64(b + i + 8)) * P;
+        h2 = (h2 ^ le64(b + i + 16)) * P;
+        h3 = (h3 ^ le64(b + i + 24)) * P;
+    }
+    h[1] = h1;
+    h[2] = h2;
+    h[3] = h3;
+    uint64_t r = h0;
     for (int l = 1; l < 4; l++) r = (r ^ (h[l] ^ (h[l] >> 29))) * P;
     for (; i < n; i++) r = (r ^ b[i]) * P;
     return r ^ (uint64_t)n;
@@ -80,6 +94,13 @@ static void w_str(wbuf *b, const char *s) {
 
 /* Unsigned LEB128 varint; signed values zig-zag first. */
 static void w_vu(wbuf *b, uint64_t v) {
+    if (!b->oom && b->n + 10 < b->cap) { /* room for the longest: straight into the buffer */
+        uint8_t *d = (uint8_t *)b->d + b->n, *d0 = d;
+        for (; v >= 0x80; v >>= 7) *d++ = (uint8_t)(v | 0x80);
+        *d++ = (uint8_t)v;
+        b->n += (size_t)(d - d0);
+        return;
+    }
     uint8_t x[10];
     int n = 0;
     do {
@@ -162,10 +183,8 @@ static int bucket_by_rank(uint32_t nr, uint32_t n, const int32_t *ra, const int3
     return 0;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
+static inline int u32_before(const uint32_t *x, const uint32_t *y) { return *x < *y; }
+SW_SORT_DEFINE(sort_u32, uint32_t, u32_before)
 
 /* The section of rank index r (docs/plan-format.md). */
 static void w_section(wbuf *b, const sw_plan *p, wlists *w, uint32_t r) {
@@ -201,7 +220,10 @@ static void w_section(wbuf *b, const sw_plan *p, wlists *w, uint32_t r) {
                 w->stubs[nstub++] = ls[s];
             }
     }
-    qsort(w->stubs, nstub, sizeof *w->stubs, cmp_u32);
+    if (sort_u32(w->stubs, nstub)) {
+        b->oom = 1; /* reported as out of memory by the caller */
+        return;
+    }
     w_vu(b, nstub);
     uint32_t last = 0;
     for (uint32_t k = 0; k < nstub; k++) {
@@ -325,10 +347,11 @@ int sw__plan_io_reseal(uint8_t *buf, size_t len) {
     return 0;
 }
 
-int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *err) {
+/* checked: p passed sw__plan_struct_check already (else it is run here) */
+static int write_mem(const sw_plan *p, int checked, uint8_t **out, size_t *len, sw_error *err) {
     *out = NULL;
     *len = 0;
-    int rc = sw__plan_struct_check(p, "cannot write plan", SW_INTERNAL, err);
+    int rc = checked ? SW_OK : sw__plan_struct_check(p, "cannot write plan", SW_INTERNAL, err);
     if (rc) return rc;
     sw_buf b = {0};
     uint32_t nr = p->nranks;
@@ -457,10 +480,14 @@ out:
     return rc;
 }
 
-int sw_plan_write(const sw_plan *p, const char *path, sw_error *err) {
+int sw_plan_write_mem(const sw_plan *p, uint8_t **out, size_t *len, sw_error *err) {
+    return write_mem(p, 0, out, len, err);
+}
+
+static int write_file(const sw_plan *p, int checked, const char *path, sw_error *err) {
     uint8_t *buf;
     size_t len;
-    int rc = sw_plan_write_mem(p, &buf, &len, err);
+    int rc = write_mem(p, checked, &buf, &len, err);
     if (rc) return rc;
     FILE *f = fopen(path, "wb");
     if (!f) {
@@ -474,6 +501,10 @@ int sw_plan_write(const sw_plan *p, const char *path, sw_error *err) {
     free(buf);
     return rc;
 }
+
+int sw_plan_write(const sw_plan *p, const char *path, sw_error *err) { return write_file(p, 0, path, err); }
+
+int sw_plan_write_checked(const sw_plan *p, const char *path, sw_error *err) { return write_file(p, 1, path, err); }
 
 int sw_plan_identity(const sw_plan *p, uint64_t *id, sw_error *err) {
     if (p->id) {
