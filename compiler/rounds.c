@@ -9,7 +9,8 @@
  * included), each taking the pair whose partner port is free, waits least and has most
  * left to do.  Chunks are the pair's remaining bytes in equal parts within the class's
  * cap (no short remainder), so the chunks of one round are alike and the critical ports
- * never idle behind a small task.  The times are the simulator's communication-only
+ * never idle behind a small task; the busy ports of a class are cut into about as many
+ * chunks each (equal_pace), so that ranks coupled by forwards keep one pace.  The times are the simulator's communication-only
  * model (sim.h) without NIC sharing: a task starts when both ranks have finished their
  * previous rounds and its inputs have arrived.
  */
@@ -39,6 +40,7 @@ typedef struct rpair {
     size_t cap;
     uint64_t head_done;   /* elements of e[head] already in chunks */
     double fwd_t;         /* time of the forwards of what is left (bytes x followers / their bandwidth) */
+    uint64_t kleft;       /* chunks it is still to be cut into (at least what the cap needs): equal_pace */
 } rpair;
 
 typedef struct rport {
@@ -88,6 +90,7 @@ typedef struct rstate {
     size_t capdep;
     uint8_t *es;          /* per transfer: bytes of its source element (read often: a byte
                              array stays in cache where the records it comes from do not) */
+    uint64_t cap[SW_LINK_COUNT]; /* chunk cap per class (at most the plan's) */
 } rstate;
 
 static size_t port_of(uint32_t ri, int cls, int dir) { return ((size_t)ri * SW_LINK_COUNT + (size_t)cls) * 2 + (size_t)dir; }
@@ -100,12 +103,19 @@ static int push_ent(rstate *R, rpair *q, rent e) {
     return SW_OK;
 }
 
-/* The size of the next chunk of pair q: its remaining bytes in equal parts within the cap. */
-static uint64_t chunk_target(const rstate *R, const rpair *q) {
-    uint64_t cap = (uint64_t)R->C->p->chunk[q->cls];
+/* The number of chunks pair q's remaining bytes are cut into: as planned (equal_pace),
+ * at least what the class's cap needs. */
+static uint64_t chunk_count(const rstate *R, const rpair *q) {
+    uint64_t cap = R->cap[q->cls];
     if (cap < 1) cap = 1;
     uint64_t k = q->rem / cap + (q->rem % cap != 0);
-    if (!k) k = 1;
+    if (k < q->kleft) k = q->kleft;
+    return k ? k : 1;
+}
+
+/* The size of the next chunk of pair q: its remaining bytes in equal parts within the cap. */
+static uint64_t chunk_target(const rstate *R, const rpair *q) {
+    uint64_t k = chunk_count(R, q);
     return q->rem / k + (q->rem % k != 0);
 }
 
@@ -119,7 +129,7 @@ static int ready(const rstate *R, const rpair *q) {
     const sw_link *l = &R->C->p->topo.link[q->cls];
     double brk = l->latency * l->bandwidth;
     if (brk < (double)tgt * 0.5) brk = (double)tgt * 0.5;
-    if (q->rem > (uint64_t)R->C->p->chunk[q->cls]) return q->avail >= tgt;
+    if (chunk_count(R, q) > 1) return q->avail >= tgt;
     return q->avail >= tgt || q->avail >= q->rem || (double)q->avail >= brk;
 }
 
@@ -130,6 +140,7 @@ static int cut(rstate *R, uint32_t qi, int32_t w) {
     rpair *q = &R->P[qi];
     sw_plan *p = C->p;
     uint64_t tgt = chunk_target(R, q);
+    q->kleft = chunk_count(R, q) - 1;
     /* the last chunk takes all that is left, also the padding of aligned segments (at most
      * 7 bytes each), instead of leaving a few bytes to a chunk of their own */
     if (q->fwd && tgt > q->avail) tgt = q->avail;
@@ -220,6 +231,94 @@ static int cut(rstate *R, uint32_t qi, int32_t w) {
     return SW_OK;
 }
 
+/* Equal pace.  Ranks are coupled: a rank's round ends when all its tasks of the round end,
+ * and a relay forward between two ranks of a host runs when both have reached its round.
+ * When two busy ports of a class need different numbers of rounds for about the same
+ * bytes (pairs cut in equal parts: 7 chunks of 42 MiB on one, 6 of 47 MiB on the other),
+ * the one with fewer, longer chunks sets the pace of the rounds they share and the other
+ * still needs its more rounds: it drifts ahead, waits at every forward between the two,
+ * and ends about (its rounds) x (the other's chunk time) (DeepSeek-V3 fp8: 101 against
+ * 109 rounds on the 256 inference ranks' network receive ports, 1.069x).  So the busy
+ * ports of a class (within 10% of its busiest port's time, latencies included) set a
+ * pace, the smallest mean chunk among them (never below half the cap: equal parts never
+ * are), and a busy port whose mean chunk is more than 2% above the pace is cut into as
+ * many chunks as its bytes need at the pace, one more chunk at a time to its pair of
+ * largest chunks.  Ports with more slack keep their chunks (a pace for every port cut the
+ * senders' pairs, and so the busy receivers', finer for nothing); a 2% margin keeps ports
+ * that differ by a few bytes as they are.  The caps only shrink: staging stays within
+ * the bucket. */
+static int equal_pace(rstate *R, size_t nports) {
+    const sw_plan *p = R->C->p;
+    const double theta = 0.9, eps = 0.02;
+    uint32_t *k = malloc((R->nP + 1) * sizeof *k);
+    if (!k) return sw__compile_nomem(R->C);
+    for (size_t i = 0; i < R->nP; i++) {
+        uint64_t cap = R->cap[R->P[i].cls] ? R->cap[R->P[i].cls] : 1, b = R->P[i].rem;
+        k[i] = (uint32_t)(b / cap + (b % cap != 0));
+    }
+    for (int c = 0; c < SW_LINK_COUNT; c++) {
+        const sw_link *l = &p->topo.link[c];
+        double tmax = 0, pace = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t o = (size_t)c * 2; o < nports; o += 2 * SW_LINK_COUNT)
+                for (size_t pk = o; pk < o + 2; pk++) {
+                    const rport *pt = &R->ports[pk];
+                    double b = 0, n = 0;
+                    for (uint32_t j = 0; j < pt->np; j++) {
+                        b += (double)R->P[R->pidx[pt->p0 + j]].rem;
+                        n += k[R->pidx[pt->p0 + j]];
+                    }
+                    if (!n) continue;
+                    double t = b / l->bandwidth + n * l->latency;
+                    if (!pass && t > tmax) tmax = t;
+                    if (pass && t >= theta * tmax && (pace == 0 || b / n < pace)) pace = b / n;
+                }
+        if (tmax <= 0) continue;
+        if (pace < 0.5 * (double)R->cap[c]) pace = 0.5 * (double)R->cap[c];
+        for (size_t o = (size_t)c * 2; o < nports; o += 2 * SW_LINK_COUNT)
+            for (size_t pk = o; pk < o + 2; pk++) {
+                const rport *pt = &R->ports[pk];
+                double b = 0;
+                uint64_t n = 0;
+                for (uint32_t j = 0; j < pt->np; j++) {
+                    b += (double)R->P[R->pidx[pt->p0 + j]].rem;
+                    n += k[R->pidx[pt->p0 + j]];
+                }
+                if (!n || b / l->bandwidth + (double)n * l->latency < theta * tmax) continue; /* slack enough */
+                if (b / (double)n <= pace * (1 + eps)) continue; /* close enough to the pace */
+                double want = b / pace - 1e-9;
+                uint64_t nneed = want > 0 ? (uint64_t)want + ((double)(uint64_t)want < want) : 0;
+                if (nneed <= n) continue;
+                if ((nneed - n) * pt->np > ((uint64_t)1 << 22)) { /* many pairs: each within the pace */
+                    for (uint32_t j = 0; j < pt->np; j++) {
+                        uint32_t qi = R->pidx[pt->p0 + j];
+                        double kk = (double)R->P[qi].rem / pace;
+                        uint32_t want_k = (uint32_t)kk + ((double)(uint32_t)kk < kk);
+                        if (want_k > k[qi]) k[qi] = want_k;
+                    }
+                    continue;
+                }
+                for (; n < nneed; n++) {
+                    long best = -1;
+                    double bs = 0;
+                    for (uint32_t j = 0; j < pt->np; j++) {
+                        uint32_t qi = R->pidx[pt->p0 + j];
+                        double cs = (double)R->P[qi].rem / k[qi];
+                        if (best < 0 || cs > bs) {
+                            best = (long)qi;
+                            bs = cs;
+                        }
+                    }
+                    if (best < 0) break;
+                    k[best]++;
+                }
+            }
+    }
+    for (size_t i = 0; i < R->nP; i++) R->P[i].kleft = k[i];
+    free(k);
+    return SW_OK;
+}
+
 int sw__compile_rounds(cstate *C, build *B) {
     sw_plan *p = C->p;
     size_t n = B->nX, nr = p->nranks, nports = nr * SW_LINK_COUNT * 2;
@@ -227,6 +326,7 @@ int sw__compile_rounds(cstate *C, build *B) {
     memset(&R, 0, sizeof R);
     R.C = C;
     R.B = B;
+    for (int c = 0; c < SW_LINK_COUNT; c++) R.cap[c] = (uint64_t)p->chunk[c];
     int rc = SW_OK;
     pairkey *keys = malloc((n ? n : 1) * sizeof *keys);
     R.xpair = malloc((n ? n : 1) * sizeof *R.xpair);
@@ -324,15 +424,18 @@ int sw__compile_rounds(cstate *C, build *B) {
         a->rem_t += tt;
         b->rem_t += tt;
     }
+    if ((rc = equal_pace(&R, nports)) != SW_OK) goto out;
     /* The weights of the choices (tuned on the examples, docs/performance.md): ports in
      * order of half their remaining time minus half their rank's time (critical first,
      * among equals the earliest); a port takes the pair whose partner port has most left
-     * to do, less 20 times the time one of the two would wait for the other, plus a
+     * to do, less 1000 times the time one of the two would wait for the other (waiting
+     * first: any wait costs more than the rest of the choice can gain; 20 let DeepSeek-V3
+     * fp8's busy senders keep their receivers waiting, 0.86 ms in all), plus a
      * quarter of the pair's own remaining time (long pairs early); a receiving port also
      * adds 64 times the time of the forwards the pair's data feeds (a relay receives what
      * it forwards first: its forwards start early and what arrives last is forwarded
      * quickly). */
-    const double lam = 0.5, rw = 20, rq = 0.25, rf = 64;
+    const double lam = 0.5, rw = 1000, rq = 0.25, rf = 64;
     size_t left = 0;
     for (size_t i = 0; i < R.nP; i++) left += R.P[i].rem > 0;
     for (int32_t w = 0; left > 0 && rc == SW_OK; w++) {
