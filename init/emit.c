@@ -6,50 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "diag.h"
 
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} buf;
+/* the text being written: base/buf.h's growable buffer (an allocation failure is checked
+ * once at the end) */
+typedef sw_buf buf;
+#define put sw_buf_put
+#define puts_ sw_buf_puts
+#define putf sw_buf_printf
 
-static void put(buf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (SW_GROW(b->p, b->cap, b->n + n + 1)) {
-        b->oom = 1;
-        return;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
-static void putf(buf *b, const char *fmt, ...) SW_PRINTF(2, 3);
-static void putf(buf *b, const char *fmt, ...) {
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof tmp) {
-        put(b, tmp, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        b->oom = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    put(b, big, (size_t)n);
-    free(big);
-}
-
-char *sw_ir_fmt(sw_arena *a, const char *fmt, ...) {
+char *sw_init_fmt(sw_arena *a, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -212,7 +179,7 @@ static void yrule(buf *b, const sw_ir_rule *r) {
     }
     if (r->stack_var) {
         KEY("stack");
-        b->p[--b->n] = '\0';
+        b->d[--b->n] = '\0';
         putf(b, "\n%*sover: {%s: %s}\n%*sitem:\n", ind + 2, "", r->stack_var, r->stack_count, ind + 2, "");
         if (r->fuse_dim) {
             putf(b, "%*sfuse:\n", ind + 4, "");
@@ -224,7 +191,7 @@ static void yrule(buf *b, const sw_ir_rule *r) {
         }
     } else if (r->fuse_dim) {
         KEY("fuse");
-        b->p[--b->n] = '\0'; /* no space before the newline */
+        b->d[--b->n] = '\0'; /* no space before the newline */
         puts_(b, "\n");
         yfuse(b, r, ind + 2);
     }
@@ -431,9 +398,9 @@ int sw_ir_write(const sw_ir_file *f, int dsl, char **out, sw_error *err) {
     if (dsl) write_dsl(&b, f);
     else write_yaml(&b, f);
     if (b.oom) {
-        free(b.p);
+        free(b.d);
         return sw__err(err, SW_NOMEM, "out of memory writing the layout file");
     }
-    *out = b.p;
+    *out = b.d;
     return SW_OK;
 }

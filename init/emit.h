@@ -88,7 +88,7 @@ int sw_ir_add_tensor(sw_ir_file *f, const sw_ir_tensor *t);
 void sw_ir_file_free(sw_ir_file *f);
 
 /* printf into the arena; NULL when out of memory. */
-char *sw_ir_fmt(sw_arena *a, const char *fmt, ...)
+char *sw_init_fmt(sw_arena *a, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif

@@ -149,7 +149,7 @@ static int let(mctx *m, const char *k, const char *v, const char *comment) {
     return SW_OK;
 }
 static int leti(mctx *m, const char *k, int64_t v, const char *comment) {
-    const char *s = sw_ir_fmt(m->a, "%lld", (long long)v);
+    const char *s = sw_init_fmt(m->a, "%lld", (long long)v);
     if (!s) return sw__err(m->err, SW_NOMEM, "out of memory");
     return let(m, k, s, comment);
 }
@@ -170,9 +170,9 @@ static int tensor(mctx *m, const char *comment, const char *name, const char *ra
     if (fp8 && m->c->fp8) {
         sw_ir_tensor sc = t;
         sc.comment = NULL;
-        sc.name = sw_ir_fmt(m->a, "%s_scale_inv", name);
-        sc.shape[0] = sw_ir_fmt(m->a, "cdiv(%s, block_n)", d0);
-        sc.shape[1] = sw_ir_fmt(m->a, "cdiv(%s, block_k)", d1);
+        sc.name = sw_init_fmt(m->a, "%s_scale_inv", name);
+        sc.shape[0] = sw_init_fmt(m->a, "cdiv(%s, block_n)", d0);
+        sc.shape[1] = sw_init_fmt(m->a, "cdiv(%s, block_k)", d1);
         sc.dtype = "fp32";
         if (!sc.name || !sc.shape[0] || !sc.shape[1] || sw_ir_add_tensor(m->F, &sc)) return sw__err(m->err, SW_NOMEM, "out of memory");
     }
@@ -250,14 +250,14 @@ static int model(mctx *m) {
         const char *rm = c->family == SW_HF_DEEPSEEK_V3 && c->first_dense ? "dense..layers" : L;
         int mix = c->family == SW_HF_MIXTRAL;
         const char *blk = mix ? "block_sparse_moe" : "mlp";
-        SW_CHECK(tensor(m, "MoE layers: router, experts", sw_ir_fmt(m->a, "model.layers.{i}.%s.gate.weight", blk), rm, 0, "experts", "hidden", 0));
+        SW_CHECK(tensor(m, "MoE layers: router, experts", sw_init_fmt(m->a, "model.layers.{i}.%s.gate.weight", blk), rm, 0, "experts", "hidden", 0));
         if (c->router_bias) {
             SW_CHECK(tensor(m, NULL, "model.layers.{i}.mlp.gate.e_score_correction_bias", rm, 0, "experts", NULL, 0));
             m->F->tensors[m->F->ntensors - 1].dtype = "fp32";
         }
-        SW_CHECK(tensor(m, NULL, sw_ir_fmt(m->a, "model.layers.{i}.%s.experts.{e}.%s.weight", blk, mix ? "w1" : "gate_proj"), rm, 1, "moe_ffn", "hidden", 1));
-        SW_CHECK(tensor(m, NULL, sw_ir_fmt(m->a, "model.layers.{i}.%s.experts.{e}.%s.weight", blk, mix ? "w3" : "up_proj"), rm, 1, "moe_ffn", "hidden", 1));
-        SW_CHECK(tensor(m, NULL, sw_ir_fmt(m->a, "model.layers.{i}.%s.experts.{e}.%s.weight", blk, mix ? "w2" : "down_proj"), rm, 1, "hidden", "moe_ffn", 1));
+        SW_CHECK(tensor(m, NULL, sw_init_fmt(m->a, "model.layers.{i}.%s.experts.{e}.%s.weight", blk, mix ? "w1" : "gate_proj"), rm, 1, "moe_ffn", "hidden", 1));
+        SW_CHECK(tensor(m, NULL, sw_init_fmt(m->a, "model.layers.{i}.%s.experts.{e}.%s.weight", blk, mix ? "w3" : "up_proj"), rm, 1, "moe_ffn", "hidden", 1));
+        SW_CHECK(tensor(m, NULL, sw_init_fmt(m->a, "model.layers.{i}.%s.experts.{e}.%s.weight", blk, mix ? "w2" : "down_proj"), rm, 1, "hidden", "moe_ffn", 1));
         if (c->shared_experts) {
             SW_CHECK(tensor(m, NULL, "model.layers.{i}.mlp.shared_experts.gate_proj.weight", rm, 0, "moe_ffn * shared_experts", "hidden", 1));
             SW_CHECK(tensor(m, NULL, "model.layers.{i}.mlp.shared_experts.up_proj.weight", rm, 0, "moe_ffn * shared_experts", "hidden", 1));
@@ -296,7 +296,7 @@ static const char *header(sw_arena *a, const sw_hf_config *c, const sw_fw_spec *
     ADD(".\nThe comments above the rules name the framework source each convention follows (docs/frameworks.md).\n");
     ADD("Try it small: shardwave check FILE -D layers=... -D hidden=... (any let constant below).");
 #undef ADD
-    return sw_ir_fmt(a, "%s", h);
+    return sw_init_fmt(a, "%s", h);
 }
 
 int sw_init_generate(const sw_hf_config *c, const sw_fw_spec *from, const sw_fw_spec *to, size_t nto, const sw_init_opts *o,
@@ -318,7 +318,7 @@ int sw_init_generate(const sw_hf_config *c, const sw_fw_spec *from, const sw_fw_
     int64_t next_rank = 0;
     for (size_t k = 0; k <= nto; k++) {
         sw_ir_layout *L = &F.layouts[F.nlayouts++];
-        L->name = k == 0 ? "train" : k == 1 ? "infer" : sw_ir_fmt(&a, "infer%zu", k - 1);
+        L->name = k == 0 ? "train" : k == 1 ? "infer" : sw_init_fmt(&a, "infer%zu", k - 1);
         L->first_rank = specs[k]->has_first_rank ? specs[k]->first_rank : next_rank;
         L->gpus_per_host = specs[k]->gpus_per_host;
         L->rank_base = specs[k]->has_rank_base ? specs[k]->rank_base : -1;
@@ -333,7 +333,7 @@ int sw_init_generate(const sw_hf_config *c, const sw_fw_spec *from, const sw_fw_
     }
     for (size_t k = 0; k < nto; k++) {
         sw_ir_sync *s = &F.syncs[F.nsyncs++];
-        s->name = k == 0 ? "refit" : sw_ir_fmt(&a, "refit%zu", k);
+        s->name = k == 0 ? "refit" : sw_init_fmt(&a, "refit%zu", k);
         s->from = "train";
         s->to = F.layouts[k + 1].name;
     }

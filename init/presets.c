@@ -21,7 +21,7 @@
 
 #include "diag.h"
 
-#define S(...) sw_ir_fmt(x->a, __VA_ARGS__)
+#define S(...) sw_init_fmt(x->a, __VA_ARGS__)
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
