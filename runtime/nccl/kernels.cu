@@ -92,18 +92,6 @@ extern "C" int sw_k_move(const sw_seg_desc *descs, const uint64_t *chunk0, uint3
     return (int)cudaGetLastError();
 }
 
-/* Logical linear index (in the whole logical tensor) of element e of the box. */
-__device__ static uint64_t logical_index(const sw_val_desc *d, uint64_t e) {
-    int64_t lin = 0;
-    for (int k = d->geo.ndim - 1; k >= 0; k--) {
-        uint64_t sz = (uint64_t)d->geo.size[k];
-        uint64_t y = sz ? e % sz : 0;
-        e = sz ? e / sz : 0;
-        lin += (d->start[k] + (int64_t)y) * d->tstride[k];
-    }
-    return (uint64_t)lin;
-}
-
 __global__ static void fill_kernel(const sw_val_desc *descs, uint32_t n, void *const *ptrs) {
     for (uint32_t j = blockIdx.y; j < n; j += gridDim.y) {
         const sw_val_desc *d = &descs[j];
@@ -111,7 +99,7 @@ __global__ static void fill_kernel(const sw_val_desc *descs, uint32_t n, void *c
         uint64_t es = (uint64_t)sw__dt_bytes((sw_dtype)d->dtype);
         for (uint64_t e = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; e < d->nelem;
              e += (uint64_t)gridDim.x * blockDim.x)
-            sw_val_fill_elem((sw_dtype)d->dtype, sw_val_hash(d->key, logical_index(d, e)),
+            sw_val_fill_elem((sw_dtype)d->dtype, sw_val_hash(d->key, sw_k_logical_index(d, e)),
                              base + (uint64_t)sw_box_offset(&d->geo, &d->side, e) * es);
     }
 }
@@ -123,7 +111,7 @@ __global__ static void check_kernel(const sw_val_desc *descs, uint32_t n, void *
         uint64_t es = (uint64_t)sw__dt_bytes((sw_dtype)d->dtype);
         for (uint64_t e = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; e < d->nelem;
              e += (uint64_t)gridDim.x * blockDim.x) {
-            uint64_t want = sw_val_hash(d->key, logical_index(d, e)) & sw__dt_mask((sw_dtype)d->chain[d->nchain - 1]);
+            uint64_t want = sw_val_hash(d->key, sw_k_logical_index(d, e)) & sw__dt_mask((sw_dtype)d->chain[d->nchain - 1]);
             for (int h = d->nchain - 1; h > 0; h--)
                 want = sw_convert_bits((sw_dtype)d->chain[h], (sw_dtype)d->chain[h - 1], want);
             int64_t off = sw_box_offset(&d->geo, &d->side, e);

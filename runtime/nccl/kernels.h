@@ -76,6 +76,19 @@ typedef struct sw_val_desc {
     int32_t pad_;
 } sw_val_desc;
 
+/* Linear index, in the whole logical tensor, of element e of descriptor d's box (what
+ * the validation hash is keyed on).  The kernels and the CPU fake run this one. */
+SW_HD static inline uint64_t sw_k_logical_index(const sw_val_desc *d, uint64_t e) {
+    int64_t lin = 0;
+    for (int k = d->geo.ndim - 1; k >= 0; k--) {
+        uint64_t sz = (uint64_t)d->geo.size[k];
+        uint64_t y = sz ? e % sz : 0;
+        e = sz ? e / sz : 0;
+        lin += (d->start[k] + (int64_t)y) * d->tstride[k];
+    }
+    return (uint64_t)lin;
+}
+
 #define SW_K_MAXBAD 8
 typedef struct sw_val_result {
     unsigned long long bad;

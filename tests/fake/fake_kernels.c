@@ -103,16 +103,6 @@ typedef struct val_args {
     sw_val_result *res;
 } val_args;
 
-static uint64_t logical_index(const sw_val_desc *d, uint64_t e) {
-    int64_t lin = 0;
-    for (int k = d->geo.ndim - 1; k >= 0; k--) {
-        uint64_t sz = (uint64_t)d->geo.size[k];
-        uint64_t y = sz ? e % sz : 0;
-        e = sz ? e / sz : 0;
-        lin += (d->start[k] + (int64_t)y) * d->tstride[k];
-    }
-    return (uint64_t)lin;
-}
 
 static void run_val(void *arg, int dev) {
     val_args *a = arg;
@@ -123,7 +113,7 @@ static void run_val(void *arg, int dev) {
         uint64_t es = (uint64_t)sw__dt_bytes((sw_dtype)d->dtype);
         for (uint64_t e = 0; e < d->nelem; e++) {
             int64_t off = sw_box_offset(&d->geo, &d->side, e);
-            uint64_t h = sw_val_hash(d->key, logical_index(d, e));
+            uint64_t h = sw_val_hash(d->key, sw_k_logical_index(d, e));
             if (!a->res) {
                 sw_val_fill_elem((sw_dtype)d->dtype, h, base + (uint64_t)off * es);
                 continue;
