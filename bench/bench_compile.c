@@ -22,15 +22,10 @@
 #include <sys/stat.h>
 
 #include "compile.h"
+#include "clock.h"
 #include "load.h"
 #include "plan_io.h"
 #include "plan_verify.h"
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 typedef struct config {
     const char *name;
@@ -83,12 +78,12 @@ static void rank_loads(const char *file, const sw_plan *p, result *r) {
         sw_plan q;
         sw_plan_file_info info;
         sw_error err;
-        double a = now_s();
+        double a = sw_now_s();
         if (sw_plan_read_ex(&q, file, p->ranks[ri].rank, &info, &err)) {
             fprintf(stderr, "rank %d: %s\n", p->ranks[ri].rank, err.msg);
             continue;
         }
-        t[n] = now_s() - a;
+        t[n] = sw_now_s() - a;
         if (t[n] > r->rank_load_max_s) {
             r->rank_load_max_s = t[n];
             r->rank_worst = p->ranks[ri].rank;
@@ -110,12 +105,12 @@ static void run_child(const char *path, const config *c, int fd) {
     sw_ir ir;
     sw_error err;
     double c0 = cpu_now();
-    double t0 = now_s();
+    double t0 = sw_now_s();
     if (sw_load_file(path, &lo, &ir, &err)) {
         fprintf(stderr, "%s: %s\n", c->name, err.msg);
         goto done;
     }
-    double t1 = now_s();
+    double t1 = sw_now_s();
     sw_compile_params o = {0};
     sw_plan p;
     if (sw_compile(&ir, &o, &p, &err)) {
@@ -123,20 +118,20 @@ static void run_child(const char *path, const config *c, int fd) {
         sw_ir_free(&ir);
         goto done;
     }
-    double t2 = now_s();
+    double t2 = sw_now_s();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     r.rss_compile_kb = ru.ru_maxrss;
     r.tensors = ir.ntensors;
     sw_ir_free(&ir);
     int vrc = sw_plan_verify(&p, &err);
-    double t3 = now_s();
+    double t3 = sw_now_s();
     if (vrc) fprintf(stderr, "%s: verify: %s\n", c->name, err.msg);
     r.ok = !vrc;
     char file[64];
     snprintf(file, sizeof file, "/tmp/bench_compile_%d.swp", (int)getpid());
     if (sw_plan_write(&p, file, &err)) fprintf(stderr, "%s: write: %s\n", c->name, err.msg);
-    double t4 = now_s();
+    double t4 = sw_now_s();
     r.cpu_s = cpu_now() - c0;
     getrusage(RUSAGE_SELF, &ru);
     r.rss_all_kb = ru.ru_maxrss;

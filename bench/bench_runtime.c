@@ -20,14 +20,9 @@
 #include <time.h>
 
 #include "exec.h"
+#include "clock.h"
 #include "plan.h"
 #include "shardwave.h"
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -102,12 +97,12 @@ int main(int argc, char **argv) {
         return 1;
     }
     for (int i = 0; i < iters; i++) {
-        double t0 = now_s();
+        double t0 = sw_now_s();
         if (sw_sync(s, NULL, &err)) {
             fprintf(stderr, "bench_runtime: %s\n", sw_error_format(&err, eb, sizeof eb));
             return 1;
         }
-        t[i] = now_s() - t0;
+        t[i] = sw_now_s() - t0;
     }
     double t_local = median(t, iters);
 
@@ -115,21 +110,21 @@ int main(int argc, char **argv) {
     copier *cs = calloc(p->nranks + 1, sizeof *cs);
     pthread_t *th = calloc(p->nranks + 1, sizeof *th);
     for (int i = 0; i <= iters; i++) {
-        double t0 = now_s();
+        double t0 = sw_now_s();
         for (uint32_t r = 0; r < p->nranks; r++) {
             cs[r] = (copier){p, p->ranks[r].rank, src, dst};
             pthread_create(&th[r], NULL, copy_rank, &cs[r]);
         }
         for (uint32_t r = 0; r < p->nranks; r++) pthread_join(th[r], NULL);
-        if (i) t[i - 1] = now_s() - t0; /* the first is the warm-up */
+        if (i) t[i - 1] = sw_now_s() - t0; /* the first is the warm-up */
     }
     double t_tasks = median(t, iters);
 
     /* one plain memcpy of the unique bytes */
     for (int i = 0; i <= iters; i++) {
-        double t0 = now_s();
+        double t0 = sw_now_s();
         memcpy(b, a, ub);
-        if (i) t[i - 1] = now_s() - t0;
+        if (i) t[i - 1] = sw_now_s() - t0;
     }
     double t_plain = median(t, iters);
 

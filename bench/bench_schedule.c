@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "compile.h"
+#include "clock.h"
 #include "load.h"
 #include "sim.h"
 #include "peers.h"
@@ -47,12 +48,6 @@ typedef struct row {
     double pred, comm, bound, compile_s;
 } row;
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Compiles, verifies and simulates one variant; keeps the plan in *keep when asked. */
 static row run(const sw_ir *ir, int sync, const variant *v, sw_plan *keep) {
     row r;
@@ -60,12 +55,12 @@ static row run(const sw_ir *ir, int sync, const variant *v, sw_plan *keep) {
     sw_compile_params o = {.sync = sync, .scheduler = v->sched, .no_relay = v->no_relay};
     sw_plan p;
     sw_error err;
-    double t0 = now_s();
+    double t0 = sw_now_s();
     if (sw_compile(ir, &o, &p, &err)) {
         fprintf(stderr, "%s: %s: %s\n", ir->path, v->label, err.msg);
         return r;
     }
-    r.compile_s = now_s() - t0;
+    r.compile_s = sw_now_s() - t0;
     if (sw_plan_verify(&p, &err)) {
         fprintf(stderr, "%s: %s: verify: %s\n", ir->path, v->label, err.msg);
         sw_plan_free(&p);

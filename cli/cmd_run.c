@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "diag.h"
 #include "plan.h"   /* the plan's byte count and devices, for the report */
 #include "plugin.h" /* the launcher's MPI and device calls */
@@ -42,12 +43,6 @@ static const char run_help[] =
     "  --quiet          no progress on stderr (printed by rank 0 for runs longer than a second)\n"
     "\n"
     "Exit status: 0 success, 1 bad plan, 2 bad usage, 3 runtime failure or mismatches.\n";
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -182,7 +177,7 @@ static void *dog_main(void *arg) {
             snprintf(why, sizeof why, "the launcher (parent process %d) is gone", (int)w->parent);
             dog_exit(w, why);
         }
-        if (w->phase && now_s() > w->deadline) {
+        if (w->phase && sw_now_s() > w->deadline) {
             snprintf(why, sizeof why, "%s did not finish within %g s: another process is stuck or gone", w->phase,
                      w->timeout);
             dog_exit(w, why);
@@ -211,7 +206,7 @@ static void dog_arm(watchdog *w, const char *phase, int me) {
     if (!w->started) return;
     pthread_mutex_lock(&w->mu);
     w->phase = phase;
-    w->deadline = now_s() + w->timeout;
+    w->deadline = sw_now_s() + w->timeout;
     w->me = me;
     pthread_mutex_unlock(&w->mu);
 }
@@ -472,7 +467,7 @@ static int run(const run_opts *o, const char *backend) {
     /* one timing loop for every backend: the slowest rank's time of each sync */
     for (long i = 0; i < o->iters; i++) {
         if ((rc = l_barrier(&L, "before a sync", &err))) break;
-        double a = now_s();
+        double a = sw_now_s();
         if ((rc = sw_sync(s, NULL, &err))) {
             if (!L.mpi_up) {
                 fprintf(stderr, "shardwave: error: sync %ld of %ld failed: %s\n", i + 1, o->iters, err.msg);
@@ -483,7 +478,7 @@ static int run(const run_opts *o, const char *backend) {
         }
         /* nccl: sw_sync returns with the last unpack queued on the stream */
         if (L.kind == SW_BACKEND_NCCL && (rc = L.dev.api->dev_sync(&err))) break;
-        t[i] = now_s() - a;
+        t[i] = sw_now_s() - a;
         if ((rc = l_max(&L, &t[i], "after a sync", &err))) break;
         cli_progress(&pr, "syncs", i + 1, o->iters);
     }

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -125,17 +126,11 @@ void cli_json_str(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-static double mono_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void cli_progress_init(cli_progress_t *pr, const char *cmd, int quiet) {
     memset(pr, 0, sizeof *pr);
     pr->cmd = cmd;
     pr->quiet = quiet;
-    pr->t0 = mono_s();
+    pr->t0 = sw_now_s();
     /* tests lower the one-second threshold to see the lines on small inputs */
     const char *after = getenv("SHARDWAVE_PROGRESS_AFTER");
     pr->after = after ? strtod(after, NULL) : 1.0;
@@ -144,7 +139,7 @@ void cli_progress_init(cli_progress_t *pr, const char *cmd, int quiet) {
 void cli_progress(void *ctx, const char *stage, long done, long total) {
     cli_progress_t *pr = ctx;
     if (!pr || pr->quiet) return;
-    double now = mono_s(), t = now - pr->t0;
+    double now = sw_now_s(), t = now - pr->t0;
     if (t < pr->after) return;
     int same = pr->stage && stage && !strcmp(pr->stage, stage);
     if (same && now - pr->last < 0.5) return;

@@ -1,4 +1,5 @@
 #include "backend_mpi.h"
+#include "clock.h"
 #include "diag.h"
 
 #include <limits.h>
@@ -60,18 +61,12 @@ static int mpost(void *vctx, int32_t rank, int32_t wave, sw_msg *sends, size_t n
     return SW_OK;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Polls the wave's requests with a backoff (ranks may share few cores); after the
  * timeout, names the first message still pending. */
 static int mwait(void *vctx, int32_t rank, int32_t wave, sw_error *err) {
     sw_mpi_ctx *c = vctx;
     if (!c->n) return SW_OK;
-    double deadline = now_s() + c->timeout_s;
+    double deadline = sw_now_s() + c->timeout_s;
     long pause_ns = 1000;
     for (;;) {
         int done = 0;
@@ -81,7 +76,7 @@ static int mwait(void *vctx, int32_t rank, int32_t wave, sw_error *err) {
             c->n = 0;
             return SW_OK;
         }
-        if (now_s() > deadline) {
+        if (sw_now_s() > deadline) {
             for (size_t i = 0; i < c->n; i++) {
                 int f = 0;
                 MPI_Test(&c->req[i], &f, MPI_STATUS_IGNORE);
@@ -99,14 +94,14 @@ static int mwait(void *vctx, int32_t rank, int32_t wave, sw_error *err) {
 }
 
 int sw_mpi_wait(MPI_Comm comm, MPI_Request *r, double timeout_s, const char *what, sw_error *err) {
-    double deadline = now_s() + timeout_s;
+    double deadline = sw_now_s() + timeout_s;
     long pause_ns = 1000;
     for (;;) {
         int done = 0;
         int rc = MPI_Test(r, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) return sw_mpi_error(rc, what, err);
         if (done) return SW_OK;
-        if (now_s() > deadline) {
+        if (sw_now_s() > deadline) {
             int me = -1;
             MPI_Comm_rank(comm, &me);
             return sw__err(err, SW_TIMEOUT,

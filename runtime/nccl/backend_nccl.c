@@ -2,6 +2,7 @@
  * backend_nccl.c - the nccl backend (see backend_nccl.h for the stream/event protocol).
  */
 #include "backend_nccl.h"
+#include "clock.h"
 #include "diag.h"
 
 #include <cuda_runtime_api.h>
@@ -95,12 +96,6 @@ struct sw_nccl_ctx {
     double warmup_s;
 };
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Spins about 50 us before it yields, then sleeps 20..100 us: a wave's enqueue or
  * transfer that ends within microseconds is seen at once (review F5: a first nanosleep
  * costs 70-90 us on Linux). */
@@ -191,7 +186,7 @@ static int comm_ready(sw_nccl_ctx *c, double deadline, const char *what, sw_erro
             abort_comm(c);
             return sw__err(err, SW_NCCL, "rank %d: %s: %s (communicator aborted)", c->rank, what, ncclGetErrorString(st));
         }
-        if (now_s() > deadline) {
+        if (sw_now_s() > deadline) {
             abort_comm(c);
             return sw__err(err, SW_TIMEOUT, "rank %d: %s: not done after %g s (communicator aborted)", c->rank, what,
                            c->timeout_s);
@@ -224,7 +219,7 @@ static int adopt_comm(sw_nccl_ctx *c, const sw_session_opts *o, sw_error *err) {
     ncclComm_t comm = (ncclComm_t)o->nccl_comm;
     /* a nonblocking communicator may still be initialising (nccl4py: poll until success
      * before any other call); one in error is the caller's to abort */
-    double deadline = now_s() + c->timeout_s;
+    double deadline = sw_now_s() + c->timeout_s;
     unsigned k = 0;
     for (;;) {
         ncclResult_t st = ncclSuccess;
@@ -232,7 +227,7 @@ static int adopt_comm(sw_nccl_ctx *c, const sw_session_opts *o, sw_error *err) {
         if (st == ncclSuccess) break;
         if (st != ncclInProgress)
             return sw__err(err, SW_NCCL, "the NCCL communicator given is in error: %s", ncclGetErrorString(st));
-        if (now_s() > deadline)
+        if (sw_now_s() > deadline)
             return sw__err(err, SW_TIMEOUT, "the NCCL communicator given is still initialising after %g s",
                            c->timeout_s);
         backoff(&k);
@@ -273,7 +268,7 @@ static int init_comm(sw_nccl_ctx *c, int nranks, const ncclUniqueId *id, int me,
     c->own_comm = 1;
     c->comm_rank = me;
     c->comm_size = nranks;
-    int rc = comm_ready(c, now_s() + c->timeout_s, "creating the NCCL communicator", err);
+    int rc = comm_ready(c, sw_now_s() + c->timeout_s, "creating the NCCL communicator", err);
     if (rc == SW_NCCL && err && strstr(err->msg, "invalid usage")) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
@@ -526,7 +521,7 @@ static int via_of(const sw_nccl_ctx *c, int32_t peer) {
 static int group(sw_nccl_ctx *c, const sw_msg *sends, size_t ns, const sw_msg *recvs, size_t nr, const char *what,
                  sw_error *err) {
     if (!c->comm) return sw__err(err, SW_INTERNAL, "rank %d: %s: an NCCL message but no communicator", c->rank, what);
-    double deadline = now_s() + c->timeout_s;
+    double deadline = sw_now_s() + c->timeout_s;
     SW_NCCL_CHECK(ncclGroupStart(), err);
     ncclResult_t first = ncclSuccess;
     const sw_msg *bad = NULL;
@@ -732,7 +727,7 @@ static int cuda_ok(cudaError_t e, const char *what, sw_error *err) {
 /* Polls ev (on the comm stream) until done, timeout_s from now: a CUDA error is this
  * device's, an asynchronous NCCL error NCCL's, the timeout names `what`. */
 static int poll_event(sw_nccl_ctx *c, cudaEvent_t ev, int32_t wave, const char *what, sw_error *err) {
-    double deadline = now_s() + c->timeout_s;
+    double deadline = sw_now_s() + c->timeout_s;
     unsigned k = 0;
     for (;;) {
         cudaError_t q = cudaEventQuery(ev);
@@ -748,7 +743,7 @@ static int poll_event(sw_nccl_ctx *c, cudaEvent_t ev, int32_t wave, const char *
             abort_comm(c);
             return sw__err(err, SW_NCCL, "rank %d: %s: %s (communicator aborted)", c->rank, what, ncclGetErrorString(st));
         }
-        if (now_s() > deadline) {
+        if (sw_now_s() > deadline) {
             int had = c->comm != NULL;
             abort_comm(c);
             if (wave >= 0)
@@ -941,7 +936,7 @@ static int build_tables(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
  * and the first sync would otherwise pay for it); then the kernels' module is loaded
  * (review F6: the no-op launch it used to make loaded nothing). */
 static int warm_up(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
-    double t0 = now_s();
+    double t0 = sw_now_s();
     const sw_plan *p = x->plan;
     int rc = SW_OK;
     if (c->comm) {
@@ -981,7 +976,7 @@ static int warm_up(sw_nccl_ctx *c, const sw_exec *x, sw_error *err) {
         int e = sw_k_preload();
         if (e) rc = sw_cuda_error(e, "loading the kernels (cudaFuncGetAttributes)", err);
     }
-    c->warmup_s = now_s() - t0;
+    c->warmup_s = sw_now_s() - t0;
     return rc;
 }
 
@@ -1186,7 +1181,7 @@ void sw_nccl_close(sw_nccl_ctx *c) {
         /* let what is queued finish, then free: a nonblocking communicator finalizes
          * asynchronously */
         ncclResult_t r = ncclCommFinalize(c->comm);
-        if (r == ncclSuccess || r == ncclInProgress) (void)comm_ready(c, now_s() + c->timeout_s, "finalizing", &e);
+        if (r == ncclSuccess || r == ncclInProgress) (void)comm_ready(c, sw_now_s() + c->timeout_s, "finalizing", &e);
         if (!c->aborted) ncclCommDestroy(c->comm); /* an abort (timeout) has freed it */
     }
     /* nothing of ours may still run when its memory goes */

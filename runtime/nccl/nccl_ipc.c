@@ -2,6 +2,7 @@
  * nccl_ipc.c - CUDA IPC messages between processes of one host (see nccl_ipc.h).
  */
 #include "nccl_ipc.h"
+#include "clock.h"
 #include "diag.h"
 
 #include <cuda_runtime_api.h>
@@ -94,12 +95,6 @@ struct sw_nccl_ipc {
     const sw_exec *x;
 };
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Spins, then yields, then sleeps a little: most waits here end within microseconds. */
 static void backoff(unsigned *k) {
     if (*k < 2000) {
@@ -171,7 +166,7 @@ static int make_record(sw_nccl_ipc *ipc, const sw_nccl_ipc_setup *s, uint32_t nm
 static int open_record(sw_nccl_ipc *ipc, const sw_nccl_ipc_setup *s, int32_t rank, record *r, sw_error *err) {
     char name[96];
     seg_name(name, sizeof name, s->token, rank);
-    double deadline = now_s() + s->timeout_s;
+    double deadline = sw_now_s() + s->timeout_s;
     unsigned k = 0;
     int fd = -1;
     for (;;) {
@@ -192,7 +187,7 @@ static int open_record(sw_nccl_ipc *ipc, const sw_nccl_ipc_setup *s, int32_t ran
                 }
             }
         }
-        if (now_s() > deadline) {
+        if (sw_now_s() > deadline) {
             if (fd >= 0) close(fd);
             return sw__err(err, SW_TIMEOUT,
                            "rank %d: rank %d did not appear on this host within %.0f s: it exchanges data with rank %d "
@@ -431,7 +426,7 @@ static int wait_peer(sw_nccl_ipc *ipc, uint32_t p, uint32_t ev, uint64_t seq, vo
     double deadline = 0;
     unsigned k = 0;
     while (__atomic_load_n(&q->rec.seq[ev], __ATOMIC_ACQUIRE) < seq) {
-        double t = now_s();
+        double t = sw_now_s();
         if (!deadline) deadline = t + ipc->timeout_s;
         else if (t > deadline)
             return sw__err(err, SW_TIMEOUT, "rank %d: wave %d: rank %d (CUDA IPC, this host) has not %s after %g s",
